@@ -1,0 +1,40 @@
+# Two commands for a newcomer:
+#   make docs   build every document into output/
+#   make test   run the tests
+# Both create .venv and install what they need on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# Pango renders text for WeasyPrint; harfbuzz-subset makes font subsetting
+# fast and the PDFs byte-reproducible.
+RUNTIME_PACKAGES := libpango-1.0-0:libpango-1.0.so.0 \
+                    libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
+                    libharfbuzz-subset0:libharfbuzz-subset.so.0
+# The tests read the PDFs back with poppler's tools and qpdf.
+TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf
+
+.PHONY: docs test check clean runtime-deps test-deps
+
+docs: $(INSTALLED) runtime-deps
+	$(BIN)/python make_docs.py build
+
+test: $(INSTALLED) runtime-deps test-deps
+	$(BIN)/python -m pytest
+
+runtime-deps:
+	@scripts/require-system $(RUNTIME_PACKAGES)
+
+test-deps:
+	@scripts/require-system $(TEST_PACKAGES)
+
+$(INSTALLED): pyproject.toml
+	@PYTHON=$(PYTHON) scripts/require-system 'python3-venv:import ensurepip'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) output/*/ output/catalog.json

@@ -1,0 +1,267 @@
+"""The clinic's brand: `_brand.yml`, read with the `brand-yml` package.
+
+brand.yml describes meta (name), logo, color and typography. What a clinic's
+handouts need beyond that schema (paper size, contact details, crisis lines,
+the footer disclaimer) lives under `defaults: handouts:`. One file rebrands
+every document.
+
+Contact details the clinic has not filled in yet are written as bracketed
+placeholders, `[Clinic phone number]`; they print as written, so nobody
+mistakes them for real numbers, and `check` warns about them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .problems import ContentError, Problem, error
+from .typeface import Typeface, TypefaceNotInstalled, find_typeface
+from .yamltext import YamlText, load_yaml
+
+PAPER_SIZES = ("letter", "a4")
+PLACEHOLDER = re.compile(r"^\[.*\]$")
+DEFAULT_TYPEFACE = "Atkinson Hyperlegible"
+
+
+@dataclass(frozen=True)
+class Logo:
+    path: Path
+    alt: str
+
+
+@dataclass(frozen=True)
+class Colors:
+    """Semantic colours, as #rrggbb, that the stylesheets use as variables."""
+
+    primary: str = "#0e5a5f"
+    foreground: str = "#1d2b30"
+    background: str = "#ffffff"
+    light: str = "#e4f0ee"  # tint behind the main message box
+    danger: str = "#a11d1d"
+    warning: str = "#8a4b00"
+    info: str = "#1f4e8c"
+    success: str = "#2f6b2f"
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    website: str | None = None
+    email: str | None = None
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)]
+
+    def placeholders(self) -> list[str]:
+        return [name for name, value in self.items() if PLACEHOLDER.match(value)]
+
+
+@dataclass(frozen=True)
+class CrisisLine:
+    name: str  # 988 Suicide & Crisis Lifeline
+    action: str  # Call or text 988
+    number: str  # 988, dialled from a link on screen
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class Brand:
+    path: Path
+    name: str
+    short_name: str
+    logo: Logo  # for light backgrounds
+    logo_on_dark: Logo  # for the band in the primary colour
+    colors: Colors
+    typeface: Typeface
+    base_size: str
+    line_height: float
+    paper: str
+    contact: Contact
+    crisis_lines: tuple[CrisisLine, ...]
+    disclaimer: str | None
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.path, self.logo.path, self.logo_on_dark.path)
+
+
+def load_brand(path: Path) -> Brand:
+    """Read and validate `_brand.yml`; raise ContentError listing every problem."""
+    if not path.is_file():
+        raise ContentError([error(path, None, "brand file not found")])
+    try:
+        parsed = load_yaml(path.read_bytes().decode("utf-8"), path)
+    except UnicodeDecodeError:
+        raise ContentError([error(path, None, "not valid UTF-8; save the file as UTF-8")]) from None
+    if not isinstance(parsed.data, dict):
+        raise ContentError([parsed.error((), "the brand file must be a brand.yml mapping "
+                                         "(meta, logo, color, typography, defaults)")])
+    schema = _validate_schema(parsed)
+    problems: list[Problem] = []
+    settings = _Settings(parsed, problems)
+    brand = Brand(
+        path=path.resolve(),
+        name=_name(schema, "full") or _name(schema, "short") or "",
+        short_name=_name(schema, "short") or _name(schema, "full") or "",
+        logo=settings.logo(schema, "light"),
+        logo_on_dark=settings.logo(schema, "dark"),
+        colors=settings.colors(schema),
+        typeface=settings.typeface(schema),
+        base_size=_typography(schema, "base", "size") or "12.5pt",
+        line_height=float(_typography(schema, "base", "line_height") or 1.45),
+        paper=settings.paper(),
+        contact=Contact(**settings.texts(("contact",), Contact)),
+        crisis_lines=settings.crisis_lines(),
+        disclaimer=settings.text(("disclaimer",)),
+    )
+    if not brand.name:
+        problems.append(parsed.error(("meta",), "meta: name: the clinic's name is required"))
+    if problems:
+        raise ContentError(problems)
+    return brand
+
+
+def _validate_schema(parsed: YamlText):
+    """The brand.yml schema, checked by the brand-yml package (imported only here)."""
+    import pydantic
+    from brand_yml import Brand as BrandYml
+
+    try:
+        return BrandYml.model_validate({**parsed.data, "path": parsed.path.resolve()})
+    except pydantic.ValidationError as exc:
+        # A union reports one error per member it tried; the first is enough.
+        first = {}
+        for e in exc.errors():
+            first.setdefault(_dotted(e["loc"]), e["msg"])
+        raise ContentError([parsed.error(tuple(where.split(".")), f"{where}: {message}")
+                            for where, message in first.items()]) from None
+
+
+def _dotted(loc) -> str:
+    """A pydantic location as the keys written in the file: pydantic adds the
+    names of union members (BrandLogo, light-dark, ...), which nobody wrote."""
+    written = [str(part) for part in loc
+               if isinstance(part, int) or not (part[:1].isupper() or "-" in part)]
+    return ".".join(written)
+
+
+def _name(schema, which: str) -> str | None:
+    name = schema.meta.name if schema.meta else None
+    return getattr(name, which, None) if name else None
+
+
+def _typography(schema, section: str, attribute: str) -> Any:
+    part = getattr(schema.typography, section, None) if schema.typography else None
+    return getattr(part, attribute, None) if part else None
+
+
+@dataclass
+class _Settings:
+    """Reads the parts of the brand the pipeline uses, collecting problems."""
+
+    parsed: YamlText
+    problems: list[Problem]
+
+    @property
+    def handouts(self) -> dict:
+        value = (self.parsed.data.get("defaults") or {}).get("handouts") or {}
+        return value if isinstance(value, dict) else {}
+
+    def add(self, keys: tuple, message: str) -> None:
+        self.problems.append(self.parsed.error(keys, message))
+
+    def value(self, keys: tuple) -> Any:
+        value: Any = self.handouts
+        for key in keys:
+            if isinstance(value, dict):
+                value = value.get(key)
+            elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+                value = value[key]
+            else:
+                return None
+        return value
+
+    def text(self, keys: tuple) -> str | None:
+        value = self.value(keys)
+        if value is None:
+            return None
+        if isinstance(value, (dict, list)):
+            self.add(("defaults", "handouts", *keys), f"{keys[-1]} must be plain text")
+            return None
+        return " ".join(str(value).split())
+
+    def texts(self, keys: tuple, kind) -> dict[str, str | None]:
+        section = self.value(keys) or {}
+        names = [f.name for f in fields(kind)]
+        for key in section if isinstance(section, dict) else ():
+            if key not in names:
+                self.add(("defaults", "handouts", *keys, key),
+                         f"unknown field '{key}'; known: {', '.join(names)}")
+        return {name: self.text((*keys, name)) for name in names}
+
+    def paper(self) -> str:
+        paper = str(self.handouts.get("paper", "letter")).lower()
+        if paper not in PAPER_SIZES:
+            self.add(("defaults", "handouts", "paper"), f"paper must be letter or a4, not '{paper}'")
+            return "letter"
+        return paper
+
+    def crisis_lines(self) -> tuple[CrisisLine, ...]:
+        lines = self.handouts.get("crisis_lines") or []
+        if not isinstance(lines, list):
+            self.add(("defaults", "handouts", "crisis_lines"), "crisis_lines must be a list")
+            return ()
+        found = []
+        for index, line in enumerate(lines):
+            keys = ("crisis_lines", index)
+            values = self.texts(keys, CrisisLine) if isinstance(line, dict) else {}
+            missing = [k for k in ("name", "action", "number") if not values.get(k)]
+            if missing:
+                self.add(("defaults", "handouts", *keys),
+                         f"a crisis line needs name, action and number (missing {', '.join(missing)})")
+                continue
+            found.append(CrisisLine(**values))
+        return tuple(found)
+
+    def colors(self, schema) -> Colors:
+        color = schema.color
+        values = {}
+        for f in fields(Colors):
+            value = getattr(color, f.name, None) if color else None
+            if value is None:
+                continue
+            if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+                self.add(("color", f.name), f"color {f.name} must be written #rrggbb, not '{value}'")
+                continue
+            values[f.name] = value.lower()
+        return Colors(**values)
+
+    def logo(self, schema, variant: str) -> Logo:
+        logo = schema.logo
+        resource = getattr(logo, "medium", None) or logo
+        resource = getattr(resource, variant, None) or getattr(resource, "light", None) or resource
+        location = getattr(resource, "path", None)
+        if location is None or not hasattr(location, "absolute"):
+            self.add(("logo",), "logo: medium: a logo file beside the brand file is required "
+                     "(a local SVG or PNG, never a web address)")
+            return Logo(Path(), "")
+        path = location.absolute().resolve()
+        if not path.is_file():
+            self.add(("logo",), f"logo file not found: {location.relative()}")
+        return Logo(path, resource.alt or "")
+
+    def typeface(self, schema) -> Typeface:
+        family = _typography(schema, "base", "family") or DEFAULT_TYPEFACE
+        try:
+            return find_typeface(family)
+        except TypefaceNotInstalled:
+            self.add(("typography", "base", "family"),
+                     f"typeface '{family}' is not installed as a font package "
+                     "(for example fontpkg-atkinson-hyperlegible)")
+            return find_typeface(DEFAULT_TYPEFACE)
+

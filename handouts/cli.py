@@ -1,0 +1,131 @@
+"""The command line: `python make_docs.py build|list ...`.
+
+`main(argv) -> int` returns the exit code: 0 success, 1 a document failed,
+2 a usage error. Problems print one per line on stderr, compiler-style; no
+traceback reaches the user for a content problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from .build import BuildReport, Project, BuildRequest, build, read_documents
+from .problems import Problem, UsageError
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has already printed the usage
+        return int(exit_.code or 0)
+    try:
+        return args.command(args, stdout, stderr)
+    except UsageError as exc:
+        print(f"error: {exc}", file=stderr)
+        return 2
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="make_docs.py",
+        description="Build the clinic's patient-education handouts from Markdown.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    build_cmd = commands.add_parser("build", help="build PDFs into the output folder")
+    build_cmd.add_argument("slugs", nargs="*", metavar="SLUG", help="only these documents")
+    _project_options(build_cmd)
+    build_cmd.add_argument("--out", type=Path, default=Path("output"),
+                           help="output folder (default: output)")
+    build_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
+                           help="brand file (default: _brand.yml)")
+    build_cmd.add_argument("--format", action="append", default=[], metavar="F",
+                           help="only this format (repeat or comma-separate)")
+    build_cmd.add_argument("--lang", action="append", default=[], metavar="L",
+                           help="only this language (repeat or comma-separate)")
+    build_cmd.add_argument("--strict", action="store_true",
+                           help="treat warnings as errors")
+    build_cmd.set_defaults(command=run_build)
+
+    list_cmd = commands.add_parser("list", help="list the sources and their review status")
+    _project_options(list_cmd)
+    list_cmd.add_argument("--json", action="store_true", help="print JSON for machines")
+    list_cmd.set_defaults(command=run_list)
+    return parser
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sources", type=Path, default=Path("sources"),
+                        help="folder of Markdown sources (default: sources)")
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def run_build(args, stdout: TextIO, stderr: TextIO) -> int:
+    project = Project(sources=args.sources, out=args.out, brand=args.brand)
+    request = BuildRequest(slugs=tuple(args.slugs), formats=_split(args.format),
+                           langs=_split(args.lang), strict=args.strict)
+    report = build(project, request)
+    print_problems(report.problems, stderr)
+    print(summary(report), file=stdout)
+    return report.exit_code
+
+
+def summary(report: BuildReport) -> str:
+    count = len(report.written)
+    line = f"Built {count} PDF{'s' if count != 1 else ''} in {report.seconds:.1f} s"
+    if report.failed:
+        line += f"; {len(report.failed)} document{'s' if len(report.failed) != 1 else ''} failed"
+    return line
+
+
+def run_list(args, stdout: TextIO, stderr: TextIO) -> int:
+    project = Project(sources=args.sources)
+    documents = read_documents(project)
+    problems = documents.problems
+    rows = [_row(resolved.document) for resolved in documents.resolved]
+    if args.json:
+        json.dump({"documents": rows}, stdout, indent=2, ensure_ascii=False)
+        stdout.write("\n")
+    else:
+        _print_table(rows, stdout)
+    print_problems(problems, stderr)
+    return 1 if any(p.is_error for p in problems) else 0
+
+
+def _row(document) -> dict:
+    meta = document.meta
+    return {
+        "slug": document.slug,
+        "lang": document.lang,
+        "title": meta.title,
+        "status": meta.review.status,
+        "next_review": meta.review.next_review.isoformat() if meta.review.next_review else None,
+        "formats": list(meta.formats),
+        "code": meta.code,
+        "source": str(document.source.path),
+    }
+
+
+def _print_table(rows: list[dict], stdout: TextIO) -> None:
+    headers = ("SLUG", "LANG", "STATUS", "NEXT REVIEW", "FORMATS", "TITLE")
+    table = [headers] + [(r["slug"], r["lang"], r["status"], r["next_review"] or "-",
+                          ",".join(r["formats"]), r["title"]) for r in rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(headers) - 1)]
+    for row in table:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
+        print("  ".join([*cells, str(row[-1])]), file=stdout)
+
+
+def print_problems(problems: Sequence[Problem], stderr: TextIO) -> None:
+    for problem in problems:
+        print(problem.format(), file=stderr)

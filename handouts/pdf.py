@@ -1,0 +1,97 @@
+"""Stage 5, pdf: HTML to a tagged PDF/UA-1 file, in memory.
+
+The only module that imports WeasyPrint, and it is imported only when a PDF
+is actually rendered (the build imports this module lazily), so commands that
+render nothing start fast. One font configuration serves
+every document a process renders; images are read afresh for each.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .fetcher import LockedFetcher
+from .layout import RenderedHtml
+
+PDF_OPTIONS = {
+    "pdf_variant": "pdf/ua-1",  # tagged, with /Lang, title and alt text
+    "pdf_identifier": True,  # derived from the content, so builds are reproducible
+}
+
+
+@dataclass(frozen=True)
+class UsedFont:
+    family: str  # of the font Pango actually drew with, fallback or not
+    name: str  # its /BaseFont in the PDF, without the subset tag
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...]  # what WeasyPrint complained about
+    refused: tuple[str, ...]  # URLs the fetcher would not load
+    fonts: tuple[UsedFont, ...]
+
+
+def render_pdf(rendered: RenderedHtml, fetcher: LockedFetcher) -> PdfResult:
+    font_config = _font_config()
+    fonts: list[UsedFont] = []
+    with _captured_warnings() as warnings:
+        html = HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher)
+        stylesheets = [
+            CSS(string=path.read_text("utf-8"), base_url=path.as_uri(),
+                url_fetcher=fetcher, font_config=font_config)
+            for path in rendered.stylesheets
+        ]
+        # A fresh image cache each time: a cache kept across builds would hide
+        # an edited image and the warnings about a broken one.
+        document = html.render(stylesheets=stylesheets, font_config=font_config,
+                               cache={}, **PDF_OPTIONS)
+        data = document.write_pdf(finisher=lambda doc, pdf: fonts.extend(_used_fonts(doc)),
+                                  **PDF_OPTIONS)
+    return PdfResult(
+        data=data,
+        pages=len(document.pages),
+        warnings=tuple(warnings),
+        refused=tuple(fetcher.refused),
+        fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
+    )
+
+
+def _used_fonts(document) -> list[UsedFont]:
+    # font.name is the subset's /BaseFont: /ABCDEF+PostScriptName
+    return [UsedFont(font.family, font.name.decode().lstrip("/").split("+", 1)[-1])
+            for font in document.fonts.values()]
+
+
+@lru_cache(maxsize=1)
+def _font_config() -> FontConfiguration:
+    return FontConfiguration()
+
+
+@contextmanager
+def _captured_warnings():
+    """Collect WeasyPrint's warnings for the build to report, instead of printing them."""
+    logger = logging.getLogger("weasyprint")
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

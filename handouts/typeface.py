@@ -1,0 +1,77 @@
+"""The brand's typeface, taken from an installed font package, never the system.
+
+Fonts come from `fontpkg` packages (Atkinson Hyperlegible by default), so
+every machine renders with the same files. A character the typeface lacks
+would be drawn in whatever fallback font the system has; `missing_characters`
+finds those before rendering so the writer can fix the text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import fontpkg
+
+
+@dataclass(frozen=True)
+class FontFace:
+    path: Path
+    weight: int
+    style: str  # normal | italic
+
+
+@dataclass(frozen=True)
+class Typeface:
+    family: str
+    faces: tuple[FontFace, ...]
+
+    @property
+    def folder(self) -> Path:
+        return self.faces[0].path.parent
+
+    def missing(self, text: str) -> list[str]:
+        """Characters of `text` that no face of this typeface can draw, in order."""
+        covered = coverage(self)
+        seen: dict[str, None] = {}
+        for char in text:
+            if ord(char) not in covered and not _invisible(char):
+                seen.setdefault(char)
+        return list(seen)
+
+
+class TypefaceNotInstalled(LookupError):
+    pass
+
+
+def find_typeface(family: str) -> Typeface:
+    """The installed font package for `family`, or TypefaceNotInstalled."""
+    try:
+        found = fontpkg.family(family)
+    except fontpkg.FontpkgError as exc:
+        raise TypefaceNotInstalled(str(exc)) from None
+    faces = tuple(FontFace(Path(f.path), f.weight, f.style) for f in found.files)
+    if not faces:
+        raise TypefaceNotInstalled(f"the font package for {family} has no font files")
+    return Typeface(found.name, faces)
+
+
+@lru_cache(maxsize=8)
+def coverage(typeface: Typeface) -> frozenset[int]:
+    """Code points every face can draw (a bold word must not fall back either)."""
+    from fontTools.ttLib import TTFont  # only needed when text is checked
+
+    sets = [frozenset(TTFont(face.path, lazy=True).getBestCmap()) for face in typeface.faces]
+    return frozenset.intersection(*sets)
+
+
+def describe(char: str) -> str:
+    name = unicodedata.name(char, "unnamed character")
+    return f"'{char}' (U+{ord(char):04X} {name})"
+
+
+def _invisible(char: str) -> bool:
+    # Line ends, tabs and format controls are never drawn as glyphs.
+    return char in "\n\r\t" or unicodedata.category(char) in ("Cc", "Cf")

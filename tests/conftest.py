@@ -1,0 +1,182 @@
+"""Shared fixtures: small projects in tmp_path, the CLI, and real PDF readers."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from handouts.build import Project
+from handouts.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+RESOURCES = """\
+nida-benzodiazepines-opioids:
+  title: Benzodiazepines and Opioids
+  publisher: National Institute on Drug Abuse
+  url: https://nida.nih.gov/research-topics/opioids/benzodiazepines-opioids
+  accessed: 2026-11-24
+
+medlineplus-clonazepam:
+  title: Clonazepam
+  publisher: MedlinePlus, National Library of Medicine
+  url: https://medlineplus.gov/druginfo/meds/a682279.html
+
+samhsa-national-helpline:
+  title: SAMHSA's National Helpline
+  publisher: Substance Abuse and Mental Health Services Administration
+  url: https://www.samhsa.gov/find-help/national-helpline
+"""
+
+GOOD_SOURCE = """\
+---
+title: Staying safe with benzos
+summary: Take your medicine as prescribed and never mix it with opioids.
+topics: [benzodiazepines, safety]
+code: TEST-001
+version: 2
+review:
+  status: draft
+---
+
+## Why it matters
+
+Benzos slow your breathing [@nida-benzodiazepines-opioids]. Opioids do too
+[@nida-benzodiazepines-opioids; @medlineplus-clonazepam].
+
+!!! danger "Never mix"
+    Do not take benzos with opioids or alcohol.
+
+| Medicine | Take with opioids? |
+| --- | --- |
+| Klonopin | No |
+
+## What to do next
+
+Call us with questions.
+"""
+
+
+def source_text(front: str, body: str = "Some text.\n") -> str:
+    """A source file from front matter and body, both dedented."""
+    return f"---\n{textwrap.dedent(front).strip()}\n---\n\n{textwrap.dedent(body)}"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+class Workspace:
+    """A project in a temporary folder: its own sources and output, the real brand."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.sources = root / "sources"
+        self.out = root / "output"
+        self.sources.mkdir()
+        (self.sources / "images").mkdir()
+        shutil.copy(REPO / "_brand.yml", root / "_brand.yml")
+        shutil.copytree(REPO / "brand", root / "brand")
+        (self.sources / "resources.yaml").write_text(RESOURCES)
+
+    @property
+    def brand(self) -> Path:
+        return self.root / "_brand.yml"
+
+    @property
+    def project(self) -> Project:
+        return Project(sources=self.sources, out=self.out, brand=self.brand)
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.sources / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def run(self, *args: str) -> Run:
+        """Run the command line as a user would, in this workspace."""
+        command, *rest = args
+        options = ["--sources", str(self.sources)]
+        if command == "build":
+            options += ["--out", str(self.out), "--brand", str(self.brand)]
+        out, err = io.StringIO(), io.StringIO()
+        code = main([command, *options, *rest], stdout=out, stderr=err)
+        return Run(code, out.getvalue(), err.getvalue())
+
+    def pdf(self, name: str, fmt: str = "handout") -> Path:
+        return self.out / fmt / name
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    return Workspace(tmp_path)
+
+
+def pdftotext(path: Path, *args: str, mode: str = "-layout") -> str:
+    """The text poppler reads: `-layout` keeps the page's look, `-raw` content order."""
+    return subprocess.run(["pdftotext", mode, *args, str(path), "-"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def page_texts(path: Path) -> list[str]:
+    return pdftotext(path).split("\f")[:-1]
+
+
+def font_size_at(path: Path, page_index: int, text: str) -> float:
+    """The size in points at which `text` is drawn on a page, read with pdfium."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        textpage = pdf[page_index].get_textpage()
+        index = textpage.get_text_range().find(text)
+        assert index >= 0, f"{text!r} not on page {page_index + 1}"
+        matrix = raw.FS_MATRIX()
+        raw.FPDFText_GetMatrix(textpage, index, ctypes.byref(matrix))
+        scale = (matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+        return round(raw.FPDFText_GetFontSize(textpage, index) * scale, 2)
+    finally:
+        pdf.close()
+
+
+def text_box(path: Path, page_index: int, text: str) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) in points of the first character of `text`."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        textpage = pdf[page_index].get_textpage()
+        index = textpage.get_text_range().find(text)
+        assert index >= 0, f"{text!r} not on page {page_index + 1}"
+        return textpage.get_charbox(index)
+    finally:
+        pdf.close()
+
+
+def watermark_share(path: Path, page_index: int) -> float:
+    """The share of a page covered by the draft watermark's faint red, as printed."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        image = pdf[page_index].render(scale=40 / 72).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+    pixels = image.get_flattened_data() if hasattr(image, "get_flattened_data") else image.getdata()
+    faint_red = sum(1 for r, g, b in pixels if abs(r - 235) <= 8 and abs(g - 216) <= 10 and abs(b - 216) <= 10)
+    return faint_red / (image.width * image.height)

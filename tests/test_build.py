@@ -1,0 +1,182 @@
+"""The build as a writer meets it: one line per problem, the rest still builds."""
+
+import json
+import os
+
+import pytest
+
+from conftest import GOOD_SOURCE, source_text
+
+OTHER = source_text("title: Other handout\nsummary: This one has nothing wrong with it.",
+                    "## What to do next\n\nCall us.\n")
+
+
+def test_builds_pdfs_and_catalog(workspace):
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    run = workspace.run("build")
+    assert run.code == 0, run.err
+    assert run.err == ""
+    assert run.out.startswith("Built 1 PDF in ")
+    pdf = workspace.pdf("staying-safe.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-1.7")
+    catalog = json.loads((workspace.out / "catalog.json").read_text())
+    [entry] = catalog["files"]
+    assert entry["slug"] == "staying-safe"
+    assert entry["lang"] == "en"
+    assert entry["format"] == "handout"
+    assert entry["path"] == "handout/staying-safe.pdf"
+    assert entry["bytes"] == pdf.stat().st_size
+    assert entry["pages"] >= 1
+    assert entry["status"] == "draft"
+    assert entry["source"] == "sources/staying-safe.md"
+    assert len(entry["sha256"]) == 64
+    assert not [p for p in workspace.out.rglob("*.tmp")]
+
+
+def test_translation_gets_its_own_file(workspace):
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    workspace.write("staying-safe.es.md", OTHER)
+    assert workspace.run("build").code == 0
+    assert workspace.pdf("staying-safe.es.pdf").exists()
+
+
+def test_only_named_documents_are_built(workspace):
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    workspace.write("other.md", OTHER)
+    run = workspace.run("build", "other")
+    assert run.code == 0, run.err
+    assert workspace.pdf("other.pdf").exists()
+    assert not workspace.pdf("staying-safe.pdf").exists()
+
+
+BAD_SOURCES = {
+    "empty file": (b"", 1, "the file is empty"),
+    "missing front matter": (b"# Title\n\nText.\n", 1, "missing front matter"),
+    "malformed front matter": (b"---\ntitle: A\nsummary: [oops\n---\nText\n", 3, "invalid YAML"),
+    "missing title": (b"---\nsummary: S\n---\nText\n", None, "'title' is required"),
+    "missing summary": (b"---\ntitle: T\n---\nText\n", None, "'summary' is required"),
+    "unknown citation key": (
+        b"---\ntitle: T\nsummary: S\n---\n\nText.\n\nMore [@nida-bzo].\n", 8,
+        "unknown citation key 'nida-bzo'"),
+    "missing image": (b"---\ntitle: T\nsummary: S\n---\n\n![Pill box](images/box.png)\n", 6,
+                      "image 'images/box.png' not found"),
+    "image without alt": (b"---\ntitle: T\nsummary: S\n---\n\n![](images/real.svg)\n", 6,
+                          "has no alt text"),
+    "invalid UTF-8": (b"---\ntitle: T\nsummary: S\n---\n\nCaf\xe9\n", 6, "not valid UTF-8"),
+    "character not in the typeface": (
+        "---\ntitle: T\nsummary: S\n---\n\nGo \u2192 there\n".encode(), 6,
+        "'\u2192' (U+2192 RIGHTWARDS ARROW) is not in the Atkinson Hyperlegible typeface"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SOURCES, ids=list(BAD_SOURCES))
+def test_bad_source_is_one_clear_line_and_the_rest_builds(workspace, case):
+    data, line, message = BAD_SOURCES[case]
+    (workspace.sources / "images" / "real.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    workspace.write("other.md", OTHER)
+    (workspace.sources / "broken.md").write_bytes(data)
+    run = workspace.run("build")
+    assert run.code == 1
+    assert "Traceback" not in run.err
+    [problem] = run.error_lines
+    where = f"{workspace.sources / 'broken.md'}:{line}:" if line else f"{workspace.sources / 'broken.md'}:"
+    assert problem.startswith(where), problem
+    assert ": error: " in problem and message in problem
+    assert workspace.pdf("other.pdf").exists()
+    assert "1 document failed" in run.out
+
+
+@pytest.mark.parametrize("resources, line, message", [
+    ("nida-benzodiazepines-opioids:\n  title: T\n url: broken\n", 3, "invalid YAML"),
+    ("nida-benzodiazepines-opioids:\n  title: No address\n", 1,
+     "resource 'nida-benzodiazepines-opioids' has no url"),
+])
+def test_bad_resource_list(workspace, resources, line, message):
+    (workspace.sources / "resources.yaml").write_text(resources)
+    workspace.write("other.md", OTHER)
+    workspace.write("cites.md", source_text("title: T\nsummary: S",
+                                            "Text [@nida-benzodiazepines-opioids].\n"))
+    run = workspace.run("build")
+    assert run.code == 1
+    resources_line, citing_line = run.error_lines
+    assert resources_line.startswith(f"{workspace.sources / 'resources.yaml'}:{line}: error: ")
+    assert message in resources_line
+    assert citing_line.endswith("citation key 'nida-benzodiazepines-opioids' cannot be used "
+                                "until its entry in resources.yaml is fixed")
+    assert workspace.pdf("other.pdf").exists()
+    assert not workspace.pdf("cites.pdf").exists()
+
+
+def test_failed_document_keeps_its_last_good_pdf(workspace):
+    path = workspace.write("staying-safe.md", GOOD_SOURCE)
+    assert workspace.run("build").code == 0
+    pdf = workspace.pdf("staying-safe.pdf")
+    good = pdf.read_bytes()
+    path.write_text(GOOD_SOURCE.replace("@medlineplus-clonazepam", "@nope"))
+    run = workspace.run("build")
+    assert run.code == 1
+    assert pdf.read_bytes() == good
+    catalog = json.loads((workspace.out / "catalog.json").read_text())
+    assert [e["slug"] for e in catalog["files"]] == ["staying-safe"]
+
+
+def test_catalog_keeps_files_built_earlier(workspace):
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    workspace.write("other.md", OTHER)
+    assert workspace.run("build").code == 0
+    assert workspace.run("build", "other").code == 0
+    catalog = json.loads((workspace.out / "catalog.json").read_text())
+    assert sorted(e["slug"] for e in catalog["files"]) == ["other", "staying-safe"]
+
+
+def test_brand_problem_builds_nothing(workspace):
+    workspace.write("other.md", OTHER)
+    workspace.brand.write_text(workspace.brand.read_text().replace("paper: letter", "paper: legal"))
+    run = workspace.run("build")
+    assert run.code == 1
+    [problem] = run.error_lines
+    assert problem.startswith(f"{workspace.brand}:") and "paper must be letter or a4" in problem
+    assert not workspace.pdf("other.pdf").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("nope",), "error: no source named 'nope'"),
+    (("--format", "poster"), "error: unknown format 'poster'"),
+])
+def test_usage_errors_exit_2(workspace, args, message):
+    workspace.write("other.md", OTHER)
+    run = workspace.run("build", *args)
+    assert run.code == 2
+    assert run.err.strip().startswith(message)
+
+
+def test_strict_fails_on_warnings(workspace):
+    # An image WeasyPrint cannot read is a warning; --strict makes it fatal.
+    (workspace.sources / "images" / "broken.png").write_bytes(b"not a png")
+    workspace.write("pic.md", source_text("title: T\nsummary: S", "![A broken picture](images/broken.png)\n"))
+    relaxed = workspace.run("build")
+    assert relaxed.code == 0
+    assert ": warning: handout: " in relaxed.err
+    workspace.pdf("pic.pdf").unlink()
+    strict = workspace.run("build", "--strict")
+    assert strict.code == 1
+    assert not workspace.pdf("pic.pdf").exists()
+
+
+def test_list_shows_sources(workspace):
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    workspace.write("other.es.md", OTHER)
+    run = workspace.run("list")
+    assert run.code == 0
+    lines = run.out.splitlines()
+    assert lines[0].split() == ["SLUG", "LANG", "STATUS", "NEXT", "REVIEW", "FORMATS", "TITLE"]
+    assert lines[1].split()[:3] == ["other", "es", "draft"]
+    data = json.loads(workspace.run("list", "--json").out)
+    assert [d["slug"] for d in data["documents"]] == ["other", "staying-safe"]
+
+
+def test_list_reports_broken_sources(workspace):
+    workspace.write("broken.md", "no front matter")
+    run = workspace.run("list")
+    assert run.code == 1
+    assert "missing front matter" in run.err

@@ -1,0 +1,248 @@
+"""The handout as a reader gets it, read back from the built PDF."""
+
+import re
+import shutil
+import subprocess
+
+import pikepdf
+import pytest
+
+from handouts.cli import main
+
+from conftest import (REPO, Workspace, font_size_at, page_texts, pdftotext, source_text, text_box,
+                      watermark_share)
+
+INCH = 72
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory):
+    """The shipped library, built once for every test here."""
+    out = tmp_path_factory.mktemp("shipped")
+    code = main(["build", "--sources", str(REPO / "sources"), "--out", str(out),
+                 "--brand", str(REPO / "_brand.yml")])
+    assert code == 0
+    return out / "handout" / "klonopin-overview.pdf"
+
+
+def struct_elements(pdf: pikepdf.Pdf):
+    """Every structure element of the tag tree, depth first."""
+    stack = [pdf.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        kids = node.get("/K")
+        if kids is None:
+            continue
+        kids = kids if isinstance(kids, pikepdf.Array) else [kids]
+        for kid in kids:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                yield kid
+                stack.append(kid)
+
+
+def test_is_tagged_pdf_ua_with_metadata(shipped):
+    with pikepdf.open(shipped) as pdf:
+        assert pdf.pdf_version == "1.7"
+        assert str(pdf.Root.Lang) == "en"
+        assert bool(pdf.Root.MarkInfo.Marked)
+        assert "/StructTreeRoot" in pdf.Root
+        assert str(pdf.docinfo.Title) == "Klonopin (clonazepam)"
+        assert str(pdf.docinfo.Author) == "Essence Healthcare"
+        assert str(pdf.docinfo.Subject).startswith("Klonopin can help with seizures and panic.")
+        assert str(pdf.docinfo.Keywords) == "benzodiazepines, medication safety, treatment"
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
+        with pdf.open_metadata() as xmp:
+            assert xmp.get("pdfuaid:part") == "1"
+        tags = [str(e.S) for e in struct_elements(pdf)]
+        assert {"/H1", "/H2", "/P", "/L", "/LI", "/Link", "/Figure"} <= set(tags)
+
+
+def test_every_figure_has_alt_text(shipped):
+    with pikepdf.open(shipped) as pdf:
+        figures = [e for e in struct_elements(pdf) if e.S == "/Figure"]
+        alts = [str(f.get("/Alt", "")) for f in figures]
+    assert len(figures) == 1 + 7  # the logo and one QR code per resource
+    assert all(alts)
+    assert "Essence Healthcare logo" in alts
+    assert "QR code for medlineplus.gov/druginfo/meds/a682279.html" in alts
+
+
+def test_passes_qpdf_check(shipped):
+    result = subprocess.run(["qpdf", "--check", str(shipped)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No syntax or stream encoding errors found" in result.stdout
+
+
+def test_only_atkinson_hyperlegible_embedded_and_subset(shipped):
+    listing = subprocess.run(["pdffonts", str(shipped)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    fonts = [line.split() for line in listing]
+    assert len(fonts) == 2  # regular and bold
+    for name, *_, emb, sub, uni, _obj, _gen in fonts:
+        assert re.fullmatch(r"[A-Z]{6}\+Atkinson-Hyperlegible(-Bold)?", name), name
+        assert (emb, sub, uni) == ("yes", "yes", "yes")
+
+
+def test_page_one_opens_with_logo_name_title_and_main_message(shipped):
+    first = page_texts(shipped)[0]
+    lines = [line.strip() for line in first.splitlines() if line.strip()]
+    assert lines[:3] == ["Essence Healthcare", "Klonopin (clonazepam)", "What it is and how to stay safe"]
+    assert lines[3].startswith("Klonopin can help with seizures and panic.")
+    # The band is at the top of the page: the clinic name sits in its top 1.25 inches.
+    _, _, _, top = text_box(shipped, 0, "Essence Healthcare")
+    assert top > 11 * INCH - 1.25 * INCH
+    assert font_size_at(shipped, 0, "Klonopin (clonazepam)") >= 24
+
+
+def test_body_text_is_at_least_12_points(shipped):
+    assert font_size_at(shipped, 0, "Klonopin is a brand name") >= 12
+    assert font_size_at(shipped, 0, "Doctors prescribe it") >= 12
+
+
+def test_running_footer_on_every_page(shipped):
+    pages = page_texts(shipped)
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, start=1):
+        footer = text.strip().splitlines()[-1]
+        assert "EHC-ED-001" in footer
+        assert "Version 1" in footer
+        assert "Draft, not yet clinically reviewed" in footer
+        assert footer.rstrip().endswith(f"Page {number} of {len(pages)}")
+
+
+def test_draft_watermark_on_every_page_but_not_in_the_text(shipped):
+    pages = page_texts(shipped)
+    for index, text in enumerate(pages):
+        assert watermark_share(shipped, index) > 0.01
+        assert "DRAFT" not in text  # drawn as shapes: never read aloud or copied
+
+
+def test_approved_document_has_no_watermark_and_shows_review_dates(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write("doc.md", source_text("""
+        title: Approved
+        summary: S
+        code: EHC-ED-099
+        version: 3
+        review:
+          status: approved
+          reviewed_by: Clinical team
+          reviewed_on: 2026-11-24
+          next_review: 2027-11-24
+        """))
+    assert ws.run("build").code == 0
+    pdf = ws.pdf("doc.pdf")
+    assert watermark_share(pdf, 0) < 0.001
+    footer = page_texts(pdf)[0].strip().splitlines()[-1]
+    assert "EHC-ED-099 · Version 3 · Reviewed November 2026 · Next review November 2027" in footer
+
+
+def test_resources_numbered_linked_and_cited(shipped):
+    text = pdftotext(shipped)
+    assert "Resources" in text
+    with pikepdf.open(shipped) as pdf:
+        uris, internal = [], []
+        for page_number, page in enumerate(pdf.pages):
+            for annot in page.get("/Annots", []):
+                action = annot.get("/A")
+                if action is not None and action.get("/S") == "/URI":
+                    uris.append(str(action.URI))
+                elif "/Dest" in annot or (action is not None and action.get("/S") == "/GoTo"):
+                    internal.append(page_number)
+        named = {str(k) for k in pdf.Root.Names.Dests.Names[::2]} if "/Names" in pdf.Root else set()
+    assert "https://medlineplus.gov/druginfo/meds/a682279.html" in uris
+    assert "https://nida.nih.gov/research-topics/opioids/benzodiazepines-opioids" in uris
+    assert "tel:988" in uris and "tel:+18006624357" in uris
+    # Superscript citations link inside the document, to the numbered entries.
+    assert len(internal) >= 8
+    assert {f"ref-{n}" for n in range(1, 8)} <= named
+
+
+def test_resource_entries_show_title_publisher_and_address(shipped):
+    text = " ".join(pdftotext(shipped, mode="-raw").split())
+    assert "Clonazepam MedlinePlus, National Library of Medicine medlineplus.gov/druginfo/meds/a682279.html" in text
+    for n in range(1, 8):
+        assert re.search(rf"\b{n} [A-Z]", text)
+
+
+def test_closes_with_contact_and_crisis_lines_from_the_brand(shipped):
+    last = " ".join(page_texts(shipped)[-1].split())
+    assert "Questions? Contact us" in last
+    assert "[Clinic phone number]" in last
+    for words in ("Call 911", "Call or text 988", "Call 1-800-662-HELP (4357)",
+                  "TTY 1-800-487-4889", "Call 1-800-222-1222"):
+        assert words in last
+
+
+def test_letter_by_default_and_a4_by_brand(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write("doc.md", source_text("title: Paper sizes\nsummary: S"))
+    assert ws.run("build").code == 0
+    with pikepdf.open(ws.pdf("doc.pdf")) as pdf:
+        assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 612, 792]
+    ws.brand.write_text(ws.brand.read_text().replace("paper: letter", "paper: a4"))
+    assert ws.run("build").code == 0
+    with pikepdf.open(ws.pdf("doc.pdf")) as pdf:
+        assert [round(float(v)) for v in pdf.pages[0].MediaBox] == [0, 0, 595, 842]
+
+
+def test_identical_input_gives_identical_bytes(tmp_path, shipped):
+    again = tmp_path / "again"
+    assert main(["build", "--sources", str(REPO / "sources"), "--out", str(again),
+                 "--brand", str(REPO / "_brand.yml")]) == 0
+    assert (again / "handout" / "klonopin-overview.pdf").read_bytes() == shipped.read_bytes()
+
+
+def test_two_page_handout_is_under_40_kb(tmp_path):
+    ws = Workspace(tmp_path)
+    paragraph = ("Take your medicine just as your prescriber says. Keep it locked up, "
+                 "away from children and pets. Ask us before you stop or change it. ")
+    body = "\n\n".join(f"## Part {n}\n\n{paragraph * 3} [@medlineplus-clonazepam]" for n in range(5))
+    ws.write("two-pages.md", source_text(
+        "title: A two-page handout\nsummary: Long enough for two pages.", body))
+    assert ws.run("build").code == 0
+    pdf = ws.pdf("two-pages.pdf")
+    assert len(page_texts(pdf)) == 2
+    assert pdf.stat().st_size < 40_000
+
+
+def test_template_syntax_in_a_source_prints_as_written(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write("doc.md", source_text("title: \"Six times seven is {{ 6*7 }}\"\nsummary: \"{% if 1 %}yes{% endif %}\"",
+                                   "Seven times seven is {{ 7*7 }}.\n"))
+    assert ws.run("build").code == 0
+    text = " ".join(pdftotext(ws.pdf("doc.pdf")).split())
+    assert "Six times seven is {{ 6*7 }}" in text
+    assert "{% if 1 %}yes{% endif %}" in text
+    assert "Seven times seven is {{ 7*7 }}." in text
+    assert "42" not in text and "49" not in text
+    with pikepdf.open(ws.pdf("doc.pdf")) as pdf:
+        assert str(pdf.docinfo.Title) == "Six times seven is {{ 6*7 }}"
+
+
+def test_callouts_tables_and_images_render(tmp_path):
+    ws = Workspace(tmp_path)
+    shutil.copy(REPO / "brand" / "logo.svg", ws.sources / "images" / "sprout.svg")
+    ws.write("doc.md", source_text("title: Parts\nsummary: S", """\
+        !!! danger "Call 911 first"
+            Naloxone does not undo benzos.
+
+        !!! tip "A small step"
+            Write your questions down.
+
+        | Day | Dose change |
+        | --- | --- |
+        | Monday | Ask your prescriber |
+
+        ![A green sprout](images/sprout.svg)
+        """))
+    assert ws.run("build").code == 0
+    pdf = ws.pdf("doc.pdf")
+    text = " ".join(pdftotext(pdf).split())
+    assert "Call 911 first Naloxone does not undo benzos." in text
+    assert "Day Dose change Monday Ask your prescriber" in text
+    assert font_size_at(pdf, 0, "Call 911 first") >= 14  # the danger title stands out
+    with pikepdf.open(pdf) as doc:
+        tags = [e for e in struct_elements(doc)]
+        assert "/Table" in {str(e.S) for e in tags}
+        assert "A green sprout" in {str(e.get("/Alt", "")) for e in tags}

@@ -1,0 +1,91 @@
+"""The PDF stage on its own: real WeasyPrint, the locked fetcher, and what it reports."""
+
+import http.server
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from handouts.brand import load_brand
+from handouts.build import judge
+from handouts.documents import parse
+from handouts.fetcher import LockedFetcher
+from handouts.layout import RenderedHtml
+from handouts.pdf import render_pdf
+from handouts.sources import SourceFile
+
+from conftest import REPO
+
+
+@pytest.fixture
+def server():
+    """A real HTTP server on loopback that counts the requests it gets."""
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"body{}")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
+    httpd.shutdown()
+
+
+def html(body: str, head: str = "") -> str:
+    return f'<html lang="en"><head><title>T</title>{head}</head><body>{body}</body></html>'
+
+
+def test_renderer_never_reaches_the_network_or_other_files(tmp_path, server):
+    base, hits = server
+    allowed = tmp_path / "sources"
+    allowed.mkdir()
+    page = html(
+        f'<p>Hello</p><img src="{base}/pixel.png" alt="remote">'
+        f'<img src="file:///etc/hostname" alt="local">'
+        f'<a rel="attachment" href="{base}/attachment.pdf">attach</a>',
+        head=f'<link rel="stylesheet" href="{base}/style.css">'
+             f'<style>@import url("{base}/imported.css"); p {{ background: url("{base}/bg.png") }}</style>',
+    )
+    fetcher = LockedFetcher(folders=(allowed,))
+    result = render_pdf(RenderedHtml(page, allowed.as_uri() + "/", ()), fetcher)
+    assert hits == []
+    assert set(result.refused) >= {f"{base}/pixel.png", "file:///etc/hostname",
+                                   f"{base}/style.css", f"{base}/imported.css"}
+    assert result.pages == 1
+
+
+def test_text_drawn_in_a_fallback_font_is_found(tmp_path):
+    brand = load_brand(REPO / "_brand.yml")
+    face = brand.typeface.faces[0].path
+    head = (f'<style>@font-face {{ font-family: "Atkinson Hyperlegible"; src: url("{face.as_uri()}") }}'
+            'body { font-family: "Atkinson Hyperlegible" }</style>')
+    fetcher = LockedFetcher(folders=(tmp_path, brand.typeface.folder))
+    # U+2713 CHECK MARK is not in Atkinson Hyperlegible: Pango falls back to a system font.
+    result = render_pdf(RenderedHtml(html("<p>Done \u2713</p>", head), tmp_path.as_uri() + "/", ()), fetcher)
+    families = {font.family for font in result.fonts}
+    assert "Atkinson Hyperlegible" in families and len(families) == 2
+    source = SourceFile(tmp_path / "doc.md", "doc", "en", "---\ntitle: T\nsummary: S\n---\n", "0")
+    [problem] = [p for p in judge(result, parse(source), brand, _handout()) if p.is_error]
+    assert "was drawn in the fallback font" in problem.message
+
+
+def _handout():
+    from handouts.formats import FORMATS
+    return FORMATS["handout"]
+
+
+def test_commands_that_render_nothing_do_not_import_weasyprint():
+    code = ("import sys, io; from handouts.cli import main; "
+            f"main(['list', '--sources', r'{REPO / 'sources'}'], stdout=io.StringIO()); "
+            "print('weasyprint' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,39 @@
+from handouts.resources import load_library
+
+
+def test_loads_entries_with_lines(tmp_path):
+    path = tmp_path / "resources.yaml"
+    path.write_text("a-key:\n  title: T\n  url: https://www.example.org/a/\n  accessed: 2026-01-02\n")
+    loaded = load_library(path)
+    assert loaded.problems == ()
+    entry = loaded.library.entries["a-key"]
+    assert entry.line == 1
+    assert entry.short_url == "example.org/a"
+
+
+def test_entry_without_url_is_reported_and_blocked(tmp_path):
+    path = tmp_path / "resources.yaml"
+    path.write_text("good:\n  title: T\n  url: https://example.org\nbad:\n  title: No address\n")
+    loaded = load_library(path)
+    assert [(p.line, p.message) for p in loaded.problems] == [(4, "resource 'bad' has no url")]
+    assert "good" in loaded.library.entries
+    assert loaded.library.blocked("bad")
+    assert not loaded.library.blocked("good")
+
+
+def test_address_must_be_a_full_web_address(tmp_path):
+    path = tmp_path / "resources.yaml"
+    path.write_text("x:\n  title: T\n  url: nida.nih.gov\n")
+    [problem] = load_library(path).problems
+    assert problem.line == 3
+    assert "not a full web address" in problem.message
+
+
+def test_malformed_file_blocks_every_key(tmp_path):
+    path = tmp_path / "resources.yaml"
+    path.write_text("x:\n  title: T\n url: broken indentation\n")
+    loaded = load_library(path)
+    [problem] = loaded.problems
+    assert problem.line == 3 and problem.message.startswith("invalid YAML")
+    assert not loaded.library.readable
+    assert loaded.library.blocked("x")
