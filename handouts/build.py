@@ -23,7 +23,7 @@ from .formats import FORMAT_NAMES, FORMATS, Format, available
 from .layout import Templates, layout
 from .problems import ContentError, Problem, UsageError, error, warning
 from .resources import Library, load_library
-from .sources import SourceFile, discover
+from .sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
 from .typeface import describe as describe_char
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -141,10 +141,17 @@ def read_documents(project: Project, request: BuildRequest = BuildRequest()) -> 
         raise UsageError(f"sources folder not found: {project.sources}")
     loaded = load_library(project.resources)
     discovered = discover(project.sources)
-    problems = [*loaded.problems, *discovered.problems]
-    failed = [p.path.name for p in discovered.problems]
+    unreadable = [p for p in discovered.problems if wanted(p.path, request)]
+    known = {s.slug for s in discovered.sources} | {slug_of(p.path) for p in discovered.problems}
+    for slug in request.slugs:
+        if slug not in known:
+            raise UsageError(f"no source named '{slug}' (see: make_docs.py list)")
+    problems = [*loaded.problems, *unreadable]
+    failed = [p.path.name for p in unreadable]
     resolved: list[ResolvedDocument] = []
-    for source in select(discovered.sources, request):
+    for source in discovered.sources:
+        if not wanted(source.path, request):
+            continue
         try:
             resolved.append(resolve(parse(source), loaded.library))
         except ContentError as exc:
@@ -153,14 +160,19 @@ def read_documents(project: Project, request: BuildRequest = BuildRequest()) -> 
     return Documents(tuple(resolved), loaded.library, tuple(problems), tuple(failed))
 
 
-def select(sources: tuple[SourceFile, ...], request: BuildRequest) -> list[SourceFile]:
-    known = {s.slug for s in sources}
-    for slug in request.slugs:
-        if slug not in known:
-            raise UsageError(f"no source named '{slug}' (see: make_docs.py list)")
-    return [s for s in sources
-            if (not request.slugs or s.slug in request.slugs)
-            and (not request.langs or s.lang in request.langs)]
+def wanted(path: Path, request: BuildRequest) -> bool:
+    """Whether the source at `path` is among those the request names."""
+    match = SOURCE_NAME.match(path.name)
+    if match is None:
+        return not request.slugs  # a misnamed file is reported unless others were asked for
+    lang = match["lang"] or DEFAULT_LANG
+    return ((not request.slugs or match["slug"] in request.slugs)
+            and (not request.langs or lang in request.langs))
+
+
+def slug_of(path: Path) -> str | None:
+    match = SOURCE_NAME.match(path.name)
+    return match["slug"] if match else None
 
 
 def render_document(resolved: ResolvedDocument, brand: Brand, project: Project,
@@ -171,20 +183,16 @@ def render_document(resolved: ResolvedDocument, brand: Brand, project: Project,
 
     document = resolved.document
     problems = glyph_problems(resolved, brand)
-    if problems:
-        return None, problems
     built = []
-    for fmt in formats_for(document, request):
+    for fmt in formats_for(document, request) if not problems else ():
         fetcher = LockedFetcher(
             folders=(project.sources, project.templates, project.styles, brand.typeface.folder),
             files=brand.files,
         )
         result = render_pdf(layout(resolved, fmt, brand, project.layouts), fetcher)
-        found = judge(result, document, brand, fmt)
-        problems.extend(found)
-        if any(p.is_error or request.strict for p in found):
-            continue
+        problems += judge(result, document, brand, fmt)
         built.append((catalog_entry(document, fmt, result, project), result.data))
+    # One bad format fails the whole document, so its formats never disagree.
     failed = any(p.is_error or request.strict for p in problems)
     return (None if failed else built), problems
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .formats import FORMAT_NAMES
 from .problems import ContentError, Problem, error

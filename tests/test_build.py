@@ -180,3 +180,14 @@ def test_list_reports_broken_sources(workspace):
     run = workspace.run("list")
     assert run.code == 1
     assert "missing front matter" in run.err
+
+
+def test_naming_an_unreadable_source_reports_it(workspace):
+    (workspace.sources / "broken.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n")
+    workspace.write("other.md", OTHER)
+    workspace.write("bad-too.md", "no front matter")
+    run = workspace.run("build", "broken")
+    assert run.code == 1
+    [problem] = run.error_lines  # bad-too.md was not asked for
+    assert "broken.md:2: error: not valid UTF-8" in problem
+    assert not workspace.pdf("other.pdf").exists()
