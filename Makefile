@@ -22,6 +22,7 @@ docs: $(INSTALLED) runtime-deps
 	$(BIN)/python make_docs.py build
 
 test: $(INSTALLED) runtime-deps test-deps
+	$(BIN)/python make_docs.py check
 	$(BIN)/python -m pytest
 
 runtime-deps:

@@ -102,7 +102,8 @@ def _images(document: Document, html: str, problems: list[Problem]) -> list[Path
             problems.append(error(document.source.path, line, f"image '{image.src}' not found"))
         elif not image.alt:
             problems.append(error(document.source.path, line, f"image '{image.src}' has no alt text: "
-                                  "describe it in the brackets, ![a locked medicine box](...)"))
+                                  "describe it in the brackets, ![a locked medicine box](...)",
+                                  rule="alt-text"))
         else:
             found.append(path.resolve())
     return found

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from .build import BuildReport, Project, BuildRequest, build, read_documents
-from .problems import Problem, UsageError
+from .problems import Problem, UsageError, display_path
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -54,6 +54,19 @@ def make_parser() -> argparse.ArgumentParser:
                            help="treat warnings as errors")
     build_cmd.set_defaults(command=run_build)
 
+    check_cmd = commands.add_parser(
+        "check", help="check reading level, wording, structure, review dates and accessibility")
+    _project_options(check_cmd)
+    check_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
+                           help="brand file (default: _brand.yml)")
+    check_cmd.add_argument("--built", action="store_true",
+                           help="also check the built PDFs listed in the output folder's catalog")
+    check_cmd.add_argument("--out", type=Path, default=Path("output"),
+                           help="output folder, for --built (default: output)")
+    check_cmd.add_argument("--json", action="store_true", help="print JSON for machines")
+    check_cmd.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check_cmd.set_defaults(command=run_check)
+
     list_cmd = commands.add_parser("list", help="list the sources and their review status")
     _project_options(list_cmd)
     list_cmd.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -88,6 +101,27 @@ def summary(report: BuildReport) -> str:
     return line
 
 
+def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
+    from .check import CheckOptions, check
+
+    project = Project(sources=args.sources, out=args.out, brand=args.brand)
+    if not project.sources.is_dir():
+        raise UsageError(f"sources folder not found: {project.sources}")
+    report = check(project, CheckOptions(strict=args.strict, built=args.built))
+    if args.json:
+        print(report.to_json(), file=stdout)
+        return report.exit_code
+    for finding in report.findings:
+        print(finding.format(rules=True), file=stderr)
+    rows = [(display_path(d.path), d.lang, f"{d.measure} {d.score:.1f}", d.words, d.warnings, d.errors)
+            for d in report.documents]
+    _print_columns(("DOCUMENT", "LANG", "READING", "WORDS", "WARNINGS", "ERRORS"), rows, stdout)
+    print(f"{report.errors} error{'s' if report.errors != 1 else ''}, {report.warnings} "
+          f"warning{'s' if report.warnings != 1 else ''} in {len(report.documents)} "
+          f"document{'s' if len(report.documents) != 1 else ''}", file=stdout)
+    return report.exit_code
+
+
 def run_list(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources)
     documents = read_documents(project)
@@ -117,13 +151,18 @@ def _row(document) -> dict:
 
 
 def _print_table(rows: list[dict], stdout: TextIO) -> None:
-    headers = ("SLUG", "LANG", "STATUS", "NEXT REVIEW", "FORMATS", "TITLE")
-    table = [headers] + [(r["slug"], r["lang"], r["status"], r["next_review"] or "-",
-                          ",".join(r["formats"]), r["title"]) for r in rows]
+    _print_columns(("SLUG", "LANG", "STATUS", "NEXT REVIEW", "FORMATS", "TITLE"),
+                   [(r["slug"], r["lang"], r["status"], r["next_review"] or "-",
+                     ",".join(r["formats"]), r["title"]) for r in rows], stdout)
+
+
+def _print_columns(headers: tuple[str, ...], rows: list[tuple], stdout: TextIO) -> None:
+    """A plain table: columns padded to their widest cell, the last left ragged."""
+    table = [headers, *rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers) - 1)]
     for row in table:
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
-        print("  ".join([*cells, str(row[-1])]), file=stdout)
+        print("  ".join([*cells, str(row[-1])]).rstrip(), file=stdout)
 
 
 def print_problems(problems: Sequence[Problem], stderr: TextIO) -> None:

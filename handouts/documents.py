@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,8 @@ class DocMeta:
     code: str | None = None
     version: str = "1"
     review: Review = Review()
+    allow_terms: tuple[str, ...] = ()  # deliberate uses of words `check` would flag
+    source_digest: str | None = None  # a translation: the English content it follows
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,17 @@ def parse(source: SourceFile) -> Document:
     yaml_text, body, body_line = split_front_matter(source)
     meta = read_meta(yaml_text)
     return Document(source, meta, body, body_line, yaml_text)
+
+
+def content_digest(document: Document) -> str:
+    """What a translation follows: the words of the English, not its review dates.
+
+    A translation records this as `source_digest`; when the English changes,
+    the translation is stale until someone updates it and the digest.
+    """
+    meta = document.meta
+    words = "\n".join([meta.title, meta.subtitle or "", meta.summary, document.body_md.strip()])
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:12]
 
 
 def split_front_matter(source: SourceFile) -> tuple[YamlText, str, int]:
@@ -112,6 +126,8 @@ def read_meta(fm: YamlText) -> DocMeta:
         code=reader.text(data, "code"),
         version=reader.version(data),
         review=review,
+        allow_terms=reader.words(data, "allow_terms"),
+        source_digest=reader.text(data, "source_digest"),
     )
     if problems:
         raise ContentError(problems)
@@ -119,7 +135,7 @@ def read_meta(fm: YamlText) -> DocMeta:
 
 
 _FIELDS = ("title", "subtitle", "summary", "audience", "topics", "formats",
-           "resources", "code", "version", "review")
+           "resources", "code", "version", "review", "allow_terms", "source_digest")
 _REVIEW_FIELDS = ("status", "reviewed_by", "reviewed_on", "next_review")
 
 
@@ -130,8 +146,8 @@ class _Reader:
     fm: YamlText
     problems: list[Problem]
 
-    def add(self, keys: tuple, message: str) -> None:
-        self.problems.append(self.fm.error(keys, message))
+    def add(self, keys: tuple, message: str, rule: str | None = None) -> None:
+        self.problems.append(self.fm.error(keys, message, rule))
 
     def unknown(self, keys: tuple, key: Any, known: tuple[str, ...], what: str = "setting") -> None:
         close = difflib.get_close_matches(str(key), known, n=1)
@@ -143,7 +159,8 @@ class _Reader:
         where = keys + (key,)
         if value is None:
             if required:
-                self.add(where, f"'{key}' is required: add a line '{key}: ...' to the front matter")
+                self.add(where, f"'{key}' is required: add a line '{key}: ...' to the front matter",
+                         rule=key)
             return None
         if isinstance(value, (dict, list)) or isinstance(value, (dt.date, bool)):
             self.add(where, f"'{key}' must be plain text")

@@ -25,11 +25,12 @@ class Problem:
     severity: Severity = "error"
     rule: str | None = None
 
-    def format(self, relative_to: Path | None = None) -> str:
-        where = display_path(self.path, relative_to)
+    def format(self, rules: bool = False) -> str:
+        """`path:line: error: message`; with `rules`, `error[rule-id]:` as `check` prints."""
+        where = display_path(self.path)
         if self.line:
             where = f"{where}:{self.line}"
-        kind = f"{self.severity}[{self.rule}]" if self.rule else self.severity
+        kind = f"{self.severity}[{self.rule}]" if rules and self.rule else self.severity
         return f"{where}: {kind}: {self.message}"
 
     @property
@@ -49,17 +50,17 @@ class UsageError(Exception):
     """The command line asked for something that does not exist (exit 2)."""
 
 
-def error(path: Path, line: int | None, message: str) -> Problem:
-    return Problem(path, line, message, "error")
+def error(path: Path, line: int | None, message: str, rule: str | None = None) -> Problem:
+    return Problem(path, line, message, "error", rule)
 
 
-def warning(path: Path, line: int | None, message: str) -> Problem:
-    return Problem(path, line, message, "warning")
+def warning(path: Path, line: int | None, message: str, rule: str | None = None) -> Problem:
+    return Problem(path, line, message, "warning", rule)
 
 
-def display_path(path: Path, relative_to: Path | None = None) -> str:
+def display_path(path: Path) -> str:
     """Show a path as the writer typed it: relative to the working folder."""
-    base = relative_to or Path.cwd()
+    base = Path.cwd()
     if path.is_absolute() and path.is_relative_to(base):
         return str(path.relative_to(base))
     return str(path)

@@ -34,8 +34,8 @@ class YamlText:
                 return self.lines[keys[:depth]]
         return self.first_line
 
-    def error(self, keys: KeyPath, message: str) -> Problem:
-        return error(self.path, self.line(*keys), message)
+    def error(self, keys: KeyPath, message: str, rule: str | None = None) -> Problem:
+        return error(self.path, self.line(*keys), message, rule)
 
 
 def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlText:

@@ -6,7 +6,7 @@ from handouts.cli import main, make_parser
 
 from conftest import REPO
 
-COMMANDS = ["build", "list"]
+COMMANDS = ["build", "check", "list"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,0 +1,392 @@
+"""`make_docs.py check`: the plain-language, accessibility and governance gate.
+
+Reads every source (and with `built`, the PDFs in the output folder) and
+reports every finding with a rule id, before anything is printed:
+
+    sources/x.md:14: warning[grade]: section "Risks" reads at grade 9.2 (aim 6, limit 8)
+
+Nothing is rendered: the whole library checks in well under two seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .accessibility import alt_text_problem, low_contrast, pdf_problems
+from .brand import Brand, load_brand
+from .build import Project, read_catalog
+from .citations import CITATION, citation_keys, resolve
+from .documents import Document, content_digest, parse
+from .markup import images_in, markdown_to_html, sanitize
+from .problems import ContentError, Problem, error, warning
+from .readability import Score, prose, score, sections
+from .resources import Library, load_library
+from .sources import discover
+from .wording import find_terms
+
+GRADE_AIM, GRADE_LIMIT = 6, 8  # Flesch-Kincaid grade, English
+EASE_AIM, EASE_LIMIT = 80, 70  # Fernández-Huerta, Spanish
+SENTENCE_AIM = 20  # words, on average
+SECTION_MINIMUM = 30  # words: shorter sections are scored with their document only
+TITLE_LIMIT = 60  # characters
+REVIEW_NOTICE = dt.timedelta(days=60)
+ACCESSED_LIMIT = dt.timedelta(days=365)
+
+PREAMBLE = re.compile(r"^(introduction|background|overview|history|about|introducción|"
+                      r"antecedentes|historia|acerca de)\b", re.IGNORECASE)
+NEXT_STEP = re.compile(r"next|contact|call|help|questions|reach|what to do|get in touch|"
+                       r"próximos pasos|qué hacer|contacto|llame|ayuda|preguntas|comuníquese",
+                       re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    strict: bool = False  # warnings fail the check too
+    built: bool = False  # also read the built PDFs back
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    path: Path
+    slug: str
+    lang: str
+    measure: str  # "grade" (Flesch-Kincaid) or "ease" (Fernández-Huerta)
+    score: float
+    words: int
+    warnings: int = 0
+    errors: int = 0
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    findings: tuple[Problem, ...]
+    documents: tuple[DocumentSummary, ...]
+    strict: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.findings) - self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors or (self.strict and self.warnings) else 0
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [{"path": str(f.path), "line": f.line, "severity": f.severity,
+                          "rule": f.rule, "message": f.message} for f in self.findings],
+            "documents": [{**vars(d), "path": str(d.path)} for d in self.documents],
+        }, indent=2, ensure_ascii=False)
+
+
+def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckReport:
+    findings: list[Problem] = []
+    brand = _brand(project, findings)
+    loaded = load_library(project.resources)
+    findings += [_ruled(p, "resources") for p in loaded.problems]
+    discovered = discover(project.sources)
+    findings += [_ruled(p, "source") for p in discovered.problems]
+
+    documents: list[Document] = []
+    for source in discovered.sources:
+        try:
+            documents.append(parse(source))
+        except ContentError as exc:
+            findings += [_ruled(p, "source") for p in exc.problems]
+
+    scores: dict[Path, Score] = {}
+    for document in documents:
+        findings += _references(document, loaded.library)
+        findings += _words(document)
+        findings += _structure(document)
+        findings += _review(document, options.today)
+        findings += _alt_text(document)
+        scores[document.source.path], found = _reading_level(document)
+        findings += found
+    findings += _translations(documents)
+    findings += _codes(documents)
+    findings += _resources(loaded.library, documents, options.today)
+    if options.built:
+        findings += _built(project)
+    return CheckReport(tuple(findings), _summaries(documents, scores, findings), options.strict)
+
+
+# -- reading level ---------------------------------------------------------------
+
+def _reading_level(document: Document) -> tuple[Score, list[Problem]]:
+    path, lang = document.source.path, document.lang
+    found: list[Problem] = []
+    blocks = [document.meta.summary]
+    for section in sections(document.body_md, document.body_line):
+        section_blocks = prose(section.markdown)
+        blocks += section_blocks
+        section_score = score(section_blocks, lang)
+        if section.heading and section_score.words >= SECTION_MINIMUM:
+            found += _level_findings(path, section.line, f'section "{section.heading}"', section_score)
+    whole = score(blocks, lang)
+    found += _level_findings(path, document.body_line, "the document", whole)
+    if whole.average_sentence > SENTENCE_AIM:
+        longest = "; ".join(f'"{_clip(s.text)}" ({s.words} words)' for s in whole.longest(2))
+        found.append(warning(path, _line_of(document, whole.longest(1)[0].text),
+                             f"sentences average {whole.average_sentence:.1f} words (aim under "
+                             f"{SENTENCE_AIM}); longest: {longest}", "sentence-length"))
+    return whole, found
+
+
+def _level_findings(path: Path, line: int, what: str, result: Score) -> list[Problem]:
+    if result.lang == "es":
+        ease = result.value
+        if ease >= EASE_AIM:
+            return []
+        severity = error if ease < EASE_LIMIT else warning
+        message = f"{what} reads at Fernández-Huerta {ease:.0f} (aim {EASE_AIM}, limit {EASE_LIMIT})"
+    else:
+        grade = result.value
+        if grade <= GRADE_AIM:
+            return []
+        severity = error if grade > GRADE_LIMIT else warning
+        message = f"{what} reads at grade {grade:.1f} (aim {GRADE_AIM}, limit {GRADE_LIMIT})"
+    longest = result.longest(1)
+    if longest:
+        message += f'; longest sentence: "{_clip(longest[0].text)}" ({longest[0].words} words)'
+    return [severity(path, line, message, "grade")]
+
+
+def _clip(text: str, words: int = 12) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
+
+
+def _line_of(document: Document, sentence: str) -> int:
+    """The body line where a sentence starts (its first few words), else the body's start."""
+    start = " ".join(sentence.split()[:4])
+    for offset, line in enumerate(document.body_md.split("\n")):
+        if start and start in " ".join(line.split()):
+            return document.body_line + offset
+    return document.body_line
+
+
+# -- words, structure, review, images --------------------------------------------
+
+def _words(document: Document) -> list[Problem]:
+    fm = document.front_matter
+    lines = [(fm.line(key), str(getattr(document.meta, key) or ""))
+             for key in ("title", "subtitle", "summary")]
+    lines += [(document.body_line + n, text) for n, text in enumerate(document.body_md.split("\n"))]
+    return [error(document.source.path, f.line, f"'{f.text}': {_say_instead(document)} "
+                  f"'{f.term.instead}'", "words")
+            for f in find_terms(lines, document.lang, document.meta.allow_terms)]
+
+
+def _say_instead(document: Document) -> str:
+    return "escriba" if document.lang == "es" else "say"
+
+
+def _structure(document: Document) -> list[Problem]:
+    path, meta, fm = document.source.path, document.meta, document.front_matter
+    found: list[Problem] = []
+    if len(meta.title) >= TITLE_LIMIT:
+        found.append(warning(path, fm.line("title"), f"the title is {len(meta.title)} characters; "
+                             f"keep it under {TITLE_LIMIT}", "title-length"))
+    summary_words = len(meta.summary.split())
+    if summary_words > 45:
+        found.append(warning(path, fm.line("summary"), f"the summary, printed as the main message, "
+                             f"is {summary_words} words: say it in one or two short sentences",
+                             "main-message"))
+    parts = [s for s in sections(document.body_md, document.body_line) if s.heading]
+    if parts and PREAMBLE.match(parts[0].heading):
+        found.append(warning(path, parts[0].line, f'the first section, "{parts[0].heading}", is a '
+                             "preamble: open with the main message", "main-message"))
+    previous = 1
+    for part in parts:
+        if part.level == 1:
+            found.append(warning(path, part.line, "use ## for sections: the title is the page's "
+                                 "only top-level heading", "headings"))
+        elif part.level > 3:
+            found.append(warning(path, part.line, "more than three heading levels (title, ##, ###)",
+                                 "headings"))
+        elif part.level > previous + 1:
+            found.append(warning(path, part.line, f"heading level jumps from {previous} to "
+                                 f"{part.level}", "headings"))
+        previous = part.level
+    if not parts or not NEXT_STEP.search(parts[-1].heading):
+        line = parts[-1].line if parts else document.body_line
+        found.append(warning(path, line, "end with what to do next and whom to call, in a last "
+                             'section such as "What to do next"', "next-step"))
+    return found
+
+
+def _review(document: Document, today: dt.date) -> list[Problem]:
+    path, review, fm = document.source.path, document.meta.review, document.front_matter
+    found: list[Problem] = []
+    if review.next_review:
+        line = fm.line("review", "next_review")
+        if review.next_review < today:
+            found.append(error(path, line, f"review was due on {review.next_review.isoformat()}",
+                               "review-due"))
+        elif review.next_review - today <= REVIEW_NOTICE:
+            days = (review.next_review - today).days
+            found.append(warning(path, line, f"review is due in {days} days "
+                                 f"({review.next_review.isoformat()})", "review-due"))
+    if review.status == "approved":
+        for key in ("reviewed_by", "reviewed_on"):
+            if not getattr(review, key):
+                found.append(error(path, fm.line("review", "status"), f"approved without "
+                                   f"'{key}': say who approved it and when", "reviewer"))
+        if not review.next_review:
+            found.append(warning(path, fm.line("review", "status"), "approved without a "
+                                 "'next_review' date", "review-due"))
+    return found
+
+
+def _alt_text(document: Document) -> list[Problem]:
+    found = []
+    for image in images_in(sanitize(markdown_to_html(document.body_md))):
+        problem = alt_text_problem(image.alt, image.src)
+        if problem and image.alt:  # a missing alt is already a source error
+            line = _line_of_text(document, image.src)
+            found.append(error(document.source.path, line, f"image '{image.src}' {problem}", "alt-text"))
+    return found
+
+
+def _line_of_text(document: Document, needle: str) -> int:
+    for offset, line in enumerate(document.body_md.split("\n")):
+        if needle in line:
+            return document.body_line + offset
+    return document.body_line
+
+
+def _references(document: Document, library: Library) -> list[Problem]:
+    """Citation and image problems, from the resolve stage the build uses."""
+    try:
+        resolve(document, library)
+    except ContentError as exc:
+        return [_ruled(p, "source") for p in exc.problems]
+    return []
+
+
+# -- across documents ---------------------------------------------------------------
+
+def _translations(documents: list[Document]) -> list[Problem]:
+    english = {d.slug: d for d in documents if d.lang == "en"}
+    found = []
+    for document in documents:
+        if document.lang == "en":
+            continue
+        path, fm = document.source.path, document.front_matter
+        source = english.get(document.slug)
+        recorded = document.meta.source_digest
+        if source is None:
+            found.append(error(path, 1, f"a translation of '{document.slug}', but there is no "
+                               f"{document.slug}.md", "stale-translation"))
+        elif not recorded:
+            found.append(warning(path, 1, "record which version of the English this follows: "
+                                 f"source_digest: {content_digest(source)}", "stale-translation"))
+        elif recorded != content_digest(source):
+            found.append(warning(path, fm.line("source_digest"), f"{source.source.path.name} has "
+                                 "changed since this translation was made: update it, then set "
+                                 f"source_digest: {content_digest(source)}", "stale-translation"))
+    return found
+
+
+def _codes(documents: list[Document]) -> list[Problem]:
+    by_code = defaultdict(set)
+    for document in documents:
+        if document.meta.code:
+            by_code[document.meta.code].add(document.slug)
+    found = []
+    for document in documents:
+        others = by_code.get(document.meta.code, set()) - {document.slug}
+        if others:
+            found.append(error(document.source.path, document.front_matter.line("code"),
+                               f"code {document.meta.code} is also used by "
+                               f"{', '.join(sorted(others))}", "duplicate-code"))
+    return found
+
+
+def _resources(library: Library, documents: list[Document], today: dt.date) -> list[Problem]:
+    used = Counter()
+    for document in documents:
+        used.update(document.meta.resources)
+        used.update(key for match in CITATION.finditer(document.body_md)
+                    for key in citation_keys(match.group(1)))
+    found = []
+    for key, resource in library.entries.items():
+        if resource.accessed and today - resource.accessed > ACCESSED_LIMIT:
+            found.append(warning(library.path, resource.line, f"'{key}' was last checked on "
+                                 f"{resource.accessed.isoformat()}: open it, check it still says "
+                                 "what we cite it for, and update 'accessed'", "resource-accessed"))
+        if not used[key]:
+            found.append(warning(library.path, resource.line, f"'{key}' is not used by any document",
+                                 "unused-resource"))
+    return found
+
+
+# -- brand and built PDFs --------------------------------------------------------------
+
+def _brand(project: Project, findings: list[Problem]) -> Brand | None:
+    try:
+        brand = load_brand(project.brand)
+    except ContentError as exc:
+        findings += [_ruled(p, "brand") for p in exc.problems]
+        return None
+    from .yamltext import load_yaml
+
+    lines = load_yaml(project.brand.read_text("utf-8"), project.brand)
+    for pair in low_contrast(brand.colors):
+        name = pair.text if not pair.text.startswith("#") else pair.background
+        findings.append(error(project.brand, lines.line("color", name),
+                              f"{pair.text} on {pair.background} ({pair.where}) has contrast "
+                              f"{pair.ratio}:1; text needs 4.5:1", "contrast"))
+    for name in brand.contact.placeholders():
+        findings.append(warning(project.brand, lines.line("defaults", "handouts", "contact", name),
+                                f"contact {name} is still a placeholder: "
+                                f"{getattr(brand.contact, name)}", "placeholder"))
+    return brand
+
+
+def _built(project: Project) -> list[Problem]:
+    found = []
+    catalog = read_catalog(project.out)
+    if not catalog:
+        return [error(project.out / "catalog.json", None, "no built PDFs to check: run "
+                      "make_docs.py build first", "pdf")]
+    for entry in catalog.values():
+        path = project.out / entry["path"]
+        if not path.is_file():
+            found.append(error(path, None, "listed in catalog.json but missing", "pdf"))
+            continue
+        found += [error(path, None, message, rule) for rule, message in pdf_problems(path)]
+    return found
+
+
+def _summaries(documents: list[Document], scores: dict[Path, Score],
+               findings: list[Problem]) -> tuple[DocumentSummary, ...]:
+    counts = Counter((f.path, f.severity) for f in findings)
+    return tuple(
+        DocumentSummary(
+            path=d.source.path, slug=d.slug, lang=d.lang,
+            measure="ease" if d.lang == "es" else "grade",
+            score=scores[d.source.path].value, words=scores[d.source.path].words,
+            warnings=counts[(d.source.path, "warning")], errors=counts[(d.source.path, "error")],
+        )
+        for d in documents
+    )
+
+
+def _ruled(problem: Problem, rule: str) -> Problem:
+    from dataclasses import replace
+
+    return problem if problem.rule else replace(problem, rule=rule)

@@ -1,0 +1,385 @@
+"""`check`: each rule fails on a source that breaks it and passes on one that keeps it."""
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+
+from handouts.cli import main
+
+from conftest import REPO, source_text
+
+TODAY = dt.date.today()
+EASY = """\
+## What it is
+
+Klonopin is a medicine. It helps with panic. It can make you sleepy. Take it
+just as your doctor says. Do not take more. Do not stop on your own. Your
+doctor can help you stop slowly. Ask us if you have questions.
+
+## What to do next
+
+Call us if you have questions. We are here to help you.
+"""
+HARD = """\
+## Pharmacology
+
+Clonazepam, a long-acting benzodiazepine derivative, potentiates gamma-aminobutyric
+acid neurotransmission, consequently producing anxiolytic, anticonvulsant, sedative
+and muscle-relaxant pharmacodynamic effects that necessitate individualized
+therapeutic monitoring, particularly considering interindividual variability in
+hepatic metabolism.
+
+## What to do next
+
+Call us.
+"""
+
+
+def front(**extra) -> str:
+    lines = {"title": "Klonopin basics", "summary": "Take it as prescribed.", **extra}
+    return "\n".join(f"{key}: {value}" for key, value in lines.items())
+
+
+def findings(workspace, *args):
+    run = workspace.run("check", "--json", "--brand", str(workspace.brand), *args)
+    report = json.loads(run.out)
+    return run.code, report
+
+
+def rules(report, path=None):
+    return [(f["rule"], f["severity"]) for f in report["findings"]
+            if path is None or f["path"].endswith(path)]
+
+
+def of_rule(report, rule):
+    return [f for f in report["findings"] if f["rule"] == rule]
+
+
+# -- the shipped library ----------------------------------------------------------
+
+def test_shipped_library_passes(capsys):
+    code = main(["check", "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0].split() == ["DOCUMENT", "LANG", "READING", "WORDS", "WARNINGS", "ERRORS"]
+    assert "klonopin-overview.md" in out
+
+
+def test_terminal_output_is_compiler_style_with_rule_ids(workspace):
+    workspace.write("hard.md", source_text(front(), HARD))
+    run = workspace.run("check", "--brand", str(workspace.brand))
+    assert run.code == 1
+    line = next(l for l in run.err.splitlines() if "[grade]" in l)
+    assert line.startswith(f"{workspace.sources / 'hard.md'}:")
+    assert ": error[grade]: " in line
+    assert "reads at grade" in line and "(aim 6, limit 8)" in line
+    row = next(l for l in run.out.splitlines() if "hard.md" in l).split()
+    assert row[1:3] == ["en", "grade"] and int(row[-1]) >= 1
+
+
+# -- 1. reading level ---------------------------------------------------------------
+
+def test_hard_english_is_an_error_naming_its_longest_sentence(workspace):
+    workspace.write("hard.md", source_text(front(), HARD))
+    code, report = findings(workspace)
+    assert code == 1
+    grade = of_rule(report, "grade")
+    assert {f["severity"] for f in grade} == {"error"}
+    section = next(f for f in grade if f["message"].startswith('section "Pharmacology"'))
+    assert section["line"] == 6
+    assert 'longest sentence: "Clonazepam, a long-acting benzodiazepine' in section["message"]
+    [doc] = report["documents"]
+    assert doc["measure"] == "grade" and doc["score"] > 8
+
+
+def test_plain_english_passes(workspace):
+    workspace.write("easy.md", source_text(front(), EASY))
+    code, report = findings(workspace)
+    assert of_rule(report, "grade") == [] and of_rule(report, "sentence-length") == []
+    assert report["documents"][0]["score"] <= 6
+
+
+MIDDLING = """\
+## What it is
+
+Klonopin is a medicine. It helps with panic. Medication management requires
+consistent communication with prescribers. Take it just as your doctor says.
+Unsupervised discontinuation produces withdrawal. Do not stop on your own.
+Your doctor can help you stop slowly. Ask us if you have questions.
+
+## What to do next
+
+Call us with your questions about this medicine.
+"""
+
+
+def test_middling_english_is_a_warning(workspace):
+    workspace.write("mid.md", source_text(front(), MIDDLING))
+    code, report = findings(workspace)
+    severities = {f["severity"] for f in of_rule(report, "grade")}
+    assert severities == {"warning"}, report["findings"]
+    assert 6 < report["documents"][0]["score"] <= 8
+
+
+def test_long_sentences_are_a_warning(workspace):
+    sentence = ("You can call us on any day of the week and we will help you find a time "
+                "that works for you and your family to come in and talk. ")
+    workspace.write("long.md", source_text(front(), f"## Talk to us\n\n{sentence * 4}\n\n## What to do next\n\nCall us.\n"))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "sentence-length")
+    assert finding["severity"] == "warning"
+    assert "longest: \"You can call us on any day" in finding["message"]
+    assert finding["line"] == 8
+
+
+def test_tables_and_addresses_are_not_scored(workspace):
+    table = ("\n| Medicine | Pharmacological classification |\n| --- | --- |\n"
+             "| Clonazepam | Benzodiazepine anticonvulsant anxiolytic pharmacotherapy |\n\n"
+             "See https://www.accessdata.fda.gov/extraordinarily/complicated/pharmacological/address.\n")
+    workspace.write("table.md", source_text(front(), EASY + table))
+    code, report = findings(workspace)
+    assert of_rule(report, "grade") == []
+
+
+HARD_SPANISH = """\
+## Farmacología
+
+La administración concomitante de benzodiacepinas con analgésicos opioides
+incrementa considerablemente la probabilidad de depresión respiratoria
+potencialmente irreversible, particularmente en pacientes con comorbilidades
+cardiopulmonares preexistentes.
+
+## Qué hacer ahora
+
+Llámenos.
+"""
+EASY_SPANISH = """\
+## Qué es
+
+Es un medicamento. Le ayuda con el pánico. Le puede dar sueño. Tómelo como le
+dice su médico. No tome más. No lo deje de golpe. Su médico le puede ayudar.
+
+## Qué hacer ahora
+
+Llámenos si tiene preguntas. Estamos aquí para usted.
+"""
+
+
+def test_hard_spanish_is_an_error_and_plain_spanish_passes(workspace):
+    workspace.write("dificil.es.md", source_text(front(), HARD_SPANISH))
+    workspace.write("facil.es.md", source_text(front(), EASY_SPANISH))
+    code, report = findings(workspace)
+    hard = [f for f in of_rule(report, "grade") if f["path"].endswith("dificil.es.md")]
+    assert {f["severity"] for f in hard} == {"error"}
+    assert "Fernández-Huerta" in hard[0]["message"]
+    assert not [f for f in of_rule(report, "grade") if f["path"].endswith("facil.es.md")]
+    easy = next(d for d in report["documents"] if d["path"].endswith("facil.es.md"))
+    assert easy["measure"] == "ease" and easy["score"] >= 80
+
+
+def test_english_scoring_never_touches_the_network(workspace):
+    workspace.write("easy.md", source_text(front(), EASY))
+    # Any attempt to open a connection ends the process with exit code 3.
+    code = ("import os, sys\n"
+            "sys.addaudithook(lambda event, args: os._exit(3) if event == 'socket.connect' else None)\n"
+            "from handouts.readability import score\n"
+            "print(score(['The cat sat on the mat. We like it.'], 'en').value)\n"
+            "print('nltk' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={"HOME": str(workspace.root), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "False"
+
+
+# -- 2. respectful language ------------------------------------------------------------
+
+def test_stigmatising_terms_are_errors_with_a_replacement(workspace):
+    body = ("## What it is\n\nAn addict can get help. Substance abuse is common.\n"
+            "Her test came back dirty. Call us.\n\n## What to do next\n\nCall us.\n")
+    workspace.write("words.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert code == 1
+    words = of_rule(report, "words")
+    messages = [(f["line"], f["message"]) for f in words]
+    assert (8, "'addict': say 'person with a substance use disorder; person in recovery'") in messages
+    assert (8, "'Substance abuse': say 'substance use'") in messages
+    assert any(line == 9 and "testing negative / testing positive" in m for line, m in messages)
+
+
+def test_agency_names_quotations_and_allowed_terms_pass(workspace):
+    body = ("## Who we cite\n\nThe National Institute on Drug Abuse and the Substance Abuse and "
+            "Mental Health Services Administration help. One man said, \"I was an addict.\"\n\n"
+            "> Relapse is part of my story.\n\nA relapse is not a failure.\n\n"
+            "## What to do next\n\nCall us.\n")
+    workspace.write("fine.md", source_text(front(allow_terms="[relapse]"), body))
+    code, report = findings(workspace)
+    assert of_rule(report, "words") == []
+
+
+def test_spanish_terms(workspace):
+    body = "## Qué es\n\nUn adicto puede pedir ayuda.\n\n## Qué hacer ahora\n\nLlámenos.\n"
+    workspace.write("palabras.es.md", source_text(front(), body))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "words")
+    assert "persona con un trastorno por consumo de sustancias" in finding["message"]
+
+
+# -- 3. structure ----------------------------------------------------------------------
+
+def test_structure_problems(workspace):
+    body = ("## Introduction\n\nText here.\n\n#### Too deep\n\nMore.\n\n## Side effects\n\nSleepy.\n")
+    workspace.write("shape.md", source_text(front(title="A" * 61), body))
+    code, report = findings(workspace)
+    found = set(rules(report, "shape.md"))
+    assert {("title-length", "warning"), ("main-message", "warning"), ("headings", "warning"),
+            ("next-step", "warning")} <= found
+
+
+def test_good_structure_passes(workspace):
+    workspace.write("shape.md", source_text(front(), EASY))
+    code, report = findings(workspace)
+    assert not {r for r, _ in rules(report, "shape.md")} & {
+        "title-length", "main-message", "headings", "next-step"}
+
+
+def test_missing_summary_is_an_error(workspace):
+    workspace.write("nosummary.md", "---\ntitle: T\n---\n\n## What to do next\n\nCall us.\n")
+    code, report = findings(workspace)
+    assert code == 1
+    assert ("summary", "error") in rules(report, "nosummary.md")
+
+
+# -- 4. governance --------------------------------------------------------------------
+
+def review(status="approved", by="Clinical team", on=None, next_review=None) -> str:
+    on = on or TODAY - dt.timedelta(days=30)
+    lines = [f"  status: {status}"]
+    if by:
+        lines.append(f"  reviewed_by: {by}")
+    lines.append(f"  reviewed_on: {on.isoformat()}")
+    if next_review:
+        lines.append(f"  next_review: {next_review.isoformat()}")
+    return "\n" + "\n".join(lines)
+
+
+def test_review_dates(workspace):
+    workspace.write("overdue.md", source_text(front(review=review(next_review=TODAY - dt.timedelta(days=1))), EASY))
+    workspace.write("soon.md", source_text(front(code="X-2", review=review(next_review=TODAY + dt.timedelta(days=30))), EASY))
+    workspace.write("fine.md", source_text(front(code="X-3", review=review(next_review=TODAY + dt.timedelta(days=200))), EASY))
+    code, report = findings(workspace)
+    assert ("review-due", "error") in rules(report, "overdue.md")
+    assert ("review-due", "warning") in rules(report, "soon.md")
+    assert "review-due" not in {r for r, _ in rules(report, "fine.md")}
+
+
+def test_approved_needs_a_reviewer(workspace):
+    workspace.write("who.md", source_text(front(review=review(by=None, next_review=TODAY + dt.timedelta(days=300))), EASY))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "reviewer")
+    assert finding["severity"] == "error" and "reviewed_by" in finding["message"]
+
+
+def test_translations_stale_and_fresh(workspace):
+    from handouts.documents import content_digest, parse
+    from handouts.sources import read_source
+
+    english = workspace.write("basics.md", source_text(front(), EASY))
+    digest = content_digest(parse(read_source(english)))
+    workspace.write("basics.es.md", source_text(front(source_digest=digest), EASY_SPANISH))
+    code, report = findings(workspace)
+    assert of_rule(report, "stale-translation") == []
+
+    english.write_text(source_text(front(), EASY.replace("It helps with panic.", "It helps with seizures.")))
+    code, report = findings(workspace)
+    [stale] = of_rule(report, "stale-translation")
+    assert stale["severity"] == "warning" and stale["path"].endswith("basics.es.md")
+    assert "basics.md has changed since this translation was made" in stale["message"]
+
+
+def test_resource_checks(workspace):
+    resources = workspace.sources / "resources.yaml"
+    old = (TODAY - dt.timedelta(days=400)).isoformat()
+    resources.write_text(resources.read_text().replace("accessed: 2026-11-24", f"accessed: {old}"))
+    workspace.write("cites.md", source_text(front(), EASY.replace("questions.", "questions "
+                                                                  "[@nida-benzodiazepines-opioids].", 1)))
+    code, report = findings(workspace)
+    [accessed] = of_rule(report, "resource-accessed")
+    assert "nida-benzodiazepines-opioids" in accessed["message"] and accessed["line"] == 1
+    unused = sorted(f["message"].split("'")[1] for f in of_rule(report, "unused-resource"))
+    assert unused == ["medlineplus-clonazepam", "samhsa-national-helpline"]
+
+
+def test_duplicate_codes(workspace):
+    workspace.write("one.md", source_text(front(code="EHC-ED-001"), EASY))
+    workspace.write("two.md", source_text(front(code="EHC-ED-001"), EASY))
+    workspace.write("three.md", source_text(front(code="EHC-ED-003"), EASY))
+    code, report = findings(workspace)
+    duplicates = of_rule(report, "duplicate-code")
+    assert sorted(f["path"].rsplit("/", 1)[-1] for f in duplicates) == ["one.md", "two.md"]
+    assert code == 1
+
+
+# -- 5. accessibility ------------------------------------------------------------------
+
+@pytest.mark.parametrize("alt, bad", [
+    ("image", True), ("box.svg", True), ("Picture", True),
+    ("A locked metal box for medicines", False),
+])
+def test_alt_text_must_describe_the_picture(workspace, alt, bad):
+    (workspace.sources / "images" / "box.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    workspace.write("pic.md", source_text(front(), EASY + f"\n![{alt}](images/box.svg)\n"))
+    code, report = findings(workspace)
+    assert bool(of_rule(report, "alt-text")) is bad
+
+
+def test_low_contrast_brand_colours(workspace):
+    text = workspace.brand.read_text().replace('deep-teal: "#0e5a5f"', 'deep-teal: "#8fc1c4"')
+    workspace.brand.write_text(text)
+    workspace.write("easy.md", source_text(front(), EASY))
+    code, report = findings(workspace)
+    contrast = of_rule(report, "contrast")
+    assert code == 1 and contrast
+    assert all(f["path"].endswith("_brand.yml") for f in contrast)
+    assert any("primary on background (headings and links)" in f["message"] for f in contrast)
+
+
+def test_built_pdfs_are_read_back(workspace):
+    workspace.write("easy.md", source_text(front(), EASY))
+    assert workspace.run("build").code == 0
+    code, report = findings(workspace, "--built", "--out", str(workspace.out))
+    assert [f for f in report["findings"] if f["rule"].startswith("pdf")] == []
+
+    # A PDF made without tags, language or title is caught.
+    import weasyprint
+    untagged = workspace.out / "handout" / "easy.pdf"
+    weasyprint.HTML(string="<p>No tags here</p><img src='data:,x'>").write_pdf(untagged)
+    code, report = findings(workspace, "--built", "--out", str(workspace.out))
+    assert code == 1
+    assert {"pdf-tagged", "pdf-lang", "pdf-title"} <= {f["rule"] for f in report["findings"]}
+
+
+# -- 6. brand ----------------------------------------------------------------------------
+
+def test_placeholder_contact_details_warn_until_filled_in(workspace):
+    workspace.write("easy.md", source_text(front(), EASY))
+    code, report = findings(workspace)
+    assert {f["message"].split()[1] for f in of_rule(report, "placeholder")} == {
+        "phone", "address", "hours", "website"}
+    text = workspace.brand.read_text()
+    for placeholder, real in [("[Clinic phone number]", "555-0100"),
+                              ("[Clinic street address, city, state]", "1 Main St"),
+                              ("[Opening hours]", "Mon-Fri 8-5"), ("[Clinic website]", "example.org")]:
+        text = text.replace(placeholder, real)
+    workspace.brand.write_text(text)
+    code, report = findings(workspace)
+    assert of_rule(report, "placeholder") == []
+    assert code == 0
+
+
+def test_strict_fails_on_warnings(workspace):
+    workspace.write("easy.md", source_text(front(), EASY))
+    assert workspace.run("check", "--brand", str(workspace.brand)).code == 0
+    assert workspace.run("check", "--brand", str(workspace.brand), "--strict").code == 1
