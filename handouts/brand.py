@@ -22,6 +22,7 @@ from .typeface import Typeface, TypefaceNotInstalled, find_typeface
 from .yamltext import YamlText, load_yaml
 
 PAPER_SIZES = ("letter", "a4")
+PRINT_PROFILES = ("office", "print-shop")
 PLACEHOLDER = re.compile(r"^\[.*\]$")
 DEFAULT_TYPEFACE = "Atkinson Hyperlegible"
 
@@ -81,6 +82,7 @@ class Brand:
     base_size: str
     line_height: float
     paper: str
+    print_profile: str  # office (inside printable margins) or print-shop (bleed, crop marks)
     contact: Contact
     crisis_lines: tuple[CrisisLine, ...]
     disclaimer: str | None
@@ -115,6 +117,7 @@ def load_brand(path: Path) -> Brand:
         base_size=_typography(schema, "base", "size") or "12.5pt",
         line_height=float(_typography(schema, "base", "line_height") or 1.45),
         paper=settings.paper(),
+        print_profile=settings.print_profile(),
         contact=Contact(**settings.texts(("contact",), Contact)),
         crisis_lines=settings.crisis_lines(),
         disclaimer=settings.text(("disclaimer",)),
@@ -210,6 +213,14 @@ class _Settings:
             self.add(("defaults", "handouts", "paper"), f"paper must be letter or a4, not '{paper}'")
             return "letter"
         return paper
+
+    def print_profile(self) -> str:
+        profile = str(self.handouts.get("print_profile", "office"))
+        if profile not in PRINT_PROFILES:
+            self.add(("defaults", "handouts", "print_profile"),
+                     f"print_profile must be office or print-shop, not '{profile}'")
+            return "office"
+        return profile
 
     def crisis_lines(self) -> tuple[CrisisLine, ...]:
         lines = self.handouts.get("crisis_lines") or []

@@ -18,13 +18,14 @@ from pathlib import Path
 
 from .brand import Brand, load_brand
 from .citations import ResolvedDocument, resolve
-from .documents import Document, parse
-from .formats import FORMAT_NAMES, FORMATS, Format, available
+from .documents import DocMeta, Document, Review, parse
+from .formats import FORMAT_NAMES, FORMATS, Format, formats_of
 from .layout import Templates, layout
 from .problems import ContentError, Problem, UsageError, error, warning
 from .resources import Library, load_library
 from .sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
 from .typeface import describe as describe_char
+from .yamltext import YamlText
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,7 @@ class BuildRequest:
     formats: tuple[str, ...] = ()  # empty: each document's own formats
     langs: tuple[str, ...] = ()  # empty: every language
     strict: bool = False  # warnings fail the document too
+    print_shop: bool = False  # bleed and crop marks, whatever the brand says
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Output:
     code: str | None
     version: str
     path: str  # relative to the output folder
+    profile: str  # office or print-shop
     pages: int
     bytes: int
     sha256: str
@@ -115,7 +118,8 @@ def build(project: Project, request: BuildRequest = BuildRequest()) -> BuildRepo
     problems.extend(documents.problems)
     failed = list(documents.failed)
     outputs: list[tuple[Output, bytes]] = []
-    for resolved in documents.resolved if brand else ():
+    wanted = [*documents.resolved, *([brand_card(brand)] if brand and wants_brand_card(request) else [])]
+    for resolved in wanted if brand else ():
         built, found = render_document(resolved, brand, project, request)
         problems.extend(found)
         if built is None:
@@ -131,8 +135,26 @@ def check_formats(names: tuple[str, ...]) -> None:
     for name in names:
         if name not in FORMAT_NAMES:
             raise UsageError(f"unknown format '{name}' (known: {', '.join(FORMAT_NAMES)})")
-        if name not in FORMATS:
-            raise UsageError(f"the {name} format is not available yet")
+
+
+BRAND_CARD = "wallet-card"
+
+
+def wants_brand_card(request: BuildRequest) -> bool:
+    """The clinic's own wallet card is built with the rest, from the brand alone."""
+    return ((not request.slugs or BRAND_CARD in request.slugs)
+            and (not request.formats or "card" in request.formats)
+            and (not request.langs or "en" in request.langs))
+
+
+def brand_card(brand: Brand) -> ResolvedDocument:
+    """A document with no source: the wallet card is made from the brand file alone."""
+    source = SourceFile(brand.path, BRAND_CARD, "en", "", "")
+    meta = DocMeta(title=f"{brand.name} wallet card",
+                   summary="How to reach us, and where to find help any time.",
+                   formats=("card",), review=Review(status="approved"))
+    document = Document(source, meta, "", 1, YamlText(None, brand.path))
+    return ResolvedDocument(document, "", (), ())
 
 
 def read_documents(project: Project, request: BuildRequest = BuildRequest()) -> Documents:
@@ -144,7 +166,7 @@ def read_documents(project: Project, request: BuildRequest = BuildRequest()) -> 
     unreadable = [p for p in discovered.problems if wanted(p.path, request)]
     known = {s.slug for s in discovered.sources} | {slug_of(p.path) for p in discovered.problems}
     for slug in request.slugs:
-        if slug not in known:
+        if slug not in known and slug != BRAND_CARD:
             raise UsageError(f"no source named '{slug}' (see: make_docs.py list)")
     problems = [*loaded.problems, *unreadable]
     failed = [p.path.name for p in unreadable]
@@ -189,17 +211,20 @@ def render_document(resolved: ResolvedDocument, brand: Brand, project: Project,
             folders=(project.sources, project.templates, project.styles, brand.typeface.folder),
             files=brand.files,
         )
-        result = render_pdf(layout(resolved, fmt, brand, project.layouts), fetcher)
+        print_shop = request.print_shop or brand.print_profile == "print-shop"
+        html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop)
+        result = render_pdf(html, fetcher)
         problems += judge(result, document, brand, fmt)
-        built.append((catalog_entry(document, fmt, result, project), result.data))
+        profile = "print-shop" if print_shop and fmt.bleeds else "office"
+        built.append((catalog_entry(document, fmt, result, project, profile), result.data))
     # One bad format fails the whole document, so its formats never disagree.
     failed = any(p.is_error or request.strict for p in problems)
     return (None if failed else built), problems
 
 
 def formats_for(document: Document, request: BuildRequest) -> list[Format]:
-    wanted = [f for f in document.meta.formats if not request.formats or f in request.formats]
-    return available(wanted)
+    return [f for f in formats_of(document.meta.formats)
+            if not request.formats or f.name in request.formats]
 
 
 def glyph_problems(resolved: ResolvedDocument, brand: Brand) -> list[Problem]:
@@ -227,11 +252,21 @@ def judge(result, document: Document, brand: Brand, fmt: Format) -> list[Problem
         if font.family != brand.typeface.family:
             problems.append(error(path, None, f"{fmt.name}: some text was drawn in the fallback "
                                   f"font '{font.family}', not {brand.typeface.family}"))
+    if result.pages > (fmt.max_pages or result.pages):
+        problems.append(error(path, None, overflow_message(document, fmt, result)))
     problems += [warning(path, None, f"{fmt.name}: {message}") for message in result.warnings]
     return problems
 
 
-def catalog_entry(document: Document, fmt: Format, result, project: Project) -> Output:
+def overflow_message(document: Document, fmt: Format, result) -> str:
+    lines = result.overflow * 72 / 15  # at the brochure's 11 pt on 15 pt lines
+    return (f"{fmt.name}: '{document.slug}' does not fit: about {result.overflow:.1f} in "
+            f"(some {lines:.0f} lines) more than its {fmt.max_pages} pages hold; shorten it "
+            f"or take {fmt.name} out of its formats")
+
+
+def catalog_entry(document: Document, fmt: Format, result, project: Project,
+                  profile: str) -> Output:
     meta = document.meta
     return Output(
         slug=document.slug,
@@ -244,6 +279,7 @@ def catalog_entry(document: Document, fmt: Format, result, project: Project) -> 
         code=meta.code,
         version=meta.version,
         path=output_path(document.source, fmt).as_posix(),
+        profile=profile,
         pages=result.pages,
         bytes=len(result.data),
         sha256=hashlib.sha256(result.data).hexdigest(),

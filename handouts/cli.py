@@ -52,6 +52,8 @@ def make_parser() -> argparse.ArgumentParser:
                            help="only this language (repeat or comma-separate)")
     build_cmd.add_argument("--strict", action="store_true",
                            help="treat warnings as errors")
+    build_cmd.add_argument("--print-shop", action="store_true",
+                           help="add bleed and crop marks to brochures and cards")
     build_cmd.set_defaults(command=run_build)
 
     check_cmd = commands.add_parser(
@@ -86,7 +88,8 @@ def _split(values: list[str]) -> tuple[str, ...]:
 def run_build(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     request = BuildRequest(slugs=tuple(args.slugs), formats=_split(args.format),
-                           langs=_split(args.lang), strict=args.strict)
+                           langs=_split(args.lang), strict=args.strict,
+                           print_shop=args.print_shop)
     report = build(project, request)
     print_problems(report.problems, stderr)
     print(summary(report), file=stdout)

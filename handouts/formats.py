@@ -18,13 +18,23 @@ class Format:
     template: str
     stylesheets: tuple[str, ...]  # file names under styles/
     orientation: str = "portrait"
+    max_pages: int | None = None  # more is an overflow error, never a silent cut
+    bleeds: bool = False  # gets bleed and crop marks in the print-shop profile
 
 
 FORMATS = {
     "handout": Format("handout", "handout.html.j2", ("base.css", "handout.css")),
+    "large-print": Format("large-print", "handout.html.j2",
+                          ("base.css", "handout.css", "large-print.css")),
+    "brochure": Format("brochure", "brochure.html.j2", ("base.css", "brochure.css"),
+                       orientation="landscape", max_pages=2, bleeds=True),
+    "card": Format("card", "card.html.j2", ("base.css", "card.css"), max_pages=2, bleeds=True),
 }
 
 
-def available(names) -> list[Format]:
-    """The formats among `names` that this version of the pipeline can build."""
-    return [FORMATS[name] for name in names if name in FORMATS]
+def formats_of(names) -> list[Format]:
+    """The formats a document asks for; every handout is also built in large print."""
+    wanted = list(names)
+    if "handout" in wanted and "large-print" not in wanted:
+        wanted.insert(wanted.index("handout") + 1, "large-print")
+    return [FORMATS[name] for name in wanted if name in FORMATS]

@@ -37,6 +37,7 @@ class RenderedHtml:
     html: str
     base_url: str
     stylesheets: tuple[Path, ...]
+    max_pages: int | None = None  # more pages than this is an overflow
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Templates:
 
 
 def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Templates,
-           extra: Mapping[str, Any] | None = None) -> RenderedHtml:
+           print_shop: bool = False, extra: Mapping[str, Any] | None = None) -> RenderedHtml:
     document = resolved.document
     env = _environment(templates.templates)
     context = {
@@ -58,7 +59,8 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
         "citations": resolved.citations,
         "brand": brand,
         "format": fmt,
-        "brand_css": Markup(brand_css(brand, fmt)),
+        "print_shop": print_shop and fmt.bleeds,
+        "brand_css": Markup(brand_css(brand, fmt, print_shop)),
         "generator": f"handouts {__version__}",
         **(extra or {}),
     }
@@ -67,23 +69,95 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
         html=html,
         base_url=document.source.path.parent.resolve().as_uri() + "/",
         stylesheets=tuple((templates.styles / name).resolve() for name in fmt.stylesheets),
+        max_pages=fmt.max_pages,
     )
 
 
-def brand_css(brand: Brand, fmt: Format) -> str:
-    """The brand as CSS: page size, colour variables and the typeface's files."""
+# Sheet sizes in inches, portrait.
+PAPER = {"letter": (8.5, 11.0), "a4": (210 / 25.4, 297 / 25.4)}
+FOLD_ALLOWANCE = 1 / 16  # the tri-fold's inside flap is this much narrower
+CARD = (3.5, 2.0)  # a wallet card, landscape
+CARDS_ACROSS, CARDS_DOWN = 2, 5
+BLEED = "0.125in"
+
+
+def brand_css(brand: Brand, fmt: Format, print_shop: bool = False) -> str:
+    """The brand as CSS: page size, colour variables, geometry and the typeface's files."""
     colors = "".join(f"--{name}: {value}; " for name, value in vars(brand.colors).items())
     faces = "".join(
         f'@font-face {{ font-family: "{brand.typeface.family}"; src: url("{face.path.as_uri()}"); '
         f"font-weight: {face.weight}; font-style: {face.style}; }}\n"
         for face in brand.typeface.faces
     )
-    size = f"{PAGE_SIZES[brand.paper]} {fmt.orientation}"
+    single_card = fmt.name == "card" and print_shop
+    size = f"{CARD[0]}in {CARD[1]}in" if single_card else f"{PAGE_SIZES[brand.paper]} {fmt.orientation}"
+    page = f"size: {size}; " + (f"bleed: {BLEED}; marks: crop; " if print_shop and fmt.bleeds else "")
     return (
-        f"{faces}@page {{ size: {size}; }}\n"
+        f"{faces}@page {{ {page}}}\n"
         f":root {{ {colors}--typeface: \"{brand.typeface.family}\"; "
-        f"--base-size: {brand.base_size}; --line-height: {brand.line_height}; }}\n"
+        f"--base-size: {brand.base_size}; --line-height: {brand.line_height}; "
+        f"--cover-graphic: url({cover_graphic_uri(brand)}); "
+        f"{_geometry(brand.paper, fmt)}}}\n"
     )
+
+
+def cut_marks_uri(paper: str) -> Markup:
+    """Short cut marks in the sheet's margins, in line with every card edge."""
+    from urllib.parse import quote
+
+    short, long = (v * 72 for v in PAPER[paper])  # points
+    width, height = CARD[0] * 72, CARD[1] * 72
+    left = (short - CARDS_ACROSS * width) / 2
+    top = (long - CARDS_DOWN * height) / 2
+    gap, length = 4, 12  # points clear of the cards, and the marks' length: they stay
+    # 0.25 in from the sheet's edge, inside what office printers print
+    lines = []
+    for i in range(CARDS_ACROSS + 1):
+        x = left + i * width
+        lines += [(x, top - gap - length, x, top - gap),
+                  (x, long - top + gap, x, long - top + gap + length)]
+    for j in range(CARDS_DOWN + 1):
+        y = top + j * height
+        lines += [(left - gap - length, y, left - gap, y),
+                  (short - left + gap, y, short - left + gap + length, y)]
+    path = " ".join(f"M{x1:.2f} {y1:.2f}L{x2:.2f} {y2:.2f}" for x1, y1, x2, y2 in lines)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {short:.2f} {long:.2f}">'
+           f'<path d="{path}" stroke="#000000" stroke-width="0.5" fill="none"/></svg>')
+    return css_string("data:image/svg+xml," + quote(svg))
+
+
+def cover_graphic_uri(brand: Brand) -> str:
+    """Rolling hills and a low sun in the brand's colours: the brochure cover's graphic."""
+    from urllib.parse import quote
+
+    c = brand.colors
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 230" preserveAspectRatio="none">'
+        f'<circle cx="236" cy="78" r="34" fill="{c.warning}" fill-opacity="0.22"/>'
+        f'<path d="M0 112 C62 82 128 84 188 108 S282 140 320 116 V230 H0 Z" fill="{c.light}"/>'
+        f'<path d="M0 152 C72 126 146 132 208 152 S288 170 320 156 V230 H0 Z" '
+        f'fill="{c.primary}" fill-opacity="0.55"/>'
+        f'<path d="M0 190 C84 168 168 174 230 190 S292 202 320 194 V230 H0 Z" fill="{c.primary}"/>'
+        "</svg>"
+    )
+    return '"data:image/svg+xml,' + quote(svg) + '"'
+
+
+
+def _geometry(paper: str, fmt: Format) -> str:
+    """Panel widths of the tri-fold and the card sheet's margins, for the sheet in use."""
+    short, long = PAPER[paper]
+    if fmt.name == "brochure":
+        wide = (long + FOLD_ALLOWANCE) / 3
+        return (f"--sheet-width: {long:.4f}in; --sheet-height: {short:.4f}in; "
+                f"--panel: {wide:.4f}in; --flap: {wide - FOLD_ALLOWANCE:.4f}in; "
+                # Columns of the inside page sit 0.25 in from each fold.
+                f"--fold-gap: {0.5 + FOLD_ALLOWANCE:.4f}in; ")
+    if fmt.name == "card":
+        across = (short - CARDS_ACROSS * CARD[0]) / 2
+        down = (long - CARDS_DOWN * CARD[1]) / 2
+        return f"--sheet-across: {across:.4f}in; --sheet-down: {down:.4f}in; "
+    return ""
 
 
 @lru_cache(maxsize=4)
@@ -102,9 +176,11 @@ def _environment(folder: Path) -> jinja2.Environment:
         tel=tel_uri,
         css_string=css_string,
         css_counters=css_counters,
+        plain=lambda markup: Markup(markup).unescape(),
         month=month_year,
         day=long_date,
         watermark=watermark_uri,
+        cut_marks=cut_marks_uri,
     )
     return env
 

@@ -38,6 +38,7 @@ class PdfResult:
     warnings: tuple[str, ...]  # what WeasyPrint complained about
     refused: tuple[str, ...]  # URLs the fetcher would not load
     fonts: tuple[UsedFont, ...]
+    overflow: float = 0.0  # inches of content past the format's last page
 
 
 def render_pdf(rendered: RenderedHtml, fetcher: LockedFetcher) -> PdfResult:
@@ -62,6 +63,7 @@ def render_pdf(rendered: RenderedHtml, fetcher: LockedFetcher) -> PdfResult:
         warnings=tuple(warnings),
         refused=tuple(fetcher.refused),
         fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
+        overflow=_overflow(document, rendered.max_pages),
     )
 
 
@@ -69,6 +71,32 @@ def _used_fonts(document) -> list[UsedFont]:
     # font.name is the subset's /BaseFont: /ABCDEF+PostScriptName
     return [UsedFont(font.family, font.name.decode().lstrip("/").split("+", 1)[-1])
             for font in document.fonts.values()]
+
+
+def _overflow(document, max_pages: int | None) -> float:
+    """How much content, in inches of column, ran onto pages past `max_pages`."""
+    if max_pages is None or len(document.pages) <= max_pages:
+        return 0.0
+    return sum(_flow_height(page._page_box) for page in document.pages[max_pages:]) / 96
+
+
+def _flow_height(page_box) -> float:
+    """The height of the text and images on a page, in CSS pixels, adding up the
+    page's thirds (the columns of a tri-fold) when more than one is used."""
+    from weasyprint.formatting_structure import boxes
+
+    third = page_box.margin_width() / 3
+    columns: dict[int, list[float]] = {}
+    stack = list(page_box.children)
+    while stack:
+        box = stack.pop()
+        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+            top, bottom = box.position_y, box.position_y + box.margin_height()
+            column = columns.setdefault(int(box.position_x // third), [top, bottom])
+            column[0], column[1] = min(column[0], top), max(column[1], bottom)
+        elif isinstance(box, boxes.ParentBox):
+            stack.extend(box.children)
+    return sum(bottom - top for top, bottom in columns.values())
 
 
 @lru_cache(maxsize=1)

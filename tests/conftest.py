@@ -124,6 +124,30 @@ def workspace(tmp_path) -> Workspace:
     return Workspace(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def shipped_out(tmp_path_factory) -> Path:
+    """The shipped library in every format, built once for the whole session."""
+    out = tmp_path_factory.mktemp("shipped")
+    code = main(["build", "--sources", str(REPO / "sources"), "--out", str(out),
+                 "--brand", str(REPO / "_brand.yml")])
+    assert code == 0
+    return out
+
+
+def char_boxes(path: Path, page_index: int) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Every drawn character of a page and its box (left, bottom, right, top) in points."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        textpage = pdf[page_index].get_textpage()
+        text = textpage.get_text_range()
+        return [(text[i], textpage.get_charbox(i)) for i in range(textpage.count_chars())
+                if i < len(text) and not text[i].isspace()]
+    finally:
+        pdf.close()
+
+
 def pdftotext(path: Path, *args: str, mode: str = "-layout") -> str:
     """The text poppler reads: `-layout` keeps the page's look, `-raw` content order."""
     return subprocess.run(["pdftotext", mode, *args, str(path), "-"],
@@ -180,3 +204,28 @@ def watermark_share(path: Path, page_index: int) -> float:
     pixels = image.get_flattened_data() if hasattr(image, "get_flattened_data") else image.getdata()
     faint_red = sum(1 for r, g, b in pixels if abs(r - 235) <= 8 and abs(g - 216) <= 10 and abs(b - 216) <= 10)
     return faint_red / (image.width * image.height)
+
+
+def baselines(path: Path, page_index: int, text: str, length: int) -> list[float]:
+    """The baselines, top to bottom, of the lines holding `length` characters from `text` on,
+    leaving out superscripts (drawn smaller than the text around them)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        textpage = pdf[page_index].get_textpage()
+        start = textpage.get_text_range().find(text)
+        assert start >= 0, f"{text!r} not on page {page_index + 1}"
+        sizes, origins = [], []
+        for index in range(start, start + length):
+            x, y = ctypes.c_double(), ctypes.c_double()
+            raw.FPDFText_GetCharOrigin(textpage, index, ctypes.byref(x), ctypes.byref(y))
+            sizes.append(raw.FPDFText_GetFontSize(textpage, index))
+            origins.append(round(y.value, 1))
+        usual = max(set(sizes), key=sizes.count)
+        return sorted({y for y, size in zip(origins, sizes) if size == usual}, reverse=True)
+    finally:
+        pdf.close()

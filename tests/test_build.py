@@ -16,11 +16,16 @@ def test_builds_pdfs_and_catalog(workspace):
     run = workspace.run("build")
     assert run.code == 0, run.err
     assert run.err == ""
-    assert run.out.startswith("Built 1 PDF in ")
+    # The handout, its large-print twin, and the clinic's wallet card from the brand.
+    assert run.out.startswith("Built 3 PDFs in ")
     pdf = workspace.pdf("staying-safe.pdf")
     assert pdf.read_bytes().startswith(b"%PDF-1.7")
+    assert workspace.pdf("staying-safe.pdf", "large-print").exists()
+    assert workspace.pdf("wallet-card.pdf", "card").exists()
     catalog = json.loads((workspace.out / "catalog.json").read_text())
-    [entry] = catalog["files"]
+    assert [(e["format"], e["slug"]) for e in catalog["files"]] == [
+        ("card", "wallet-card"), ("handout", "staying-safe"), ("large-print", "staying-safe")]
+    entry = catalog["files"][1]
     assert entry["slug"] == "staying-safe"
     assert entry["lang"] == "en"
     assert entry["format"] == "handout"
@@ -29,6 +34,7 @@ def test_builds_pdfs_and_catalog(workspace):
     assert entry["pages"] >= 1
     assert entry["status"] == "draft"
     assert entry["source"] == "sources/staying-safe.md"
+    assert entry["profile"] == "office"
     assert len(entry["sha256"]) == 64
     assert not [p for p in workspace.out.rglob("*.tmp")]
 
@@ -36,7 +42,7 @@ def test_builds_pdfs_and_catalog(workspace):
 def test_translation_gets_its_own_file(workspace):
     workspace.write("staying-safe.md", GOOD_SOURCE)
     workspace.write("staying-safe.es.md", OTHER)
-    assert workspace.run("build").code == 0
+    assert workspace.run("build", "--format", "handout").code == 0
     assert workspace.pdf("staying-safe.es.pdf").exists()
 
 
@@ -75,7 +81,7 @@ def test_bad_source_is_one_clear_line_and_the_rest_builds(workspace, case):
     (workspace.sources / "images" / "real.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
     workspace.write("other.md", OTHER)
     (workspace.sources / "broken.md").write_bytes(data)
-    run = workspace.run("build")
+    run = workspace.run("build", "--format", "handout")
     assert run.code == 1
     assert "Traceback" not in run.err
     [problem] = run.error_lines
@@ -96,7 +102,7 @@ def test_bad_resource_list(workspace, resources, line, message):
     workspace.write("other.md", OTHER)
     workspace.write("cites.md", source_text("title: T\nsummary: S",
                                             "Text [@nida-benzodiazepines-opioids].\n"))
-    run = workspace.run("build")
+    run = workspace.run("build", "--format", "handout")
     assert run.code == 1
     resources_line, citing_line = run.error_lines
     assert resources_line.startswith(f"{workspace.sources / 'resources.yaml'}:{line}: error: ")
@@ -109,11 +115,11 @@ def test_bad_resource_list(workspace, resources, line, message):
 
 def test_failed_document_keeps_its_last_good_pdf(workspace):
     path = workspace.write("staying-safe.md", GOOD_SOURCE)
-    assert workspace.run("build").code == 0
+    assert workspace.run("build", "--format", "handout").code == 0
     pdf = workspace.pdf("staying-safe.pdf")
     good = pdf.read_bytes()
     path.write_text(GOOD_SOURCE.replace("@medlineplus-clonazepam", "@nope"))
-    run = workspace.run("build")
+    run = workspace.run("build", "--format", "handout")
     assert run.code == 1
     assert pdf.read_bytes() == good
     catalog = json.loads((workspace.out / "catalog.json").read_text())
@@ -123,8 +129,8 @@ def test_failed_document_keeps_its_last_good_pdf(workspace):
 def test_catalog_keeps_files_built_earlier(workspace):
     workspace.write("staying-safe.md", GOOD_SOURCE)
     workspace.write("other.md", OTHER)
-    assert workspace.run("build").code == 0
-    assert workspace.run("build", "other").code == 0
+    assert workspace.run("build", "--format", "handout").code == 0
+    assert workspace.run("build", "other", "--format", "handout").code == 0
     catalog = json.loads((workspace.out / "catalog.json").read_text())
     assert sorted(e["slug"] for e in catalog["files"]) == ["other", "staying-safe"]
 
@@ -154,11 +160,11 @@ def test_strict_fails_on_warnings(workspace):
     # An image WeasyPrint cannot read is a warning; --strict makes it fatal.
     (workspace.sources / "images" / "broken.png").write_bytes(b"not a png")
     workspace.write("pic.md", source_text("title: T\nsummary: S", "![A broken picture](images/broken.png)\n"))
-    relaxed = workspace.run("build")
+    relaxed = workspace.run("build", "--format", "handout")
     assert relaxed.code == 0
     assert ": warning: handout: " in relaxed.err
     workspace.pdf("pic.pdf").unlink()
-    strict = workspace.run("build", "--strict")
+    strict = workspace.run("build", "--format", "handout", "--strict")
     assert strict.code == 1
     assert not workspace.pdf("pic.pdf").exists()
 

@@ -29,5 +29,5 @@ def test_no_command_is_a_usage_error(capsys):
 def test_build_summary_on_stdout(workspace):
     from conftest import GOOD_SOURCE
     workspace.write("a.md", GOOD_SOURCE)
-    run = workspace.run("build")
+    run = workspace.run("build", "--format", "handout")
     assert run.out.startswith("Built 1 PDF in")

@@ -16,13 +16,8 @@ INCH = 72
 
 
 @pytest.fixture(scope="session")
-def shipped(tmp_path_factory):
-    """The shipped library, built once for every test here."""
-    out = tmp_path_factory.mktemp("shipped")
-    code = main(["build", "--sources", str(REPO / "sources"), "--out", str(out),
-                 "--brand", str(REPO / "_brand.yml")])
-    assert code == 0
-    return out / "handout" / "klonopin-overview.pdf"
+def shipped(shipped_out):
+    return shipped_out / "handout" / "klonopin-overview.pdf"
 
 
 def struct_elements(pdf: pikepdf.Pdf):
@@ -130,7 +125,7 @@ def test_approved_document_has_no_watermark_and_shows_review_dates(tmp_path):
           reviewed_on: 2026-11-24
           next_review: 2027-11-24
         """))
-    assert ws.run("build").code == 0
+    assert ws.run("build", "--format", "handout").code == 0
     pdf = ws.pdf("doc.pdf")
     assert watermark_share(pdf, 0) < 0.001
     footer = page_texts(pdf)[0].strip().splitlines()[-1]
@@ -177,11 +172,11 @@ def test_closes_with_contact_and_crisis_lines_from_the_brand(shipped):
 def test_letter_by_default_and_a4_by_brand(tmp_path):
     ws = Workspace(tmp_path)
     ws.write("doc.md", source_text("title: Paper sizes\nsummary: S"))
-    assert ws.run("build").code == 0
+    assert ws.run("build", "--format", "handout").code == 0
     with pikepdf.open(ws.pdf("doc.pdf")) as pdf:
         assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 612, 792]
     ws.brand.write_text(ws.brand.read_text().replace("paper: letter", "paper: a4"))
-    assert ws.run("build").code == 0
+    assert ws.run("build", "--format", "handout").code == 0
     with pikepdf.open(ws.pdf("doc.pdf")) as pdf:
         assert [round(float(v)) for v in pdf.pages[0].MediaBox] == [0, 0, 595, 842]
 
@@ -200,7 +195,7 @@ def test_two_page_handout_is_under_40_kb(tmp_path):
     body = "\n\n".join(f"## Part {n}\n\n{paragraph * 3} [@medlineplus-clonazepam]" for n in range(5))
     ws.write("two-pages.md", source_text(
         "title: A two-page handout\nsummary: Long enough for two pages.", body))
-    assert ws.run("build").code == 0
+    assert ws.run("build", "--format", "handout").code == 0
     pdf = ws.pdf("two-pages.pdf")
     assert len(page_texts(pdf)) == 2
     assert pdf.stat().st_size < 40_000
@@ -210,7 +205,7 @@ def test_template_syntax_in_a_source_prints_as_written(tmp_path):
     ws = Workspace(tmp_path)
     ws.write("doc.md", source_text("title: \"Six times seven is {{ 6*7 }}\"\nsummary: \"{% if 1 %}yes{% endif %}\"",
                                    "Seven times seven is {{ 7*7 }}.\n"))
-    assert ws.run("build").code == 0
+    assert ws.run("build", "--format", "handout").code == 0
     text = " ".join(pdftotext(ws.pdf("doc.pdf")).split())
     assert "Six times seven is {{ 6*7 }}" in text
     assert "{% if 1 %}yes{% endif %}" in text
@@ -236,7 +231,7 @@ def test_callouts_tables_and_images_render(tmp_path):
 
         ![A green sprout](images/sprout.svg)
         """))
-    assert ws.run("build").code == 0
+    assert ws.run("build", "--format", "handout").code == 0
     pdf = ws.pdf("doc.pdf")
     text = " ".join(pdftotext(pdf).split())
     assert "Call 911 first Naloxone does not undo benzos." in text
