@@ -16,7 +16,7 @@ RUNTIME_PACKAGES := libpango-1.0-0:libpango-1.0.so.0 \
 # The tests read the PDFs back with poppler's tools and qpdf.
 TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf
 
-.PHONY: docs test check clean runtime-deps test-deps
+.PHONY: docs test check clean messages runtime-deps test-deps
 
 docs: $(INSTALLED) runtime-deps
 	$(BIN)/python make_docs.py build
@@ -36,6 +36,12 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
+
+# After changing a template's words: refresh the catalog of strings to
+# translate, and merge it into each language's messages.po.
+messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header -o handouts/locale/messages.pot .
+	$(BIN)/pybabel update --no-location --omit-header -i handouts/locale/messages.pot -d handouts/locale
 
 clean:
 	rm -rf $(VENV) output/*/ output/catalog.json

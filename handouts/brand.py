@@ -8,20 +8,29 @@ every document.
 Contact details the clinic has not filled in yet are written as bracketed
 placeholders, `[Clinic phone number]`; they print as written, so nobody
 mistakes them for real numbers, and `check` warns about them.
+
+Any of those texts may be given per language, so a Spanish handout has no
+English in its frame:
+
+    action:
+      en: Call or text 988
+      es: Llame o envíe un mensaje de texto al 988
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .problems import ContentError, Problem, error
 from .typeface import Typeface, TypefaceNotInstalled, find_typeface
 from .yamltext import YamlText, load_yaml
 
 PAPER_SIZES = ("letter", "a4")
+LANGUAGE = re.compile(r"^[a-z]{2}$")
+Localized = Mapping[str, str]  # language -> text; English (en) always given
 PRINT_PROFILES = ("office", "print-shop")
 PLACEHOLDER = re.compile(r"^\[.*\]$")
 DEFAULT_TYPEFACE = "Atkinson Hyperlegible"
@@ -71,6 +80,16 @@ class CrisisLine:
 
 
 @dataclass(frozen=True)
+class BrandTexts:
+    """The brand's words in one language."""
+
+    contact: Contact
+    crisis_lines: tuple[CrisisLine, ...]
+    disclaimer: str | None
+    untranslated: tuple[str, ...] = ()  # what fell back to English
+
+
+@dataclass(frozen=True)
 class Brand:
     path: Path
     name: str
@@ -83,13 +102,35 @@ class Brand:
     line_height: float
     paper: str
     print_profile: str  # office (inside printable margins) or print-shop (bleed, crop marks)
-    contact: Contact
-    crisis_lines: tuple[CrisisLine, ...]
-    disclaimer: str | None
+    texts: Mapping[str, BrandTexts]  # by language; English always present
+    lang: str = "en"  # the language the texts below are in
 
     @property
     def files(self) -> tuple[Path, ...]:
         return (self.path, self.logo.path, self.logo_on_dark.path)
+
+    def in_language(self, lang: str) -> Brand:
+        return replace(self, lang=lang)
+
+    @property
+    def _texts(self) -> BrandTexts:
+        return self.texts.get(self.lang) or _untranslated(self.texts["en"])
+
+    @property
+    def contact(self) -> Contact:
+        return self._texts.contact
+
+    @property
+    def crisis_lines(self) -> tuple[CrisisLine, ...]:
+        return self._texts.crisis_lines
+
+    @property
+    def disclaimer(self) -> str | None:
+        return self._texts.disclaimer
+
+    @property
+    def untranslated(self) -> tuple[str, ...]:
+        return self._texts.untranslated
 
 
 def load_brand(path: Path) -> Brand:
@@ -118,9 +159,7 @@ def load_brand(path: Path) -> Brand:
         line_height=float(_typography(schema, "base", "line_height") or 1.45),
         paper=settings.paper(),
         print_profile=settings.print_profile(),
-        contact=Contact(**settings.texts(("contact",), Contact)),
-        crisis_lines=settings.crisis_lines(),
-        disclaimer=settings.text(("disclaimer",)),
+        texts=settings.languages(),
     )
     if not brand.name:
         problems.append(parsed.error(("meta",), "meta: name: the clinic's name is required"))
@@ -189,16 +228,27 @@ class _Settings:
                 return None
         return value
 
-    def text(self, keys: tuple) -> str | None:
+    def text(self, keys: tuple) -> Localized | None:
+        """A text, or a text per language ({en: ..., es: ...}), as {language: text}."""
         value = self.value(keys)
+        where = ("defaults", "handouts", *keys)
         if value is None:
             return None
-        if isinstance(value, (dict, list)):
-            self.add(("defaults", "handouts", *keys), f"{keys[-1]} must be plain text")
+        if isinstance(value, list):
+            self.add(where, f"{keys[-1]} must be plain text, or one text per language")
             return None
-        return " ".join(str(value).split())
+        values = value if isinstance(value, dict) else {"en": value}
+        for lang, text in values.items():
+            if not isinstance(lang, str) or not LANGUAGE.match(lang) or isinstance(text, (dict, list)):
+                self.add((*where, lang), f"{keys[-1]}: give one text per two-letter language, "
+                         "such as en: and es:")
+                return None
+        if "en" not in values:
+            self.add(where, f"{keys[-1]}: the English text (en:) is required")
+            return None
+        return {lang: " ".join(str(text).split()) for lang, text in values.items()}
 
-    def texts(self, keys: tuple, kind) -> dict[str, str | None]:
+    def texts(self, keys: tuple, kind) -> dict[str, Localized | None]:
         section = self.value(keys) or {}
         names = [f.name for f in fields(kind)]
         for key in section if isinstance(section, dict) else ():
@@ -206,6 +256,31 @@ class _Settings:
                 self.add(("defaults", "handouts", *keys, key),
                          f"unknown field '{key}'; known: {', '.join(names)}")
         return {name: self.text((*keys, name)) for name in names}
+
+    def languages(self) -> dict[str, BrandTexts]:
+        """The brand's texts in each language it gives, English filling any gaps."""
+        contact = self.texts(("contact",), Contact)
+        lines = self.crisis_lines()
+        disclaimer = self.text(("disclaimer",))
+        found = {lang for texts in [contact, *lines, {"disclaimer": disclaimer}]
+                 for value in texts.values() if value for lang in value}
+        english = BrandTexts(
+            Contact(**_pick(contact, "en")),
+            tuple(CrisisLine(**_pick(line, "en")) for line in lines),
+            (disclaimer or {}).get("en"),
+        )
+        result = {"en": english}
+        for lang in sorted(found - {"en"}):
+            result[lang] = BrandTexts(
+                Contact(**_pick(contact, lang)),
+                tuple(CrisisLine(**_pick(line, lang)) for line in lines),
+                _pick({"disclaimer": disclaimer}, lang)["disclaimer"],
+                untranslated=tuple(_missing("contact", contact, lang)
+                                   + [f"crisis line {n + 1}" for n, line in enumerate(lines)
+                                      if _missing("", line, lang)]
+                                   + _missing("", {"disclaimer": disclaimer}, lang)),
+            )
+        return result
 
     def paper(self) -> str:
         paper = str(self.handouts.get("paper", "letter")).lower()
@@ -222,11 +297,11 @@ class _Settings:
             return "office"
         return profile
 
-    def crisis_lines(self) -> tuple[CrisisLine, ...]:
+    def crisis_lines(self) -> list[dict[str, Localized | None]]:
         lines = self.handouts.get("crisis_lines") or []
         if not isinstance(lines, list):
             self.add(("defaults", "handouts", "crisis_lines"), "crisis_lines must be a list")
-            return ()
+            return []
         found = []
         for index, line in enumerate(lines):
             keys = ("crisis_lines", index)
@@ -236,8 +311,8 @@ class _Settings:
                 self.add(("defaults", "handouts", *keys),
                          f"a crisis line needs name, action and number (missing {', '.join(missing)})")
                 continue
-            found.append(CrisisLine(**values))
-        return tuple(found)
+            found.append(values)
+        return found
 
     def colors(self, schema) -> Colors:
         color = schema.color
@@ -276,3 +351,24 @@ class _Settings:
                      "(for example fontpkg-atkinson-hyperlegible)")
             return find_typeface(DEFAULT_TYPEFACE)
 
+
+
+def _pick(texts: Mapping[str, Localized | None], lang: str) -> dict[str, str | None]:
+    """One language's values, falling back to English where a text is not translated."""
+    return {name: (value.get(lang) or value["en"]) if value else None for name, value in texts.items()}
+
+
+# Numbers and addresses on the web read the same in every language; words do not.
+LANGUAGE_NEUTRAL = ("number", "phone", "website", "email")
+
+
+def _missing(prefix: str, texts: Mapping[str, Localized | None], lang: str) -> list[str]:
+    """Texts with no `lang` version that a reader of `lang` would see in English."""
+    return [f"{prefix} {name}".strip() for name, value in texts.items()
+            if value and lang not in value
+            and (name not in LANGUAGE_NEUTRAL or PLACEHOLDER.match(value["en"]))]
+
+
+def _untranslated(english: BrandTexts) -> BrandTexts:
+    """A language the brand file gives no texts for at all: English, all of it untranslated."""
+    return replace(english, untranslated=("every contact detail and crisis line",))

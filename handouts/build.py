@@ -20,6 +20,7 @@ from .brand import Brand, load_brand
 from .citations import ResolvedDocument, resolve
 from .documents import DocMeta, Document, Review, parse
 from .formats import FORMAT_NAMES, FORMATS, Format, formats_of
+from .i18n import language_problems
 from .layout import Templates, layout
 from .problems import ContentError, Problem, UsageError, error, warning
 from .resources import Library, load_library
@@ -116,6 +117,7 @@ def build(project: Project, request: BuildRequest = BuildRequest()) -> BuildRepo
         problems.extend(exc.problems)
     documents = read_documents(project, request)
     problems.extend(documents.problems)
+    problems.extend(language_problems([r.document for r in documents.resolved], brand))
     failed = list(documents.failed)
     outputs: list[tuple[Output, bytes]] = []
     wanted = [*documents.resolved, *([brand_card(brand)] if brand and wants_brand_card(request) else [])]

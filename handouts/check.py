@@ -21,7 +21,8 @@ from .accessibility import alt_text_problem, low_contrast, pdf_problems
 from .brand import Brand, load_brand
 from .build import Project, read_catalog
 from .citations import CITATION, citation_keys, resolve
-from .documents import Document, content_digest, parse
+from .documents import Document, parse
+from .i18n import translation_problem
 from .markup import images_in, markdown_to_html, sanitize
 from .problems import ContentError, Problem, error, warning
 from .readability import Score, prose, score, sections
@@ -39,6 +40,8 @@ ACCESSED_LIMIT = dt.timedelta(days=365)
 
 PREAMBLE = re.compile(r"^(introduction|background|overview|history|about|introducción|"
                       r"antecedentes|historia|acerca de)\b", re.IGNORECASE)
+PHONE_NUMBER = re.compile(r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ](?:\d{4}|[A-Z]{4})\b"
+                          r"|\b1-8\d\d-[A-Z]{4}\b")
 NEXT_STEP = re.compile(r"next|contact|call|help|questions|reach|what to do|get in touch|"
                        r"próximos pasos|qué hacer|contacto|llame|ayuda|preguntas|comuníquese",
                        re.IGNORECASE)
@@ -110,6 +113,7 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
     for document in documents:
         findings += _references(document, loaded.library)
         findings += _words(document)
+        findings += _phone_numbers(document)
         findings += _structure(document)
         findings += _review(document, options.today)
         findings += _alt_text(document)
@@ -188,6 +192,18 @@ def _words(document: Document) -> list[Problem]:
     return [error(document.source.path, f.line, f"'{f.text}': {_say_instead(document)} "
                   f"'{f.term.instead}'", "words")
             for f in find_terms(lines, document.lang, document.meta.allow_terms)]
+
+
+def _phone_numbers(document: Document) -> list[Problem]:
+    """Safety lines come from the brand file, never retyped where they could go stale."""
+    found = []
+    for offset, line in enumerate(document.body_md.split("\n")):
+        for number in PHONE_NUMBER.finditer(line):
+            found.append(error(document.source.path, document.body_line + offset,
+                               f"'{number.group()}': phone numbers live in _brand.yml; write "
+                               "[[crisis-lines]] or [[contact]] on a line of its own to print "
+                               "them here", "safety-lines"))
+    return found
 
 
 def _say_instead(document: Document) -> str:
@@ -280,25 +296,7 @@ def _references(document: Document, library: Library) -> list[Problem]:
 # -- across documents ---------------------------------------------------------------
 
 def _translations(documents: list[Document]) -> list[Problem]:
-    english = {d.slug: d for d in documents if d.lang == "en"}
-    found = []
-    for document in documents:
-        if document.lang == "en":
-            continue
-        path, fm = document.source.path, document.front_matter
-        source = english.get(document.slug)
-        recorded = document.meta.source_digest
-        if source is None:
-            found.append(error(path, 1, f"a translation of '{document.slug}', but there is no "
-                               f"{document.slug}.md", "stale-translation"))
-        elif not recorded:
-            found.append(warning(path, 1, "record which version of the English this follows: "
-                                 f"source_digest: {content_digest(source)}", "stale-translation"))
-        elif recorded != content_digest(source):
-            found.append(warning(path, fm.line("source_digest"), f"{source.source.path.name} has "
-                                 "changed since this translation was made: update it, then set "
-                                 f"source_digest: {content_digest(source)}", "stale-translation"))
-    return found
+    return [p for p in map(translation_problem, documents) if p]
 
 
 def _codes(documents: list[Document]) -> list[Problem]:

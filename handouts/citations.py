@@ -20,7 +20,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from .documents import Document
-from .markup import images_in, markdown_to_html, sanitize
+from .markup import BLOCK_MARK, BRAND_BLOCKS, images_in, markdown_to_html, sanitize
 from .problems import ContentError, Problem, error
 from .resources import Library, Resource
 
@@ -57,7 +57,7 @@ def citation_keys(marker: str) -> list[str]:
 
 def resolve(document: Document, library: Library) -> ResolvedDocument:
     """Number the citations of `document` and check its images."""
-    problems = list(_malformed_citations(document))
+    problems = [*_malformed_citations(document), *_unknown_blocks(document)]
     numbering = _Numbering()
     html = sanitize(markdown_to_html(document.body_md, (_CitationExtension(numbering),)))
     citations = _citations(document, library, numbering.order, problems)
@@ -116,6 +116,18 @@ def _malformed_citations(document: Document):
                 yield error(document.source.path, line,
                             f"citation '{bracket.group()}' is not understood; write "
                             "[@key] or [@key1; @key2]")
+
+
+def _unknown_blocks(document: Document):
+    for line, text in _prose_lines(document):
+        for mark in BLOCK_MARK.finditer(text):
+            if mark[1] not in BRAND_BLOCKS:
+                yield error(document.source.path, line, f"'{mark.group()}' is not something the "
+                            f"brand file can print here; known: "
+                            f"{', '.join(f'[[{b}]]' for b in BRAND_BLOCKS)}")
+            elif text.strip() != mark.group():
+                yield error(document.source.path, line, f"write {mark.group()} on a line of its "
+                            "own, with a blank line before and after")
 
 
 def _prose_lines(document: Document):

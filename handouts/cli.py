@@ -140,6 +140,8 @@ def run_list(args, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _row(document) -> dict:
+    from .i18n import translation_problem
+
     meta = document.meta
     return {
         "slug": document.slug,
@@ -149,14 +151,16 @@ def _row(document) -> dict:
         "next_review": meta.review.next_review.isoformat() if meta.review.next_review else None,
         "formats": list(meta.formats),
         "code": meta.code,
+        "stale": bool(translation_problem(document)) if document.lang != "en" else None,
         "source": str(document.source.path),
     }
 
 
 def _print_table(rows: list[dict], stdout: TextIO) -> None:
     _print_columns(("SLUG", "LANG", "STATUS", "NEXT REVIEW", "FORMATS", "TITLE"),
-                   [(r["slug"], r["lang"], r["status"], r["next_review"] or "-",
-                     ",".join(r["formats"]), r["title"]) for r in rows], stdout)
+                   [(r["slug"], r["lang"], r["status"] + (" (stale)" if r["stale"] else ""),
+                     r["next_review"] or "-", ",".join(r["formats"]), r["title"]) for r in rows],
+                   stdout)
 
 
 def _print_columns(headers: tuple[str, ...], rows: list[tuple], stdout: TextIO) -> None:

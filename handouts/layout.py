@@ -25,6 +25,8 @@ from . import __version__
 from .brand import Brand
 from .citations import ResolvedDocument
 from .formats import Format
+from .i18n import translations
+from .markup import BLOCK_PARAGRAPH
 from .typeface import Typeface
 
 PAGE_SIZES = {"letter": "letter", "a4": "A4"}
@@ -51,11 +53,11 @@ class Templates:
 def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Templates,
            print_shop: bool = False, extra: Mapping[str, Any] | None = None) -> RenderedHtml:
     document = resolved.document
-    env = _environment(templates.templates)
+    brand = brand.in_language(document.lang)
+    env = _environment(templates.templates, document.lang)
     context = {
         "doc": document.meta,
         "lang": document.lang,
-        "body": Markup(resolved.body_html),
         "citations": resolved.citations,
         "brand": brand,
         "format": fmt,
@@ -64,6 +66,9 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
         "generator": f"handouts {__version__}",
         **(extra or {}),
     }
+    context["body"] = Markup(_expand_blocks(resolved.body_html, env, context))
+    # What the body already prints from the brand is not printed twice at the end.
+    context["printed_blocks"] = set(BLOCK_PARAGRAPH.findall(resolved.body_html))
     html = env.get_template(fmt.template).render(context)
     return RenderedHtml(
         html=html,
@@ -160,8 +165,17 @@ def _geometry(paper: str, fmt: Format) -> str:
     return ""
 
 
-@lru_cache(maxsize=4)
-def _environment(folder: Path) -> jinja2.Environment:
+def _expand_blocks(body_html: str, env: jinja2.Environment, context: dict) -> str:
+    """Print the brand's crisis lines or contact details where a source asks for them."""
+    def block(match: re.Match) -> str:
+        name = "crisis-lines" if match[1] == "crisis-lines" else "contact-details"
+        inner = env.get_template(f"partials/{name}.html.j2").render(context)
+        return f'<div class="brand-block brand-{match[1]}">{inner}</div>'
+    return BLOCK_PARAGRAPH.sub(block, body_html)
+
+
+@lru_cache(maxsize=8)
+def _environment(folder: Path, lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
@@ -170,7 +184,7 @@ def _environment(folder: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
     )
-    env.install_null_translations(newstyle=True)
+    env.install_gettext_translations(translations(lang), newstyle=True)
     env.filters.update(
         qr=qr_data_uri,
         tel=tel_uri,

@@ -9,6 +9,7 @@ links only to web, mail and phone addresses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -37,6 +38,12 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align", "colspan", "rowspan", "scope"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+# A paragraph of just `[[crisis-lines]]` or `[[contact]]` prints that part of
+# the brand file there, so safety lines are never retyped in a source.
+BRAND_BLOCKS = ("crisis-lines", "contact")
+BLOCK_PARAGRAPH = re.compile(r"<p>\[\[([a-z-]+)\]\]</p>")
+BLOCK_MARK = re.compile(r"\[\[([^\]\n]*)\]\]")
 
 
 def markdown_to_html(text: str, extensions: tuple = ()) -> str:

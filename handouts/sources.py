@@ -49,6 +49,7 @@ def discover(sources_dir: Path) -> Discovered:
             found.append(read_source(path))
         except ContentError as exc:
             problems.extend(exc.problems)
+    found.sort(key=lambda s: (s.slug, s.lang != DEFAULT_LANG, s.lang))  # English first
     return Discovered(tuple(found), tuple(problems))
 
 

@@ -51,7 +51,7 @@ def test_schema_errors_name_their_line(brand_file):
 
 def test_unknown_contact_field_and_bad_paper(brand_file):
     edit(brand_file, "paper: letter ", "paper: tabloid ")
-    edit(brand_file, "      hours: ", "      fax: '1'\n      hours: ")
+    edit(brand_file, "      hours:", "      fax: '1'\n      hours:")
     found = problems(brand_file)
     assert any("paper must be letter or a4, not 'tabloid'" in m for _, m in found)
     assert any(m.startswith("unknown field 'fax'") for _, m in found)

@@ -383,3 +383,22 @@ def test_strict_fails_on_warnings(workspace):
     workspace.write("easy.md", source_text(front(), EASY))
     assert workspace.run("check", "--brand", str(workspace.brand)).code == 0
     assert workspace.run("check", "--brand", str(workspace.brand), "--strict").code == 1
+
+
+# -- safety lines come from one place ------------------------------------------------------
+
+def test_phone_numbers_typed_in_a_source_are_errors(workspace):
+    body = EASY.replace("Call us if you have questions.",
+                        "Call SAMHSA at 1-800-662-4357 or 1-800-662-HELP. Call us if you have questions.")
+    workspace.write("numbers.md", source_text(front(), body))
+    code, report = findings(workspace)
+    found = of_rule(report, "safety-lines")
+    assert [f["message"].split("'")[1] for f in found] == ["1-800-662-4357", "1-800-662-HELP"]
+    assert code == 1
+
+
+def test_brand_blocks_print_the_lines_instead(workspace):
+    body = EASY.replace("## What to do next", "## Who to call\n\n[[crisis-lines]]\n\n## What to do next")
+    workspace.write("lines.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert of_rule(report, "safety-lines") == [] and code == 0

@@ -12,7 +12,7 @@ def test_discover_reads_english_and_translations(tmp_path):
     (tmp_path / "_notes.md").write_text("skipped")
     found = discover(tmp_path)
     assert [(s.slug, s.lang) for s in found.sources] == [
-        ("klonopin-overview", "es"), ("klonopin-overview", "en")]
+        ("klonopin-overview", "en"), ("klonopin-overview", "es")]
     assert found.problems == ()
 
 
