@@ -41,7 +41,7 @@ $(INSTALLED): pyproject.toml
 # translate, and merge it into each language's messages.po.
 messages: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header -o handouts/locale/messages.pot .
-	$(BIN)/pybabel update --no-location --omit-header -i handouts/locale/messages.pot -d handouts/locale
+	$(BIN)/pybabel update --no-fuzzy-matching -i handouts/locale/messages.pot -d handouts/locale
 
 clean:
 	rm -rf $(VENV) output/*/ output/catalog.json
