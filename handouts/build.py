@@ -1,34 +1,29 @@
-"""Stage 6, build: read everything, render what was asked, then write it all.
+"""Stage 6, build: decide what is stale, render it, then write it all.
 
-Like MkDocs, the build first gathers and validates every source, then
-renders, and only then writes: each PDF atomically (a temporary file, then a
-rename), so an interrupted build never leaves a truncated PDF and a failed
-document keeps its last good one. `output/catalog.json` lists every built file.
+Like MkDocs, a build reads and validates before it writes: the documents to
+render are all read, laid out and rendered first, and only then written,
+each atomically, so an interrupted build never leaves a truncated PDF and a
+failed document keeps its last good one. The build is incremental (see
+`plan`): only what changed is rendered, and a build with nothing to do
+imports none of the heavy stages. `output/catalog.json` lists every built
+file; `output/.manifest.json` remembers what each was made from.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Callable
 
-from .brand import Brand, load_brand
-from .citations import ResolvedDocument, resolve
-from .documents import DocMeta, Document, Review, parse
-from .formats import FORMAT_NAMES, FORMATS, Format, formats_of
-from .i18n import language_problems
-from .layout import Templates, layout
-from .problems import ContentError, Problem, UsageError, error, warning
-from .resources import Library, load_library
+from .formats import FORMAT_NAMES, FORMATS
+from .outputs import CatalogEntry, locked, read_catalog, remove, write_catalog, write_json
+from .plan import Inputs, Manifest, Record, up_to_date
+from .problems import ContentError, Problem, UsageError
 from .sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
-from .typeface import describe as describe_char
-from .yamltext import YamlText
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BRAND_CARD = "wallet-card"
 
 
 @dataclass(frozen=True)
@@ -46,7 +41,9 @@ class Project:
         return self.sources / "resources.yaml"
 
     @property
-    def layouts(self) -> Templates:
+    def layouts(self):
+        from .layout import Templates
+
         return Templates(self.templates, self.styles)
 
 
@@ -57,38 +54,23 @@ class BuildRequest:
     langs: tuple[str, ...] = ()  # empty: every language
     strict: bool = False  # warnings fail the document too
     print_shop: bool = False  # bleed and crop marks, whatever the brand says
+    force: bool = False  # render everything, up to date or not
+    jobs: int | None = None  # worker processes; None: one per CPU
 
-
-@dataclass(frozen=True)
-class Output:
-    """One built file, as listed in catalog.json."""
-
-    slug: str
-    lang: str
-    format: str
-    title: str
-    summary: str
-    audience: tuple[str, ...]
-    topics: tuple[str, ...]
-    code: str | None
-    version: str
-    path: str  # relative to the output folder
-    profile: str  # office or print-shop
-    pages: int
-    bytes: int
-    sha256: str
-    source: str
-    status: str
-    next_review: str | None
+    @property
+    def everything(self) -> bool:
+        return not (self.slugs or self.formats or self.langs)
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    written: tuple[Output, ...]
+    written: tuple[CatalogEntry, ...]
     problems: tuple[Problem, ...]
-    failed: tuple[str, ...] = ()  # documents (slug.lang) that did not build
+    failed: tuple[str, ...] = ()  # source files that did not build
+    up_to_date: int = 0  # files left as they were
     seconds: float = 0.0
     strict: bool = False
+    peak_memory_kb: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -97,40 +79,42 @@ class BuildReport:
 
 
 @dataclass(frozen=True)
-class Documents:
-    """Every selected source, read, parsed and resolved, before anything is rendered."""
-
-    resolved: tuple[ResolvedDocument, ...]
-    library: Library
-    problems: tuple[Problem, ...]
-    failed: tuple[str, ...]  # source file names that could not be used
+class Plan:
+    stale: tuple[SourceFile, ...]  # sources to read and render again
+    only: dict[str, frozenset[str]]  # source path -> its only stale formats, if not all
+    fresh: tuple[Record, ...]  # files that stay as they are
+    brand_card: bool  # the clinic's own wallet card must be rendered
 
 
-def build(project: Project, request: BuildRequest = BuildRequest()) -> BuildReport:
+def build(project: Project, request: BuildRequest = BuildRequest(),
+          progress: Callable[[str], None] | None = None,
+          waiting: Callable[[], None] = lambda: None) -> BuildReport:
     started = time.perf_counter()
     check_formats(request.formats)
-    problems: list[Problem] = []
-    try:
-        brand = load_brand(project.brand)
-    except ContentError as exc:
-        brand = None
-        problems.extend(exc.problems)
-    documents = read_documents(project, request)
-    problems.extend(documents.problems)
-    problems.extend(language_problems([r.document for r in documents.resolved], brand))
-    failed = list(documents.failed)
-    outputs: list[tuple[Output, bytes]] = []
-    wanted = [*documents.resolved, *([brand_card(brand)] if brand and wants_brand_card(request) else [])]
-    for resolved in wanted if brand else ():
-        built, found = render_document(resolved, brand, project, request)
-        problems.extend(found)
-        if built is None:
-            failed.append(resolved.document.source.path.name)
-        else:
-            outputs.extend(built)
-    written = write_outputs(project.out, outputs)
-    return BuildReport(tuple(written), tuple(problems), tuple(failed),
-                       time.perf_counter() - started, request.strict)
+    if not project.sources.is_dir():
+        raise UsageError(f"sources folder not found: {project.sources}")
+    with locked(project.out, waiting):
+        manifest = Manifest.load(project.out)
+        discovered = discover(project.sources)
+        check_slugs(discovered, request)
+        selected = [s for s in discovered.sources if wanted(s.path, request)]
+        problems = [p for p in discovered.problems if wanted(p.path, request)]
+        failed = [p.path.name for p in problems]
+        problems += translation_problems(selected)
+
+        inputs = inputs_for(project, request, manifest.shared)
+        plan = make_plan(project, request, manifest, inputs, selected)
+        rendered, shared = None, manifest.shared
+        if plan.stale or plan.brand_card:
+            rendered, shared, plan = render_plan(project, request, manifest, plan, selected, progress)
+            problems += rendered.problems
+            failed += rendered.failed
+        written = write(project.out, request, manifest, plan, rendered, shared, discovered)
+    return BuildReport(
+        written=tuple(written), problems=tuple(problems), failed=tuple(failed),
+        up_to_date=len(plan.fresh), seconds=time.perf_counter() - started,
+        strict=request.strict, peak_memory_kb=rendered.peak_memory_kb if rendered else 0,
+    )
 
 
 def check_formats(names: tuple[str, ...]) -> None:
@@ -139,49 +123,11 @@ def check_formats(names: tuple[str, ...]) -> None:
             raise UsageError(f"unknown format '{name}' (known: {', '.join(FORMAT_NAMES)})")
 
 
-BRAND_CARD = "wallet-card"
-
-
-def wants_brand_card(request: BuildRequest) -> bool:
-    """The clinic's own wallet card is built with the rest, from the brand alone."""
-    return ((not request.slugs or BRAND_CARD in request.slugs)
-            and (not request.formats or "card" in request.formats)
-            and (not request.langs or "en" in request.langs))
-
-
-def brand_card(brand: Brand) -> ResolvedDocument:
-    """A document with no source: the wallet card is made from the brand file alone."""
-    source = SourceFile(brand.path, BRAND_CARD, "en", "", "")
-    meta = DocMeta(title=f"{brand.name} wallet card",
-                   summary="How to reach us, and where to find help any time.",
-                   formats=("card",), review=Review(status="approved"))
-    document = Document(source, meta, "", 1, YamlText(None, brand.path))
-    return ResolvedDocument(document, "", (), ())
-
-
-def read_documents(project: Project, request: BuildRequest = BuildRequest()) -> Documents:
-    """Read the resource library and the sources; parse and resolve those asked for."""
-    if not project.sources.is_dir():
-        raise UsageError(f"sources folder not found: {project.sources}")
-    loaded = load_library(project.resources)
-    discovered = discover(project.sources)
-    unreadable = [p for p in discovered.problems if wanted(p.path, request)]
+def check_slugs(discovered, request: BuildRequest) -> None:
     known = {s.slug for s in discovered.sources} | {slug_of(p.path) for p in discovered.problems}
     for slug in request.slugs:
         if slug not in known and slug != BRAND_CARD:
             raise UsageError(f"no source named '{slug}' (see: make_docs.py list)")
-    problems = [*loaded.problems, *unreadable]
-    failed = [p.path.name for p in unreadable]
-    resolved: list[ResolvedDocument] = []
-    for source in discovered.sources:
-        if not wanted(source.path, request):
-            continue
-        try:
-            resolved.append(resolve(parse(source), loaded.library))
-        except ContentError as exc:
-            problems.extend(exc.problems)
-            failed.append(source.path.name)
-    return Documents(tuple(resolved), loaded.library, tuple(problems), tuple(failed))
 
 
 def wanted(path: Path, request: BuildRequest) -> bool:
@@ -194,146 +140,135 @@ def wanted(path: Path, request: BuildRequest) -> bool:
             and (not request.langs or lang in request.langs))
 
 
+def wants_brand_card(request: BuildRequest) -> bool:
+    """The clinic's own wallet card is built with the rest, from the brand alone."""
+    return ((not request.slugs or BRAND_CARD in request.slugs)
+            and (not request.formats or "card" in request.formats)
+            and (not request.langs or "en" in request.langs))
+
+
 def slug_of(path: Path) -> str | None:
     match = SOURCE_NAME.match(path.name)
     return match["slug"] if match else None
 
 
-def render_document(resolved: ResolvedDocument, brand: Brand, project: Project,
-                    request: BuildRequest) -> tuple[list[tuple[Output, bytes]] | None, list[Problem]]:
-    """Every requested format of one document, or None if any of them failed."""
-    from .fetcher import LockedFetcher  # imports WeasyPrint: only when rendering
-    from .pdf import render_pdf
-
-    document = resolved.document
-    problems = glyph_problems(resolved, brand)
-    built = []
-    for fmt in formats_for(document, request) if not problems else ():
-        fetcher = LockedFetcher(
-            folders=(project.sources, project.templates, project.styles, brand.typeface.folder),
-            files=brand.files,
-        )
-        print_shop = request.print_shop or brand.print_profile == "print-shop"
-        html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop)
-        result = render_pdf(html, fetcher)
-        problems += judge(result, document, brand, fmt)
-        profile = "print-shop" if print_shop and fmt.bleeds else "office"
-        built.append((catalog_entry(document, fmt, result, project, profile), result.data))
-    # One bad format fails the whole document, so its formats never disagree.
-    failed = any(p.is_error or request.strict for p in problems)
-    return (None if failed else built), problems
+def inputs_for(project: Project, request: BuildRequest, shared: tuple[str, ...]) -> Inputs:
+    return Inputs(project.templates, project.styles, project.resources, shared, request.print_shop)
 
 
-def formats_for(document: Document, request: BuildRequest) -> list[Format]:
-    return [f for f in formats_of(document.meta.formats)
-            if not request.formats or f.name in request.formats]
+def make_plan(project: Project, request: BuildRequest, manifest: Manifest, inputs: Inputs,
+              selected: list[SourceFile]) -> Plan:
+    """Which sources must be rendered again, and which files can stay."""
+    by_source: dict[str, list[Record]] = {}
+    for record in manifest.records.values():
+        by_source.setdefault(record.source, []).append(record)
+    stale, only, fresh = [], {}, []
+    for source in selected:
+        records = by_source.get(str(source.path.resolve()), [])
+        current, missing = _split_records(records, source, request, inputs, project.out)
+        fresh += current
+        if missing is None or missing:
+            stale.append(source)
+            if missing:
+                only[str(source.path.resolve())] = missing
+    card = wants_brand_card(request)
+    if card and project.brand.is_file():
+        brand_source = SourceFile(project.brand, BRAND_CARD, "en", "", _digest(project.brand))
+        current, missing = _split_records(by_source.get(str(project.brand.resolve()), []),
+                                          brand_source, request, inputs, project.out)
+        fresh += current
+        card = missing is None or bool(missing)
+    return Plan(tuple(stale), only, tuple(fresh), card)
 
 
-def glyph_problems(resolved: ResolvedDocument, brand: Brand) -> list[Problem]:
-    """Characters the typeface cannot draw, found before they fall back to another font."""
-    document = resolved.document
-    path = document.source.path
-    texts = [(path, document.front_matter.line(key), str(getattr(document.meta, key) or ""))
-             for key in ("title", "subtitle", "summary")]
-    texts += [(path, document.body_line + offset, line)
-              for offset, line in enumerate(document.body_md.split("\n"))]
-    library = path.parent / "resources.yaml"
-    texts += [(library, c.resource.line, f"{c.resource.title} {c.resource.publisher or ''}")
-              for c in resolved.citations]
-    return [error(where, line, f"{describe_char(char)} is not in the {brand.typeface.family} "
-                  "typeface; use another character or write it out")
-            for where, line, text in texts for char in brand.typeface.missing(text)]
+def _split_records(records: list[Record], source: SourceFile, request: BuildRequest,
+                   inputs: Inputs, out: Path) -> tuple[list[Record], frozenset[str] | None]:
+    """A source's up-to-date files, and the formats to render again (None: all of them,
+    as when the source itself changed)."""
+    if request.force or not records or records[0].source_digest != source.digest:
+        return [], None
+    wants = [f for f in records[0].wants if f in FORMATS
+             and (not request.formats or f in request.formats)]
+    have = {r.format: r for r in records}
+    current = [have[f] for f in wants if f in have and up_to_date(have[f], source, inputs, out)]
+    return current, frozenset(wants) - {r.format for r in current}
 
 
-def judge(result, document: Document, brand: Brand, fmt: Format) -> list[Problem]:
-    """Turn what the renderer noticed into problems on the source."""
-    path = document.source.path
-    problems = [error(path, None, f"{fmt.name}: {url} was not loaded: only the project's own "
-                      "files may be used") for url in result.refused]
-    for font in result.fonts:
-        if font.family != brand.typeface.family:
-            problems.append(error(path, None, f"{fmt.name}: some text was drawn in the fallback "
-                                  f"font '{font.family}', not {brand.typeface.family}"))
-    if result.pages > (fmt.max_pages or result.pages):
-        problems.append(error(path, None, overflow_message(document, fmt, result)))
-    problems += [warning(path, None, f"{fmt.name}: {message}") for message in result.warnings]
-    return problems
+def render_plan(project: Project, request: BuildRequest, manifest: Manifest, plan: Plan,
+                selected: list[SourceFile], progress):
+    """Load the brand and render what the plan says, with the heavy stages."""
+    from .brand import load_brand
+    from .i18n import untranslated_problems
+    from .render import Rendered, brand_card, read_documents, render_documents, shared_files
+
+    try:
+        brand = load_brand(project.brand)
+    except ContentError as exc:
+        return Rendered((), exc.problems, ()), manifest.shared, plan
+    shared = shared_files(brand)
+    inputs = inputs_for(project, request, shared)
+    if shared != manifest.shared:  # the brand now uses other files: re-plan with them
+        plan = make_plan(project, request, Manifest(manifest.records, shared), inputs, selected)
+    documents = read_documents(list(plan.stale), project.resources)
+    wanted_documents = [*documents.resolved, *([brand_card(brand)] if plan.brand_card else [])]
+    rendered = render_documents(wanted_documents, brand, project, request, inputs, progress,
+                                only=plan.only)
+    languages = {r.document.lang for r in documents.resolved}
+    problems = (*documents.problems, *untranslated_problems(languages, brand), *rendered.problems)
+    failed = (*documents.failed, *rendered.failed)
+    return replace(rendered, problems=problems, failed=failed), shared, plan
 
 
-def overflow_message(document: Document, fmt: Format, result) -> str:
-    lines = result.overflow * 72 / 15  # at the brochure's 11 pt on 15 pt lines
-    return (f"{fmt.name}: '{document.slug}' does not fit: about {result.overflow:.1f} in "
-            f"(some {lines:.0f} lines) more than its {fmt.max_pages} pages hold; shorten it "
-            f"or take {fmt.name} out of its formats")
+def translation_problems(selected: list[SourceFile]) -> list[Problem]:
+    """Translations whose English has changed since: checked on every build, even a no-op."""
+    from .documents import parse
+    from .i18n import translation_problem
+
+    found = []
+    for source in selected:
+        if source.lang == DEFAULT_LANG:
+            continue
+        try:
+            problem = translation_problem(parse(source))
+        except ContentError:
+            continue  # reported when the source itself is rendered
+        if problem:
+            found.append(problem)
+    return found
 
 
-def catalog_entry(document: Document, fmt: Format, result, project: Project,
-                  profile: str) -> Output:
-    meta = document.meta
-    return Output(
-        slug=document.slug,
-        lang=document.lang,
-        format=fmt.name,
-        title=meta.title,
-        summary=meta.summary,
-        audience=meta.audience,
-        topics=meta.topics,
-        code=meta.code,
-        version=meta.version,
-        path=output_path(document.source, fmt).as_posix(),
-        profile=profile,
-        pages=result.pages,
-        bytes=len(result.data),
-        sha256=hashlib.sha256(result.data).hexdigest(),
-        source=os.path.relpath(document.source.path.resolve(), project.out.resolve().parent),
-        status=meta.review.status,
-        next_review=meta.review.next_review.isoformat() if meta.review.next_review else None,
-    )
+def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rendered,
+          shared: tuple[str, ...], discovered) -> list[CatalogEntry]:
+    """Write the new files, then the catalog and the manifest that describe them."""
+    built = rendered.built if rendered else ()
+    if not built and not request.everything:
+        return []
+    from .outputs import atomic_write
 
-
-def output_path(source: SourceFile, fmt: Format) -> Path:
-    """`handout/klonopin-overview.pdf`, `handout/klonopin-overview.es.pdf`"""
-    suffix = "" if source.lang == "en" else f".{source.lang}"
-    return Path(fmt.name) / f"{source.slug}{suffix}.pdf"
-
-
-# -- writing --------------------------------------------------------------------
-
-CATALOG = "catalog.json"
-
-
-def write_outputs(out: Path, outputs: list[tuple[Output, bytes]]) -> list[Output]:
-    for output, data in outputs:
-        atomic_write(out / output.path, data)
+    for item in built:
+        atomic_write(out, item.entry.path, item.data)
+    records = dict(manifest.records)
+    records.update({item.record.path: item.record for item in built})
     catalog = read_catalog(out)
-    for output, _ in outputs:
-        catalog[(output.format, output.slug, output.lang)] = asdict(output)
-    entries = [entry for _, entry in sorted(catalog.items()) if (out / entry["path"]).is_file()]
-    text = json.dumps({"files": entries}, indent=2, ensure_ascii=False) + "\n"
-    atomic_write(out / CATALOG, text.encode("utf-8"))
-    return [output for output, _ in outputs]
+    catalog.update({(i.entry.format, i.entry.slug, i.entry.lang): asdict(i.entry) for i in built})
+    if request.everything:  # files of sources that are gone go too
+        sources = {str(p.resolve()) for p in [*(s.path for s in discovered.sources),
+                                              *(p.path for p in discovered.problems)]}
+        for path, record in list(records.items()):
+            if record.source not in sources and not _is_brand(record):
+                remove(out, path)
+                del records[path]
+    if built or len(records) != len(manifest.records):
+        write_catalog(out, catalog)
+        write_json(out, ".manifest.json", Manifest(records, shared).to_json())
+    return [item.entry for item in built]
 
 
-def read_catalog(out: Path) -> dict[tuple[str, str, str], dict]:
-    try:
-        entries = json.loads((out / CATALOG).read_text("utf-8"))["files"]
-        return {(e["format"], e["slug"], e["lang"]): e for e in entries}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}  # no catalog yet, or a damaged one: rebuilt from this run
+def _is_brand(record: Record) -> bool:
+    return Path(record.path).stem == BRAND_CARD and record.format == "card"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` so that `path` is always either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes files private; outputs are for sharing
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _digest(path: Path) -> str:
+    import hashlib
 
+    return hashlib.sha256(path.read_bytes()).hexdigest()

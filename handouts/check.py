@@ -19,7 +19,8 @@ from pathlib import Path
 
 from .accessibility import alt_text_problem, low_contrast, pdf_problems
 from .brand import Brand, load_brand
-from .build import Project, read_catalog
+from .build import Project
+from .outputs import read_catalog
 from .citations import CITATION, citation_keys, resolve
 from .documents import Document, parse
 from .i18n import translation_problem

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Callable, Iterator, Sequence, TextIO
 
-from .build import BuildReport, Project, BuildRequest, build, read_documents
+from .build import BuildReport, BuildRequest, Project, build
 from .problems import Problem, UsageError, display_path
 
 
@@ -54,6 +55,10 @@ def make_parser() -> argparse.ArgumentParser:
                            help="treat warnings as errors")
     build_cmd.add_argument("--print-shop", action="store_true",
                            help="add bleed and crop marks to brochures and cards")
+    build_cmd.add_argument("--force", action="store_true",
+                           help="render everything, even what is up to date")
+    build_cmd.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
+                           help="render with N processes (default: one per CPU)")
     build_cmd.set_defaults(command=run_build)
 
     check_cmd = commands.add_parser(
@@ -69,6 +74,16 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check_cmd.set_defaults(command=run_check)
 
+    watch_cmd = commands.add_parser("watch", help="rebuild what changed whenever a file is saved")
+    _project_options(watch_cmd)
+    watch_cmd.add_argument("--out", type=Path, default=Path("output"),
+                           help="output folder (default: output)")
+    watch_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
+                           help="brand file (default: _brand.yml)")
+    watch_cmd.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
+                           help="render with N processes (default: one per CPU)")
+    watch_cmd.set_defaults(command=run_watch)
+
     list_cmd = commands.add_parser("list", help="list the sources and their review status")
     _project_options(list_cmd)
     list_cmd.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -81,6 +96,13 @@ def _project_options(parser: argparse.ArgumentParser) -> None:
                         help="folder of Markdown sources (default: sources)")
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def _split(values: list[str]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
@@ -89,16 +111,62 @@ def run_build(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     request = BuildRequest(slugs=tuple(args.slugs), formats=_split(args.format),
                            langs=_split(args.lang), strict=args.strict,
-                           print_shop=args.print_shop)
-    report = build(project, request)
+                           print_shop=args.print_shop, force=args.force, jobs=args.jobs)
+    with progress_display(stdout) as progress:
+        report = build(project, request, progress=progress,
+                       waiting=lambda: print("Waiting for another build of this output folder "
+                                             "to finish...", file=stderr))
     print_problems(report.problems, stderr)
     print(summary(report), file=stdout)
     return report.exit_code
 
 
+@contextmanager
+def progress_display(stdout: TextIO) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on a terminal; one plain line per file otherwise (logs, CI)."""
+    if not stdout.isatty():
+        yield lambda label, done, total: print(f"[{done}/{total}] {label}", file=stdout)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("Building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, transient=True) as bar:
+        task = None
+
+        def advance(label: str, done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(label, total=total)
+            bar.update(task, completed=done, description=label)
+
+        yield advance
+
+
+def run_watch(args, stdout: TextIO, stderr: TextIO) -> int:
+    from .watch import watch
+
+    project = Project(sources=args.sources, out=args.out, brand=args.brand)
+    if not project.sources.is_dir():
+        raise UsageError(f"sources folder not found: {project.sources}")
+
+    def report(result: BuildReport) -> None:
+        print_problems(result.problems, stderr)
+        print(summary(result), file=stdout, flush=True)
+
+    print(f"Watching {project.sources}, the templates, styles and brand; Ctrl-C stops.",
+          file=stderr, flush=True)
+    watch(project, BuildRequest(jobs=args.jobs), report, stderr)
+    print("Stopped watching.", file=stderr)
+    return 0
+
+
 def summary(report: BuildReport) -> str:
     count = len(report.written)
-    line = f"Built {count} PDF{'s' if count != 1 else ''} in {report.seconds:.1f} s"
+    line = f"Built {count} PDF{'s' if count != 1 else ''}"
+    if report.up_to_date:
+        line += f" ({report.up_to_date} up to date)"
+    line += f" in {report.seconds:.1f} s"
     if report.failed:
         line += f"; {len(report.failed)} document{'s' if len(report.failed) != 1 else ''} failed"
     return line
@@ -127,8 +195,14 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
 
 def run_list(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources)
-    documents = read_documents(project)
-    problems = documents.problems
+    from .render import read_documents
+    from .sources import discover
+
+    discovered = discover(project.sources) if project.sources.is_dir() else None
+    if discovered is None:
+        raise UsageError(f"sources folder not found: {project.sources}")
+    documents = read_documents(list(discovered.sources), project.resources)
+    problems = [*discovered.problems, *documents.problems]
     rows = [_row(resolved.document) for resolved in documents.resolved]
     if args.json:
         json.dump({"documents": rows}, stdout, indent=2, ensure_ascii=False)

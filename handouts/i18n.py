@@ -88,17 +88,17 @@ def translation_problem(document: Document) -> Problem | None:
     return None
 
 
-def language_problems(documents: list[Document], brand) -> list[Problem]:
-    """Stale translations, and words the frame of a language would print in English."""
-    problems = [p for p in map(translation_problem, documents) if p]
-    for lang in sorted({d.lang for d in documents} - {"en"}):
+def untranslated_problems(languages, brand) -> list[Problem]:
+    """Words the frame of a language would print in English."""
+    problems = []
+    for lang in sorted(set(languages) - {"en"}):
         missing = untranslated(lang)
         if missing:
             where = catalog_path(lang) if has_catalog(lang) else LOCALE / "messages.pot"
             problems.append(warning(where, None, f"{len(missing)} template string(s) have no "
                                     f"'{lang}' translation (such as '{missing[0]}'): "
                                     f"'{lang}' PDFs print them in English", "untranslated"))
-        if brand is not None and brand.in_language(lang).untranslated:
+        if brand.in_language(lang).untranslated:
             problems.append(warning(brand.path, None, f"no '{lang}' text for "
                                     f"{', '.join(brand.in_language(lang).untranslated)}: "
                                     f"'{lang}' PDFs print it in English", "untranslated"))

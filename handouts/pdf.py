@@ -1,9 +1,10 @@
 """Stage 5, pdf: HTML to a tagged PDF/UA-1 file, in memory.
 
-The only module that imports WeasyPrint, and it is imported only when a PDF
-is actually rendered (the build imports this module lazily), so commands that
-render nothing start fast. One font configuration serves
-every document a process renders; images are read afresh for each.
+The only module that imports WeasyPrint (with the fetcher it needs), and only
+when a PDF is actually rendered, inside the functions that render: a process
+that merely receives a PdfResult from a worker never loads it. One font
+configuration and one parsed copy of each stylesheet serve every document a
+process renders; images are read afresh for each.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-
-from .fetcher import LockedFetcher
 from .layout import RenderedHtml
 
 PDF_OPTIONS = {
@@ -41,16 +39,15 @@ class PdfResult:
     overflow: float = 0.0  # inches of content past the format's last page
 
 
-def render_pdf(rendered: RenderedHtml, fetcher: LockedFetcher) -> PdfResult:
+def render_pdf(rendered: RenderedHtml, fetcher) -> PdfResult:
+    """Render `rendered` with `fetcher` (a fetcher.LockedFetcher), all in memory."""
+    from weasyprint import HTML
+
     font_config = _font_config()
     fonts: list[UsedFont] = []
     with _captured_warnings() as warnings:
         html = HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher)
-        stylesheets = [
-            CSS(string=path.read_text("utf-8"), base_url=path.as_uri(),
-                url_fetcher=fetcher, font_config=font_config)
-            for path in rendered.stylesheets
-        ]
+        stylesheets = [_stylesheet(path, *_version(path)) for path in rendered.stylesheets]
         # A fresh image cache each time: a cache kept across builds would hide
         # an edited image and the warnings about a broken one.
         document = html.render(stylesheets=stylesheets, font_config=font_config,
@@ -71,6 +68,28 @@ def _used_fonts(document) -> list[UsedFont]:
     # font.name is the subset's /BaseFont: /ABCDEF+PostScriptName
     return [UsedFont(font.family, font.name.decode().lstrip("/").split("+", 1)[-1])
             for font in document.fonts.values()]
+
+
+def warm() -> None:
+    """Set up what every render shares, before the first one needs it."""
+    _font_config()
+
+
+@lru_cache(maxsize=32)
+def _stylesheet(path: Path, mtime_ns: int, size: int):
+    """Each stylesheet parsed once a process, and again only when it changes on disk."""
+    from weasyprint import CSS
+
+    from .fetcher import LockedFetcher
+
+    fetcher = LockedFetcher(folders=(path.parent,))
+    return CSS(string=path.read_text("utf-8"), base_url=path.as_uri(), url_fetcher=fetcher,
+               font_config=_font_config())
+
+
+def _version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _overflow(document, max_pages: int | None) -> float:
@@ -100,7 +119,9 @@ def _flow_height(page_box) -> float:
 
 
 @lru_cache(maxsize=1)
-def _font_config() -> FontConfiguration:
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
     return FontConfiguration()
 
 

@@ -75,6 +75,11 @@ class Run:
     err: str
 
     @property
+    def summary(self) -> str:
+        """The build's last line: `Built 3 PDFs (2 up to date) in 1.2 s`."""
+        return self.out.strip().splitlines()[-1] if self.out.strip() else ""
+
+    @property
     def error_lines(self) -> list[str]:
         return [line for line in self.err.splitlines() if line.strip()]
 
@@ -111,6 +116,8 @@ class Workspace:
         options = ["--sources", str(self.sources)]
         if command == "build":
             options += ["--out", str(self.out), "--brand", str(self.brand)]
+            if "--jobs" not in rest:  # in this process, warm: the pool has tests of its own
+                options += ["--jobs", "1"]
         out, err = io.StringIO(), io.StringIO()
         code = main([command, *options, *rest], stdout=out, stderr=err)
         return Run(code, out.getvalue(), err.getvalue())

@@ -17,7 +17,9 @@ def test_builds_pdfs_and_catalog(workspace):
     assert run.code == 0, run.err
     assert run.err == ""
     # The handout, its large-print twin, and the clinic's wallet card from the brand.
-    assert run.out.startswith("Built 3 PDFs in ")
+    assert run.summary.startswith("Built 3 PDFs in ")
+    assert sorted(line.split()[1] for line in run.out.splitlines()[:3]) == [
+        "card/wallet-card.pdf", "handout/staying-safe.pdf", "large-print/staying-safe.pdf"]
     pdf = workspace.pdf("staying-safe.pdf")
     assert pdf.read_bytes().startswith(b"%PDF-1.7")
     assert workspace.pdf("staying-safe.pdf", "large-print").exists()

@@ -6,7 +6,7 @@ from handouts.cli import main, make_parser
 
 from conftest import REPO
 
-COMMANDS = ["build", "check", "list"]
+COMMANDS = ["build", "check", "list", "watch"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -30,4 +30,36 @@ def test_build_summary_on_stdout(workspace):
     from conftest import GOOD_SOURCE
     workspace.write("a.md", GOOD_SOURCE)
     run = workspace.run("build", "--format", "handout")
-    assert run.out.startswith("Built 1 PDF in")
+    assert run.summary.startswith("Built 1 PDF in")
+
+
+def test_progress_bar_on_a_terminal(workspace):
+    """On a terminal the build shows a rich progress bar, then the same summary line."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import GOOD_SOURCE
+
+    workspace.write("a.md", GOOD_SOURCE)
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "make_docs.py"), "build", "--sources", str(workspace.sources),
+         "--out", str(workspace.out), "--brand", str(workspace.brand), "--jobs", "1"],
+        stdout=child_fd, stderr=child_fd, env={**os.environ, "COLUMNS": "100"})
+    os.close(child_fd)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    text = output.decode("utf-8", "replace")
+    assert "Building" in text  # the bar
+    assert "[1/3]" not in text  # not the plain lines
+    assert "Built 3 PDFs in" in text

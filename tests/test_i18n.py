@@ -6,7 +6,8 @@ import pikepdf
 import pytest
 from babel.messages.pofile import read_po
 
-from handouts.build import Project, read_documents
+from handouts.render import read_documents
+from handouts.sources import discover
 from handouts.documents import content_digest, parse
 from handouts.i18n import LOCALE, translations, untranslated
 from handouts.sources import read_source
@@ -82,7 +83,8 @@ def test_spanish_dates_and_review_line(tmp_path):
 
 
 def test_every_shipped_document_cites_two_resources_and_each_resolves():
-    documents = read_documents(Project(sources=REPO / "sources"))
+    sources = REPO / "sources"
+    documents = read_documents(list(discover(sources).sources), sources / "resources.yaml")
     assert documents.problems == () and documents.failed == ()
     english = [r for r in documents.resolved if r.document.lang == "en"]
     spanish = [r for r in documents.resolved if r.document.lang == "es"]

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from handouts.brand import load_brand
-from handouts.build import judge
+from handouts.render import judge
 from handouts.documents import parse
 from handouts.fetcher import LockedFetcher
 from handouts.layout import RenderedHtml

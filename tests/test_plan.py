@@ -1,0 +1,125 @@
+"""Incremental builds: only what changed is rendered; nothing to do costs nothing."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import GOOD_SOURCE, REPO, Workspace, source_text
+
+OTHER = source_text("title: Other handout\nsummary: Nothing wrong here.\nformats: [handout, brochure]",
+                    "## What it is\n\nA short text.\n\n## What to do next\n\nCall us.\n")
+
+
+@pytest.fixture
+def built(tmp_path):
+    ws = Workspace(tmp_path)
+    (ws.sources / "images" / "box.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    ws.write("staying-safe.md", GOOD_SOURCE + "\n![A locked box](images/box.svg)\n")
+    ws.write("other.md", OTHER)
+    run = ws.run("build")
+    assert run.code == 0, run.err
+    assert run.summary.startswith("Built 6 PDFs in")
+    return ws
+
+
+def rebuilt(ws, *args) -> list[str]:
+    run = ws.run("build", *args)
+    assert run.code == 0, run.err
+    return sorted(line.split()[1] for line in run.out.splitlines() if line.startswith("["))
+
+
+def test_nothing_changed_nothing_rendered(built):
+    run = built.run("build")
+    assert run.out.strip() == run.summary
+    assert run.summary.startswith("Built 0 PDFs (6 up to date) in")
+
+
+def test_changing_one_source_rebuilds_its_formats_only(built):
+    path = built.sources / "other.md"
+    path.write_text(path.read_text().replace("A short text.", "A short, new text."))
+    assert rebuilt(built) == ["brochure/other.pdf", "handout/other.pdf", "large-print/other.pdf"]
+
+
+def test_changing_a_cited_resource_rebuilds_the_documents_citing_it(built):
+    resources = built.sources / "resources.yaml"
+    resources.write_text(resources.read_text().replace("title: Clonazepam", "title: Clonazepam (Klonopin)"))
+    assert rebuilt(built) == ["handout/staying-safe.pdf", "large-print/staying-safe.pdf"]
+
+
+def test_changing_an_image_rebuilds_the_documents_showing_it(built):
+    (built.sources / "images" / "box.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"/>')
+    assert rebuilt(built) == ["handout/staying-safe.pdf", "large-print/staying-safe.pdf"]
+
+
+def test_changing_a_partial_rebuilds_the_formats_that_use_it(built, tmp_path):
+    templates = tmp_path / "templates"
+    styles = tmp_path / "styles"
+    import shutil
+    shutil.copytree(REPO / "templates", templates)
+    shutil.copytree(REPO / "styles", styles)
+    from handouts.build import BuildRequest, Project, build
+    project = Project(sources=built.sources, out=built.out, brand=built.brand,
+                      templates=templates, styles=styles)
+    serial = BuildRequest(jobs=1)
+    assert build(project, serial).up_to_date == 6  # the same templates, by content
+    footer = templates / "partials" / "footer.html.j2"  # used by handouts and large print only
+    footer.write_text(footer.read_text() + "\n")
+    report = build(project, serial)
+    assert sorted(e.path for e in report.written) == [
+        "handout/other.pdf", "handout/staying-safe.pdf",
+        "large-print/other.pdf", "large-print/staying-safe.pdf"]
+    icon = styles / "icons" / "danger.svg"  # drawn by large print's danger callouts only
+    icon.write_text(icon.read_text().replace("#1d2b30", "#000000"))
+    brochure = styles / "brochure.css"
+    brochure.write_text(brochure.read_text() + "\n/* changed */\n")
+    report = build(project, serial)
+    assert sorted(e.path for e in report.written) == [
+        "brochure/other.pdf", "large-print/other.pdf", "large-print/staying-safe.pdf"]
+
+
+def test_changing_the_brand_rebuilds_everything(built):
+    built.brand.write_text(built.brand.read_text().replace('"#0e5a5f"', '"#0d595e"'))
+    assert len(rebuilt(built)) == 6
+
+
+def test_force_rebuilds_everything(built):
+    assert len(rebuilt(built, "--force")) == 6
+
+
+def test_a_deleted_or_damaged_output_is_rebuilt(built):
+    built.pdf("other.pdf").unlink()
+    built.pdf("other.pdf", "brochure").write_bytes(b"%PDF-1.7 broken")
+    assert rebuilt(built) == ["brochure/other.pdf", "handout/other.pdf"]
+
+
+def test_a_deleted_source_takes_its_files_with_it(built):
+    (built.sources / "other.md").unlink()
+    assert rebuilt(built) == []
+    assert not built.pdf("other.pdf").exists()
+    catalog = json.loads((built.out / "catalog.json").read_text())
+    assert {e["slug"] for e in catalog["files"]} == {"staying-safe", "wallet-card"}
+
+
+def test_a_damaged_manifest_means_a_full_build(built):
+    (built.out / ".manifest.json").write_text("{not json")
+    assert len(rebuilt(built)) == 6
+    assert len(rebuilt(built)) == 0
+
+
+def test_asking_for_another_format_builds_what_is_missing(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write("other.md", OTHER)
+    assert ws.run("build", "--format", "handout").code == 0
+    assert rebuilt(ws) == ["brochure/other.pdf", "card/wallet-card.pdf", "large-print/other.pdf"]
+
+
+def test_a_build_with_nothing_to_do_imports_no_heavy_stage(built):
+    code = ("import sys, io; from handouts.cli import main; "
+            f"code = main(['build', '--sources', r'{built.sources}', '--out', r'{built.out}', "
+            f"'--brand', r'{built.brand}'], stdout=io.StringIO()); "
+            "heavy = [m for m in ('weasyprint', 'brand_yml', 'markdown', 'jinja2', 'babel') if m in sys.modules]; "
+            "print(code, heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "0 []"
