@@ -16,7 +16,7 @@ RUNTIME_PACKAGES := libpango-1.0-0:libpango-1.0.so.0 \
 # The tests read the PDFs back with poppler's tools and qpdf.
 TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf
 
-.PHONY: docs test check clean messages runtime-deps test-deps
+.PHONY: docs test bench check clean messages runtime-deps test-deps
 
 docs: $(INSTALLED) runtime-deps
 	$(BIN)/python make_docs.py build
@@ -24,6 +24,11 @@ docs: $(INSTALLED) runtime-deps
 test: $(INSTALLED) runtime-deps test-deps
 	$(BIN)/python make_docs.py check
 	$(BIN)/python -m pytest
+
+# Measurements, not tests: see bench/RESULTS.md. Pandoc is the peer measured.
+bench: $(INSTALLED) runtime-deps test-deps
+	@scripts/require-system pandoc:pandoc
+	$(BIN)/python bench/bench_build.py
 
 runtime-deps:
 	@scripts/require-system $(RUNTIME_PACKAGES)

@@ -199,7 +199,8 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     """Load the brand and render what the plan says, with the heavy stages."""
     from .brand import load_brand
     from .i18n import untranslated_problems
-    from .render import Rendered, brand_card, read_documents, render_documents, shared_files
+    from .render import Rendered, render_sources, shared_files
+    from .resources import load_library
 
     try:
         brand = load_brand(project.brand)
@@ -209,14 +210,12 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     inputs = inputs_for(project, request, shared)
     if shared != manifest.shared:  # the brand now uses other files: re-plan with them
         plan = make_plan(project, request, Manifest(manifest.records, shared), inputs, selected)
-    documents = read_documents(list(plan.stale), project.resources)
-    wanted_documents = [*documents.resolved, *([brand_card(brand)] if plan.brand_card else [])]
-    rendered = render_documents(wanted_documents, brand, project, request, inputs, progress,
-                                only=plan.only)
-    languages = {r.document.lang for r in documents.resolved}
-    problems = (*documents.problems, *untranslated_problems(languages, brand), *rendered.problems)
-    failed = (*documents.failed, *rendered.failed)
-    return replace(rendered, problems=problems, failed=failed), shared, plan
+    loaded = load_library(project.resources)
+    rendered = render_sources(list(plan.stale), loaded.library, brand, project, request, inputs,
+                              progress, only=plan.only, card=plan.brand_card)
+    languages = {source.lang for source in plan.stale}
+    problems = (*loaded.problems, *untranslated_problems(languages, brand), *rendered.problems)
+    return replace(rendered, problems=problems), shared, plan
 
 
 def translation_problems(selected: list[SourceFile]) -> list[Problem]:

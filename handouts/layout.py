@@ -199,8 +199,10 @@ def _environment(folder: Path, lang: str) -> jinja2.Environment:
     return env
 
 
+@lru_cache(maxsize=512)
 def qr_data_uri(url: str, color: str = "#000000") -> str:
-    """A QR code for `url` as an SVG data URI: vector, so it stays sharp at any size."""
+    """A QR code for `url` as an SVG data URI: vector, so it stays sharp at any size.
+    Kept once made: the same few resources are cited across the whole library."""
     code = segno.make(url, error="m", micro=False)
     return code.svg_data_uri(border=0, dark=color, xmldecl=False)
 

@@ -2,9 +2,11 @@
 
 The build's heavy half, imported only when something must be rendered: it
 brings Markdown, Jinja and the brand schema, and (in the workers) WeasyPrint.
-Documents are read and laid out here; the PDFs are rendered by `workers`,
-in parallel when there is enough to do; then each result is judged, and a
-document whose formats do not all succeed writes none of them.
+Each document is one job, run by a worker process when there are enough
+(see `workers`): it is read, resolved, laid out in each of its formats,
+rendered and judged there, so all of that runs in parallel. A document whose
+formats do not all succeed writes none of them. The build's own process
+keeps the bookkeeping: the manifest's records of what each file was made from.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Callable
 from .brand import Brand
 from .citations import ResolvedDocument, resolve
 from .documents import DocMeta, Document, Review, parse
-from .formats import Format, formats_of
+from .formats import FORMATS, Format, formats_of
 from .layout import layout
 from .outputs import CatalogEntry
 from .plan import Inputs, Record
@@ -26,7 +28,7 @@ from .problems import ContentError, Problem, error, warning
 from .resources import Library, load_library
 from .sources import SourceFile
 from .typeface import describe as describe_char
-from .workers import RenderJob, render_jobs
+from .workers import Workers, peak_memory_kb
 from .yamltext import YamlText
 
 BRAND_CARD = "wallet-card"
@@ -73,53 +75,113 @@ def read_documents(sources: list[SourceFile], resources: Path) -> Documents:
     return Documents(tuple(resolved), loaded.library, tuple(problems), tuple(failed))
 
 
-def render_documents(documents: list[ResolvedDocument], brand: Brand, project, request,
-                     inputs: Inputs, progress: Callable[[str, int, int], None] | None = None,
-                     only: dict[str, frozenset[str]] | None = None) -> Rendered:
-    """Every wanted format of every document (or `only` those stale, by source path):
-    all of a document's formats, or none."""
-    print_shop = request.print_shop or brand.print_profile == "print-shop"
-    folders = (project.sources, project.templates, project.styles, brand.typeface.folder)
-    problems: list[Problem] = []
-    jobs: list[RenderJob] = []
-    planned: list[tuple[ResolvedDocument, Format]] = []
-    unprintable: set[int] = set()
-    for resolved in documents:
-        found = glyph_problems(resolved, brand)
-        problems += found
-        if found:
-            unprintable.add(id(resolved))
+@dataclass(frozen=True)
+class Context:
+    """What every document of a build is rendered with."""
+
+    brand: Brand
+    library: Library
+    project: object  # build.Project
+    request: object  # build.BuildRequest
+
+    @property
+    def print_shop(self) -> bool:
+        return self.request.print_shop or self.brand.print_profile == "print-shop"
+
+
+@dataclass(frozen=True)
+class DocumentJob:
+    context: Context
+    source: SourceFile | None  # None: the clinic's own card, from the brand
+    only: frozenset[str] | None = None  # only these formats are stale
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    entry: CatalogEntry
+    data: bytes
+    fmt: str
+    lang: str
+    source: str  # resolved path of the source (the brand file for the clinic's card)
+    source_digest: str
+    wants: tuple[str, ...]  # every format the source asks for
+    resources: tuple[str, ...]  # keys of the resources it cites
+    images: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    files: tuple[RenderedFile, ...]  # empty if it failed
+    problems: tuple[Problem, ...]
+    failed: str | None  # the source file's name, if it failed
+    peak_memory_kb: int
+
+
+def render_sources(sources: list[SourceFile], library: Library, brand: Brand, project, request,
+                   inputs: Inputs, progress: Callable[[str, int, int], None] | None = None,
+                   only: dict[str, frozenset[str]] | None = None,
+                   card: bool = False) -> Rendered:
+    """Every wanted format of every source (or `only` those stale, by source path), and the
+    clinic's own card if `card`: all of a document's formats, or none. Each document is
+    read, laid out and rendered by a worker, in parallel when there are enough."""
+    context = Context(brand, library, project, request)
+    jobs = [DocumentJob(context, s, (only or {}).get(str(s.path.resolve()))) for s in sources]
+    jobs += [DocumentJob(context, None)] if card else []
+    def done(result: DocumentResult, count: int, total: int) -> None:
+        if progress:
+            label = ", ".join(f.entry.path for f in result.files)
+            progress(label or f"{result.failed or 'nothing'} (not written)", count, total)
+
+    with Workers(request.jobs, len(jobs), done) as workers:
+        for index, job in enumerate(jobs):
+            workers.submit(index, render_document, job)
+    results = [workers.results[index] for index in range(len(jobs))]
+    built = tuple(Built(f.entry, f.data, record(f, inputs)) for r in results for f in r.files)
+    return Rendered(
+        built=built,
+        problems=tuple(p for r in results for p in r.problems),
+        failed=tuple(r.failed for r in results if r.failed),
+        peak_memory_kb=max((r.peak_memory_kb for r in results), default=0),
+    )
+
+
+def render_document(job: DocumentJob) -> DocumentResult:
+    """One document, every wanted format: read, resolved, laid out, rendered and judged.
+    Runs in a worker process (or in the build's own, for a few documents)."""
+    from .fetcher import LockedFetcher  # imports WeasyPrint: only where PDFs are rendered
+    from .pdf import render_pdf
+
+    context, brand, request = job.context, job.context.brand, job.context.request
+    project = context.project
+    if job.source is None:
+        resolved = brand_card(brand)
+    else:
+        try:
+            resolved = resolve(parse(job.source), context.library)
+        except ContentError as exc:
+            return DocumentResult((), exc.problems, job.source.path.name, peak_memory_kb())
+    document = resolved.document
+    problems = glyph_problems(resolved, brand)
+    files = []
+    for fmt in formats_for(document, request) if not problems else ():
+        if job.only is not None and fmt.name not in job.only:
             continue
-        restricted = (only or {}).get(str(resolved.document.source.path.resolve()))
-        for fmt in formats_for(resolved.document, request):
-            if restricted is not None and fmt.name not in restricted:
-                continue
-            html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop)
-            jobs.append(RenderJob(len(jobs), output_path(resolved.document.source, fmt).as_posix(),
-                                  html, folders, brand.files))
-            planned.append((resolved, fmt))
-
-    results, peak = render_jobs(jobs, request.jobs, progress)
-    by_document: dict[int, list[tuple[Built, list[Problem]]]] = {}
-    for job, (resolved, fmt) in zip(jobs, planned):
-        result = results[job.index]
-        found = judge(result, resolved.document, brand, fmt)
-        profile = "print-shop" if print_shop and fmt.bleeds else "office"
-        built = Built(catalog_entry(resolved.document, fmt, result, project, profile), result.data,
-                      record(resolved, fmt, result, inputs))
-        by_document.setdefault(id(resolved), []).append((built, found))
-
-    written: list[Built] = []
-    failed: list[str] = []
-    for resolved in documents:
-        outcomes = by_document.get(id(resolved), [])
-        found = [p for _, ps in outcomes for p in ps]
-        problems += found
-        if id(resolved) in unprintable or any(p.is_error or request.strict for p in found):
-            failed.append(resolved.document.source.path.name)
-        else:
-            written += [built for built, _ in outcomes]
-    return Rendered(tuple(written), tuple(problems), tuple(failed), peak)
+        html = layout(resolved, fmt, brand, project.layouts, print_shop=context.print_shop)
+        fetcher = LockedFetcher((project.sources, project.templates, project.styles,
+                                 brand.typeface.folder), brand.files)
+        result = render_pdf(html, fetcher)
+        problems += judge(result, document, brand, fmt)
+        profile = "print-shop" if context.print_shop and fmt.bleeds else "office"
+        files.append(RenderedFile(
+            entry=catalog_entry(document, fmt, result, project, profile), data=result.data,
+            fmt=fmt.name, lang=document.lang, source=str(document.source.path.resolve()),
+            source_digest=document.source.digest,
+            wants=tuple(f.name for f in formats_of(document.meta.formats)),
+            resources=tuple(c.resource.key for c in resolved.citations),
+            images=tuple(str(p) for p in resolved.images)))
+    failed = any(p.is_error or request.strict for p in problems)
+    return DocumentResult(() if failed else tuple(files), tuple(problems),
+                          document.source.path.name if failed else None, peak_memory_kb())
 
 
 def formats_for(document: Document, request) -> list[Format]:
@@ -146,21 +208,20 @@ def shared_files(brand: Brand) -> tuple[str, ...]:
     return tuple(str(p) for p in (*brand.files, *(face.path for face in brand.typeface.faces)))
 
 
-def record(resolved: ResolvedDocument, fmt: Format, result, inputs: Inputs) -> Record:
-    document = resolved.document
-    resources = tuple(c.resource.key for c in resolved.citations)
-    images = tuple(str(p) for p in resolved.images)
+def record(rendered: RenderedFile, inputs: Inputs) -> Record:
+    """What the manifest remembers of a file: what it was made from."""
     return Record(
-        path=output_path(document.source, fmt).as_posix(),
-        source=str(document.source.path.resolve()),
-        source_digest=document.source.digest,
-        format=fmt.name,
-        lang=document.lang,
-        wants=tuple(f.name for f in formats_of(document.meta.formats)),
-        resources=resources,
-        images=images,
-        inputs=inputs.digest(fmt, document.lang, resources, images),
-        sha256=hashlib.sha256(result.data).hexdigest(),
+        path=rendered.entry.path,
+        source=rendered.source,
+        source_digest=rendered.source_digest,
+        format=rendered.fmt,
+        lang=rendered.lang,
+        wants=rendered.wants,
+        resources=rendered.resources,
+        images=rendered.images,
+        inputs=inputs.digest(FORMATS[rendered.fmt], rendered.lang, rendered.resources,
+                             rendered.images),
+        sha256=rendered.entry.sha256,
     )
 
 

@@ -1,9 +1,10 @@
-"""Rendering PDFs in a pool of warm worker processes.
+"""Running the build's jobs in a pool of warm worker processes.
 
-Each worker imports WeasyPrint once, keeps one font configuration and one
-parsed copy of each stylesheet, and renders the jobs it is given. The
-results come back in job order, so the files written are the same whatever
-order the workers finish in, and the same as a serial build's.
+Each worker imports WeasyPrint once and keeps one font configuration and one
+parsed copy of each stylesheet for every job it is given. Jobs start as soon
+as they are submitted and the workers warm up meanwhile. Results are kept by
+job index, so what is written is the same whatever order the workers finish
+in, and the same as a serial build's.
 """
 
 from __future__ import annotations
@@ -13,65 +14,73 @@ import os
 import resource
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
-
-from .layout import RenderedHtml
-
-
-@dataclass(frozen=True)
-class RenderJob:
-    index: int
-    label: str  # what progress shows: handout/klonopin-overview.pdf
-    html: RenderedHtml
-    folders: tuple[Path, ...]  # what the fetcher may read
-    files: tuple[Path, ...]
+from typing import Any, Callable
 
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def render_jobs(jobs: list[RenderJob], processes: int | None,
-                progress: Callable[[str, int, int], None] | None = None) -> tuple[dict, int]:
-    """{job index: PdfResult}, and the peak memory of the largest worker in KB."""
-    processes = min(processes or default_jobs(), len(jobs))
-    # Starting a worker costs about what rendering three files does: a few files
-    # render sooner here than in a pool.
-    if processes <= 1 or len(jobs) < 2 * processes:
-        results = {}
-        for job in jobs:
-            results[job.index] = render(job)
-            if progress:
-                progress(job.label, len(results), len(jobs))
-        return results, _peak_kb()
-    results, peak = {}, 0
-    # Forking is quickest, but a process that has already run Pango (a long
-    # `watch`, the web app) must not be forked mid-flight: then workers start
-    # from a fork server's clean process instead.
-    method = "forkserver" if "weasyprint" in sys.modules else "fork"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=_warm) as pool:
-        futures = {pool.submit(_render_in_worker, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            results[job.index], worker_peak = future.result()
-            peak = max(peak, worker_peak)
-            if progress:
-                progress(job.label, len(results), len(jobs))
-    return results, peak
+class Workers:
+    """Runs `function(job)` for each job submitted, in worker processes when there are enough.
+
+        with Workers(processes, expected, progress) as workers:
+            workers.submit(index, function, job)
+        workers.results               # {index: function(job)}, once the block ends
+
+    `progress(result, done, total)` is called as each job finishes.
+
+    Starting a worker costs about what rendering three files does, so with few
+    jobs they run here, one after another, in a process that stays warm."""
+
+    def __init__(self, processes: int | None, expected: int,
+                 progress: Callable[[Any, int, int], None] | None = None):
+        self.processes = min(processes or default_jobs(), max(expected, 1))
+        self.expected = expected
+        self.progress = progress
+        self.results: dict[int, Any] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list[tuple[int, Callable, Any]] = []
+        self._futures: dict = {}
+
+    def __enter__(self) -> Workers:
+        if self.processes > 1 and self.expected >= self.processes:
+            # Forking is quickest, but a process that has already run Pango (a
+            # long `watch`, the web app) must not be forked mid-flight: then
+            # workers start from a fork server's clean process instead.
+            method = "forkserver" if "weasyprint" in sys.modules else "fork"
+            self._pool = ProcessPoolExecutor(self.processes, initializer=_warm,
+                                             mp_context=multiprocessing.get_context(method))
+        return self
+
+    def submit(self, index: int, function: Callable, job: Any) -> None:
+        if self._pool is None:
+            self._pending.append((index, function, job))
+        else:
+            self._futures[self._pool.submit(function, job)] = index
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+            return
+        total = len(self._pending) + len(self._futures)
+        for index, function, job in self._pending:
+            self._done(index, function(job), total)
+        if self._pool is not None:
+            with self._pool:
+                for future in as_completed(self._futures):
+                    self._done(self._futures[future], future.result(), total)
+
+    def _done(self, index: int, result: Any, total: int) -> None:
+        self.results[index] = result
+        if self.progress:
+            self.progress(result, len(self.results), total)
 
 
-def render(job: RenderJob):
-    from .fetcher import LockedFetcher  # WeasyPrint: only in the process that renders
-    from .pdf import render_pdf
-
-    return render_pdf(job.html, LockedFetcher(job.folders, job.files))
-
-
-def _render_in_worker(job: RenderJob):
-    return render(job), _peak_kb()
+def peak_memory_kb() -> int:
+    """This process's peak resident memory."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _warm() -> None:
@@ -93,7 +102,3 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # elsewhere, workers end when they find the build's pipe closed
-
-
-def _peak_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -27,7 +27,8 @@ def built(tmp_path):
 def rebuilt(ws, *args) -> list[str]:
     run = ws.run("build", *args)
     assert run.code == 0, run.err
-    return sorted(line.split()[1] for line in run.out.splitlines() if line.startswith("["))
+    return sorted(path for line in run.out.splitlines() if line.startswith("[")
+                  for path in line.split(" ", 1)[1].split(", "))
 
 
 def test_nothing_changed_nothing_rendered(built):
