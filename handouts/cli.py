@@ -74,6 +74,29 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check_cmd.set_defaults(command=run_check)
 
+    packet_cmd = commands.add_parser("packet", help="one PDF for a patient or family: a cover "
+                                     "with their name, then the handouts")
+    _packet_options(packet_cmd)
+    packet_cmd.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                            help="where to save it (default: packet-DATE.pdf here); never "
+                                 "the shared output folder")
+    packet_cmd.set_defaults(command=run_packet)
+
+    email_cmd = commands.add_parser("email", help="email a packet (or the handouts) to a family, "
+                                    "with their recorded consent")
+    _packet_options(email_cmd)
+    email_cmd.add_argument("--to", required=True, metavar="ADDR", help="the recipient's email address")
+    email_cmd.add_argument("--consent-on", type=_date, default=None, metavar="YYYY-MM-DD",
+                           help="the date the patient's written consent to share with this "
+                                "recipient was recorded; nothing is sent without it")
+    email_cmd.add_argument("--separate", action="store_true",
+                           help="attach each handout on its own, without a cover")
+    email_cmd.add_argument("--dry-run", type=Path, default=None, metavar="DIR",
+                           help="write the message to a .eml file in DIR instead of sending it")
+    email_cmd.add_argument("--max-size", type=float, default=10.0, metavar="MB",
+                           help="the largest the attachments may be (default: 10 MB)")
+    email_cmd.set_defaults(command=run_email)
+
     watch_cmd = commands.add_parser("watch", help="rebuild what changed whenever a file is saved")
     _project_options(watch_cmd)
     watch_cmd.add_argument("--out", type=Path, default=Path("output"),
@@ -89,6 +112,33 @@ def make_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("--json", action="store_true", help="print JSON for machines")
     list_cmd.set_defaults(command=run_list)
     return parser
+
+
+def _packet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("slugs", nargs="+", metavar="SLUG", help="the documents, in order")
+    parser.add_argument("--for", dest="for_name", required=True, metavar="NAME",
+                        help="who the packet is for: printed on the cover only")
+    parser.add_argument("--clinician", metavar="NAME", help="who prepared it")
+    parser.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                        help="the date on the cover (default: today)")
+    parser.add_argument("--note", metavar="TEXT", help="a short note printed on the cover")
+    parser.add_argument("--lang", default="en", metavar="L",
+                        help="language of the packet (default: en)")
+    parser.add_argument("--large-print", action="store_true", help="the packet in large print")
+    _project_options(parser)
+    parser.add_argument("--brand", type=Path, default=Path("_brand.yml"),
+                        help="brand file (default: _brand.yml)")
+    parser.add_argument("--out", type=Path, default=Path("output"),
+                        help="the shared output folder, where packets must not go (default: output)")
+
+
+def _date(value: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date written YYYY-MM-DD") from None
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +191,94 @@ def progress_display(stdout: TextIO) -> Iterator[Callable[[str, int, int], None]
             bar.update(task, completed=done, description=label)
 
         yield advance
+
+
+def packet_request(args):
+    import datetime as dt
+
+    from .packet import PacketRequest, Personalisation
+
+    person = Personalisation(for_name=args.for_name, clinician=args.clinician,
+                             date=args.date or dt.date.today(), note=args.note)
+    return PacketRequest(slugs=tuple(args.slugs), person=person, lang=args.lang,
+                         large_print=args.large_print)
+
+
+def run_packet(args, stdout: TextIO, stderr: TextIO) -> int:
+    from .packet import build_packet, default_file_name, write_packet
+    from .problems import ContentError
+
+    project = Project(sources=args.sources, out=args.out, brand=args.brand)
+    request = packet_request(args)
+    target = args.output or Path(default_file_name(request.person))
+    if target.resolve().is_relative_to(project.out.resolve()):
+        raise UsageError("a packet holds personal details: save it outside the shared output "
+                         f"folder ({project.out})")
+    try:
+        packet = build_packet(project, request)
+    except ContentError as exc:
+        print_problems(exc.problems, stderr)
+        return 1
+    write_packet(packet.data, target, project)
+    print_problems(packet.problems, stderr)
+    print(f"Packet saved to {target} ({packet.pages} pages, {len(packet.contents)} "
+          f"document{'s' if len(packet.contents) != 1 else ''})", file=stdout)
+    return 0
+
+
+def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
+    import datetime as dt
+    import os
+
+    from .delivery import Attachment, DeliveryError, SmtpSettings, check_address, check_size
+    from .delivery import compose, send, write_eml
+    from .layout import email_text
+    from .packet import build_documents, build_packet, check_person
+    from .problems import ContentError
+
+    if args.consent_on is None:
+        raise UsageError("nothing is sent without --consent-on YYYY-MM-DD: the date the "
+                         "patient's written consent to share with this recipient was recorded")
+    if args.consent_on > dt.date.today():
+        raise UsageError("--consent-on is in the future: give the date the consent was recorded")
+    project = Project(sources=args.sources, out=args.out, brand=args.brand)
+    request = packet_request(args)
+    try:
+        check_person(request.person)
+        address = check_address(args.to)
+        settings = None if args.dry_run else SmtpSettings.from_environment(os.environ)
+        if args.separate:
+            documents = build_documents(project, request)
+            attachments = [Attachment(f"handout-{n}.pdf", data)
+                           for n, (_, data, _) in enumerate(documents, start=1)]
+            problems = []
+        else:
+            packet = build_packet(project, request)
+            attachments = [Attachment("handouts.pdf", packet.data)]
+            problems = list(packet.problems)
+        check_size(attachments, int(args.max_size * 1_000_000))
+        from .brand import load_brand
+
+        words = email_text(load_brand(project.brand), project.layouts, request.lang, len(attachments))
+        message = compose(address, settings.sender if settings else "handouts@localhost",
+                          words.subject, words.text, words.html, attachments)
+        print_problems(problems, stderr)
+        size = sum(len(a.data) for a in attachments) / 1024
+        what = f"{len(attachments)} attachment{'s' if len(attachments) != 1 else ''}, {size:.0f} KB"
+        if settings is None:
+            path = write_eml(message, args.dry_run or Path.cwd())
+            reason = "dry run" if args.dry_run else "no SMTP settings"
+            print(f"Message written to {path} ({what}); {reason}: nothing was sent", file=stdout)
+        else:
+            send(message, settings)
+            print(f"Sent one message ({what})", file=stdout)
+    except ContentError as exc:
+        print_problems(exc.problems, stderr)
+        return 1
+    except DeliveryError as exc:
+        print(f"error: {exc}", file=stderr)
+        return 1
+    return 0
 
 
 def run_watch(args, stdout: TextIO, stderr: TextIO) -> int:

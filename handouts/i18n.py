@@ -59,7 +59,8 @@ def untranslated(lang: str) -> list[str]:
     if not catalog_path(lang).is_file():
         return wanted
     with catalog_path(lang).open("rb") as po:
-        done = {m.id for m in read_po(po, locale=lang) if m.id and m.string and not m.fuzzy}
+        done = {m.id for m in read_po(po, locale=lang) if m.id and not m.fuzzy
+                and (all(m.string) if isinstance(m.string, tuple) else m.string)}
     return [message for message in wanted if message not in done]
 
 

@@ -24,7 +24,8 @@ from markupsafe import Markup
 from . import __version__
 from .brand import Brand
 from .citations import ResolvedDocument
-from .formats import Format
+from .documents import DocMeta, Review
+from .formats import FORMATS, Format
 from .i18n import translations
 from .markup import BLOCK_PARAGRAPH
 from .typeface import Typeface
@@ -165,6 +166,85 @@ def _geometry(paper: str, fmt: Format) -> str:
     return ""
 
 
+def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Templates,
+                  person, lang: str, large_print: bool = False) -> RenderedHtml:
+    """A personalised packet: a cover for `person`, then each document as its handout
+    (or large print) lays it out, in `lang`, with anchors kept apart per document."""
+    fmt = FORMATS["large-print" if large_print else "handout"]
+    brand = brand.in_language(lang)
+    env = _environment(templates.templates, lang)
+    shared = {"lang": lang, "brand": brand, "format": fmt, "print_shop": False}
+    items = []
+    for number, resolved in enumerate(documents, start=1):
+        prefix = f"d{number}-"
+        item = {**shared, "doc": resolved.document.meta, "citations": resolved.citations,
+                "anchor_prefix": prefix}
+        body = _expand_blocks(resolved.body_html, env, item)
+        line = env.get_template("partials/document-line.html.j2").render(item)
+        items.append({
+            **item,
+            "anchor": f"d{number}",
+            "body": Markup(prefix_anchors(body, prefix)),
+            "printed_blocks": set(BLOCK_PARAGRAPH.findall(resolved.body_html)),
+            "footer": Markup(line).unescape().strip(),
+            "draft": resolved.document.meta.review.is_draft,
+        })
+    context = {
+        **shared,
+        # The packet's own metadata is generic: the family's details are on the cover only.
+        "doc": DocMeta(title="", summary="", review=Review(status="approved")),
+        "person": person,
+        "documents": items,
+        "brand_css": Markup(brand_css(brand, fmt)),
+        "generator": f"handouts {__version__}",
+    }
+    html = env.get_template("packet.html.j2").render(context)
+    stylesheets = (*fmt.stylesheets, "packet.css")
+    return RenderedHtml(
+        html=html,
+        base_url=documents[0].document.source.path.parent.resolve().as_uri() + "/",
+        stylesheets=tuple((templates.styles / name).resolve() for name in stylesheets),
+    )
+
+
+ANCHOR = re.compile(r'(\s(?:id|href)=")(#?)([^"#:][^"]*)"')
+
+
+def prefix_anchors(html: str, prefix: str) -> str:
+    """Give a document's ids, and links to them, a prefix of its own: in a packet
+    every document has a resource 1 and a heading "what-to-do-next"."""
+    def fix(match: re.Match) -> str:
+        attribute, hash_, name = match.groups()
+        if attribute.strip().startswith("href") and not hash_:
+            return match.group(0)  # a web address, not an anchor
+        return f'{attribute}{hash_}{prefix}{name}"'
+    return ANCHOR.sub(fix, html)
+
+
+@dataclass(frozen=True)
+class EmailText:
+    subject: str
+    text: str
+    html: str
+
+
+def email_text(brand: Brand, templates: Templates, lang: str, attachments: int) -> EmailText:
+    """The subject and both bodies of the email that carries a family's handouts."""
+    brand = brand.in_language(lang)
+    env = _environment(templates.templates, lang)
+    labels = {"phone": "Phone", "address": "Address", "hours": "Hours", "website": "Website",
+              "email": "Email"}
+    gettext = translations(lang).gettext
+    context = {"brand": brand, "lang": lang, "count": attachments,
+               "labels": {name: gettext(label) for name, label in labels.items()},
+               # Nothing personal or clinical in a subject line: inboxes are seen by others.
+               "subject": gettext("Information from your care team")}
+    text = env.get_template("email.txt.j2").render(context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    html = env.get_template("email.html.j2").render(context)
+    return EmailText(context["subject"], text, html)
+
+
 def _expand_blocks(body_html: str, env: jinja2.Environment, context: dict) -> str:
     """Print the brand's crisis lines or contact details where a source asks for them."""
     def block(match: re.Match) -> str:
@@ -201,8 +281,10 @@ def _environment(folder: Path, lang: str) -> jinja2.Environment:
 
 @lru_cache(maxsize=512)
 def qr_data_uri(url: str, color: str = "#000000") -> str:
-    """A QR code for `url` as an SVG data URI: vector, so it stays sharp at any size.
-    Kept once made: the same few resources are cited across the whole library."""
+    """A QR code for `url` as an SVG data URI: vector, so every module prints as a
+    sharp square at any size and resolution (a zbar test reads them back from pages
+    printed at 150 dpi; a PNG of one pixel a module does not survive that). Kept
+    once made: the same few resources are cited across the whole library."""
     code = segno.make(url, error="m", micro=False)
     return code.svg_data_uri(border=0, dark=color, xmldecl=False)
 

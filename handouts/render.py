@@ -170,7 +170,7 @@ def render_document(job: DocumentJob) -> DocumentResult:
         fetcher = LockedFetcher((project.sources, project.templates, project.styles,
                                  brand.typeface.folder), brand.files)
         result = render_pdf(html, fetcher)
-        problems += judge(result, document, brand, fmt)
+        problems += judge(result, document.source.path, fmt.name, brand, fmt)
         profile = "print-shop" if context.print_shop and fmt.bleeds else "office"
         files.append(RenderedFile(
             entry=catalog_entry(document, fmt, result, project, profile), data=result.data,
@@ -241,24 +241,25 @@ def glyph_problems(resolved: ResolvedDocument, brand: Brand) -> list[Problem]:
             for where, line, text in texts for char in brand.typeface.missing(text)]
 
 
-def judge(result, document: Document, brand: Brand, fmt: Format) -> list[Problem]:
-    """Turn what the renderer noticed into problems on the source."""
-    path = document.source.path
-    problems = [error(path, None, f"{fmt.name}: {url} was not loaded: only the project's own "
+def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = None,
+          allow_fallback: bool = False) -> list[Problem]:
+    """Turn what the renderer noticed into problems on `path` (the source, usually)."""
+    problems = [error(path, None, f"{label}: {url} was not loaded: only the project's own "
                       "files may be used") for url in result.refused]
-    for font in result.fonts:
+    for font in result.fonts if not allow_fallback else ():
         if font.family != brand.typeface.family:
-            problems.append(error(path, None, f"{fmt.name}: some text was drawn in the fallback "
+            problems.append(error(path, None, f"{label}: some text was drawn in the fallback "
                                   f"font '{font.family}', not {brand.typeface.family}"))
-    if result.pages > (fmt.max_pages or result.pages):
-        problems.append(error(path, None, overflow_message(document, fmt, result)))
-    problems += [warning(path, None, f"{fmt.name}: {message}") for message in result.warnings]
+    if fmt is not None and result.pages > (fmt.max_pages or result.pages):
+        problems.append(error(path, None, overflow_message(path, fmt, result)))
+    problems += [warning(path, None, f"{label}: {message}") for message in result.warnings]
     return problems
 
 
-def overflow_message(document: Document, fmt: Format, result) -> str:
+def overflow_message(path: Path, fmt: Format, result) -> str:
     lines = result.overflow * 72 / 15  # at the brochure's 11 pt on 15 pt lines
-    return (f"{fmt.name}: '{document.slug}' does not fit: about {result.overflow:.1f} in "
+    slug = path.name.split(".")[0]
+    return (f"{fmt.name}: '{slug}' does not fit: about {result.overflow:.1f} in "
             f"(some {lines:.0f} lines) more than its {fmt.max_pages} pages hold; shorten it "
             f"or take {fmt.name} out of its formats")
 

@@ -241,3 +241,20 @@ def test_callouts_tables_and_images_render(tmp_path):
         tags = [e for e in struct_elements(doc)]
         assert "/Table" in {str(e.S) for e in tags}
         assert "A green sprout" in {str(e.get("/Alt", "")) for e in tags}
+
+
+@pytest.mark.parametrize("fmt", ["handout", "brochure", "large-print"])
+def test_every_qr_code_scans_to_its_address(shipped_out, tmp_path, fmt):
+    """Read back with a real barcode reader (zbar) from the page as printed at 150 dpi."""
+    pdf = shipped_out / fmt / "klonopin-overview.pdf"
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    found = set()
+    for image in sorted(tmp_path.glob("page*.png")):
+        result = subprocess.run(["zbarimg", "-q", "--raw", str(image)], capture_output=True, text=True)
+        found |= set(result.stdout.split())
+    with pikepdf.open(pdf) as doc:
+        links = {str(a.A.URI) for page in doc.pages for a in page.get("/Annots", [])
+                 if a.get("/A") is not None and a.A.get("/S") == "/URI"}
+    cited = {url for url in links if not url.startswith("tel:")}
+    assert len(cited) == 7
+    assert found == cited

@@ -19,7 +19,8 @@ def english_frame_words() -> list[str]:
     """Every English phrase the templates and the brand file print, without placeholders.
     (Not the titles of the resources cited: those are the English pages' own titles.)"""
     with (LOCALE / "messages.pot").open("rb") as pot:
-        messages = [m.id for m in read_po(pot) if m.id]
+        messages = [text for m in read_po(pot) if m.id
+                    for text in (m.id if isinstance(m.id, tuple) else (m.id,))]
     brand = (REPO / "_brand.yml").read_text()
     messages += re.findall(r"^\s+en: (.+)$", brand, re.MULTILINE)
     cited = (REPO / "sources" / "resources.yaml").read_text()

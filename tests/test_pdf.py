@@ -74,7 +74,8 @@ def test_text_drawn_in_a_fallback_font_is_found(tmp_path):
     families = {font.family for font in result.fonts}
     assert "Atkinson Hyperlegible" in families and len(families) == 2
     source = SourceFile(tmp_path / "doc.md", "doc", "en", "---\ntitle: T\nsummary: S\n---\n", "0")
-    [problem] = [p for p in judge(result, parse(source), brand, _handout()) if p.is_error]
+    [problem] = [p for p in judge(result, parse(source).source.path, "handout", brand, _handout())
+                 if p.is_error]
     assert "was drawn in the fallback font" in problem.message
 
 

@@ -1,0 +1,175 @@
+"""Personalised packets: a cover with the family's name, then the handouts.
+
+A packet is built from the sources by the same stages as every other PDF
+(parse, resolve, layout, pdf): the documents go into one HTML document after
+a cover, so page numbers run on through the packet, the cover's contents list
+gets each document's first page, and each document gets one bookmark.
+
+Personal values (the name, the clinician, the note) are data: they are
+escaped, printed only on the cover, and kept out of the PDF's metadata, the
+file name, logs, the catalog and the shared output folder. The records of a
+substance-use treatment program are protected by 42 CFR Part 2: a patient's
+name beside the clinic's is itself sensitive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .build import Project
+from .problems import ContentError, Problem, UsageError, warning
+from .sources import DEFAULT_LANG, SourceFile, discover
+
+
+@dataclass(frozen=True)
+class Personalisation:
+    """What staff type for one family. Never logged, never in a file name or metadata."""
+
+    for_name: str
+    clinician: str | None = None
+    date: dt.date = field(default_factory=dt.date.today)
+    note: str | None = None
+
+    def __repr__(self) -> str:  # so that a stray log line or traceback shows no name
+        return "Personalisation(<personal details withheld>)"
+
+
+@dataclass(frozen=True)
+class PacketRequest:
+    slugs: tuple[str, ...]
+    person: Personalisation
+    lang: str = DEFAULT_LANG
+    large_print: bool = False
+
+
+@dataclass(frozen=True)
+class Packet:
+    data: bytes
+    pages: int
+    contents: tuple[tuple[str, str], ...]  # (slug, language) of each document, in order
+    problems: tuple[Problem, ...]  # warnings: what the reader should know
+
+
+LIMITS = {"for_name": 200, "clinician": 200, "note": 2000}
+
+
+def build_packet(project: Project, request: PacketRequest) -> Packet:
+    """Render the packet in memory; raise ContentError if a document cannot be used."""
+    from .brand import load_brand
+    from .citations import resolve
+    from .documents import parse
+    from .fetcher import LockedFetcher
+    from .layout import layout_packet
+    from .pdf import render_pdf
+    from .render import glyph_problems, judge
+    from .resources import load_library
+
+    check_person(request.person)
+    sources, notes = choose_sources(project, request)
+    brand = load_brand(project.brand)
+    library = load_library(project.resources)
+    problems = list(notes)
+    resolved = []
+    for source in sources:
+        document = resolve(parse(source), library.library)  # ContentError propagates
+        found = glyph_problems(document, brand)
+        if found:
+            raise ContentError(found)
+        resolved.append(document)
+    missing = personal_glyphs(request.person, brand)
+    if missing:
+        problems.append(warning(project.brand, None, "some characters of the personal details are "
+                                "not in the typeface; they print in another font"))
+    html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
+                         request.large_print)
+    fetcher = LockedFetcher((project.sources, project.templates, project.styles,
+                             brand.typeface.folder), brand.files)
+    result = render_pdf(html, fetcher)
+    found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing))
+    if any(p.is_error for p in found):
+        raise ContentError(found)
+    return Packet(result.data, result.pages, tuple((s.slug, s.lang) for s in sources),
+                  tuple(problems + found))
+
+
+def build_documents(project: Project, request: PacketRequest) -> list[tuple[str, bytes, int]]:
+    """Each document alone, as its handout (or large print) prints: (slug, PDF, pages).
+    For sending separately: these carry no cover, so no one's name."""
+    from .brand import load_brand
+    from .build import BuildRequest
+    from .render import Context, DocumentJob, render_document
+    from .resources import load_library
+
+    sources, _ = choose_sources(project, request)
+    fmt = "large-print" if request.large_print else "handout"
+    context = Context(load_brand(project.brand), load_library(project.resources).library,
+                      project, BuildRequest(formats=(fmt,), jobs=1))
+    documents = []
+    for source in sources:
+        result = render_document(DocumentJob(context, source))
+        if result.failed:
+            raise ContentError(result.problems)
+        [rendered] = result.files
+        documents.append((source.slug, rendered.data, rendered.entry.pages))
+    return documents
+
+
+def check_person(person: Personalisation) -> None:
+    if not person.for_name.strip():
+        raise UsageError("--for needs the name of the person the packet is for")
+    for field, limit in LIMITS.items():
+        value = getattr(person, field) or ""
+        if len(value) > limit:
+            raise UsageError(f"{field.replace('_', ' ')} is longer than {limit} characters")
+
+
+def choose_sources(project: Project, request: PacketRequest) -> tuple[list[SourceFile], list[Problem]]:
+    """Each slug's source in the packet's language, or its English with a warning."""
+    if not request.slugs:
+        raise UsageError("name at least one document for the packet (see: make_docs.py list)")
+    discovered = discover(project.sources)
+    by_key = {(s.slug, s.lang): s for s in discovered.sources}
+    broken = {p.path.name for p in discovered.problems}
+    chosen, notes = [], []
+    for slug in request.slugs:
+        source = by_key.get((slug, request.lang)) or by_key.get((slug, DEFAULT_LANG))
+        if source is None:
+            if any(name.startswith(f"{slug}.") for name in broken):
+                raise ContentError([p for p in discovered.problems if p.path.name.startswith(slug)])
+            raise UsageError(f"no source named '{slug}' (see: make_docs.py list)")
+        if source.lang != request.lang:
+            notes.append(warning(source.path, None, f"no '{request.lang}' translation: the "
+                                 f"{source.lang} version is in the packet"))
+        chosen.append(source)
+    return chosen, notes
+
+
+def personal_glyphs(person: Personalisation, brand) -> list[str]:
+    text = " ".join(v for v in (person.for_name, person.clinician, person.note) if v)
+    return brand.typeface.missing(text)
+
+
+def default_file_name(person: Personalisation) -> str:
+    """Never the name: the date alone, so a file listing reveals nothing."""
+    return f"packet-{person.date.isoformat()}.pdf"
+
+
+def write_packet(data: bytes, path: Path, project: Project) -> None:
+    """Write the packet where staff asked, never into the shared output folder."""
+    target = path.resolve()
+    if target.is_relative_to(project.out.resolve()):
+        raise UsageError("a packet holds personal details: save it outside the shared "
+                         f"output folder ({project.out})")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".packet-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

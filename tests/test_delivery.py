@@ -1,0 +1,249 @@
+"""Email to families, against a real SMTP server on loopback (aiosmtpd)."""
+
+import datetime as dt
+import email
+import io
+import logging
+import socket
+from email import policy
+
+import pikepdf
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from handouts.cli import main
+
+from conftest import REPO
+
+NAME = "Maria Lopez"
+ADDRESS = "maria.lopez@example.org"
+CONSENT = "2026-11-20"
+
+
+class Mailbox:
+    """An SMTP handler that keeps what it receives, or refuses the recipient."""
+
+    def __init__(self, refuse: bool = False):
+        self.messages = []
+        self.refuse = refuse
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    folder = tmp_path_factory.mktemp("tls")
+    ca_file = folder / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return ca, cert, ca_file
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"clinic" \
+        and auth_data.password == b"s3cret"
+    return AuthResult(success=ok)
+
+
+@pytest.fixture
+def server(request, certificates):
+    """A loopback SMTP server: plain, STARTTLS with AUTH, or implicit TLS."""
+    mode = getattr(request, "param", "none")
+    ca, cert, ca_file = certificates
+    import ssl
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    box = Mailbox(refuse=mode == "refuse")
+    port = free_port()
+    options = {}
+    if mode == "starttls":
+        options = dict(tls_context=context, require_starttls=True, authenticator=authenticator,
+                       auth_require_tls=True)
+    elif mode == "ssl":
+        options = dict(ssl_context=context)
+    controller = Controller(box, hostname="127.0.0.1", port=port, server_hostname="127.0.0.1",
+                            **options)
+    controller.start()
+    yield box, port, ca_file, mode
+    controller.stop()
+
+
+def environment(monkeypatch, port, ca_file, security="none", user=None):
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("SMTP_SECURITY", security)
+    monkeypatch.setenv("SMTP_FROM", "Essence Healthcare <handouts@clinic.example>")
+    monkeypatch.setenv("SMTP_CA_FILE", str(ca_file))
+    if user:
+        monkeypatch.setenv("SMTP_USER", user)
+        monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
+
+
+def send(*extra, to=ADDRESS):
+    out, err = io.StringIO(), io.StringIO()
+    args = ["email", "klonopin-overview", "crisis-help-lines", "--to", to, "--for", NAME,
+            "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml"), *extra]
+    code = main(args, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def parsed(content: bytes):
+    return email.message_from_bytes(content, policy=policy.default)
+
+
+def pdf_pages(data: bytes) -> int:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
+
+
+@pytest.mark.parametrize("server", ["none", "starttls", "ssl"], indirect=True)
+def test_delivers_one_message_with_the_packet(server, monkeypatch, caplog):
+    box, port, ca_file, mode = server
+    environment(monkeypatch, port, ca_file, mode, user="clinic" if mode == "starttls" else None)
+    caplog.set_level(logging.DEBUG)
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 0, err
+    assert out.startswith("Sent one message (1 attachment, ")
+    [(sender, recipients, content)] = box.messages
+    assert recipients == [ADDRESS]
+    message = parsed(content)
+    assert message["To"] == ADDRESS
+    assert message["Subject"] == "Information from your care team"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Call or text 988" in text and "Call or text 988" in html
+    assert "Essence Healthcare" in html and "#0e5a5f" in html  # in the clinic's brand
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "handouts.pdf"
+    data = attachment.get_content()
+    assert pdf_pages(data) >= 1 + 4 + 2  # cover, Klonopin, crisis lines
+    # The name is on the packet's cover, and nowhere else: not in the message, not in a log.
+    for part in (content.decode("utf-8", "replace"), text, html, out, err):
+        assert NAME not in part
+    # Everything logged in this process, but the test server's own log ("mail.log").
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail"))
+    assert "sending one message" in logged
+    assert NAME not in logged and ADDRESS not in logged and "maria" not in logged.lower()
+
+
+def test_separate_attachments_carry_no_cover(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, "--separate")
+    assert code == 0, err
+    message = parsed(box.messages[0][2])
+    attachments = list(message.iter_attachments())
+    assert [a.get_filename() for a in attachments] == ["handout-1.pdf", "handout-2.pdf"]
+    assert [pdf_pages(a.get_content()) for a in attachments] == [4, 2]
+    assert b"Maria" not in b"".join(a.get_content() for a in attachments)
+
+
+def test_nothing_is_sent_without_consent(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send()
+    assert code == 2
+    assert "nothing is sent without --consent-on" in err
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    code, out, err = send("--consent-on", future)
+    assert code == 2 and "in the future" in err
+    assert box.messages == [] and box.connections == 0
+
+
+def test_an_invalid_address_is_one_line(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, to="maria.lopez@@example")
+    assert code == 1
+    assert err.strip().splitlines() == ["error: the recipient's address is not a valid email address"]
+    assert box.connections == 0
+
+
+@pytest.mark.parametrize("server", ["refuse"], indirect=True)
+def test_a_refusing_server_sends_nothing(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: the mail server refused the recipient's address; nothing was sent"]
+    assert box.messages == []
+    assert ADDRESS not in err
+
+
+def test_an_unreachable_server_is_one_line(monkeypatch, certificates):
+    environment(monkeypatch, free_port(), certificates[2])  # nothing listens there
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert line.startswith("error: could not reach the mail server at 127.0.0.1:")
+    assert line.endswith("nothing was sent")
+
+
+@pytest.mark.parametrize("server", ["starttls"], indirect=True)
+def test_wrong_password_is_one_line(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file, "starttls", user="clinic")
+    monkeypatch.setenv("SMTP_PASSWORD", "wrong")
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1
+    assert "refused SMTP_USER and SMTP_PASSWORD" in err and box.messages == []
+
+
+def test_attachments_over_the_limit_are_refused_before_connecting(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, "--max-size", "0.01")
+    assert code == 1
+    assert "more than the 0.01 MB limit" in err
+    assert box.connections == 0 and box.messages == []
+
+
+def test_dry_run_and_no_settings_write_a_message_file(tmp_path, monkeypatch):
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 0 and "no SMTP settings: nothing was sent" in out
+    [eml] = list(tmp_path.glob("*.eml"))
+    assert NAME.split()[0] not in eml.name
+    message = parsed(eml.read_bytes())
+    assert [a.get_filename() for a in message.iter_attachments()] == ["handouts.pdf"]
+    folder = tmp_path / "drafts"
+    code, out, err = send("--consent-on", CONSENT, "--dry-run", str(folder))
+    assert code == 0 and "dry run" in out and len(list(folder.glob("*.eml"))) == 1
+
+
+def test_spanish_message(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, "--lang", "es")
+    assert code == 0, err
+    message = parsed(box.messages[0][2])
+    assert message["Subject"] == "Información de su equipo de atención"
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith("Hola:")
+    assert "Llame o envíe un mensaje de texto al 988" in text

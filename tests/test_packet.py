@@ -1,0 +1,151 @@
+"""Personalised packets: the cover, the contents, page numbers, bookmarks, and privacy."""
+
+import datetime as dt
+import json
+import re
+
+import pikepdf
+import pytest
+
+from handouts.build import BuildRequest, Project, build
+from handouts.packet import PacketRequest, Personalisation, build_packet
+
+from conftest import REPO, page_texts, pdftotext
+
+NAME = '<b>O\'Brien & "Sons"</b>'
+CLINICIAN = "Dr. Rivera"
+NOTE = "See you on Tuesday at 10.\nBring this packet."
+SLUGS = ("klonopin-overview", "mixing-dangers", "crisis-help-lines")
+
+
+@pytest.fixture(scope="module")
+def packet_file(tmp_path_factory):
+    from handouts.cli import main
+
+    folder = tmp_path_factory.mktemp("packet")
+    target = folder / "for-the-session.pdf"
+    code = main(["packet", *SLUGS, "--for", NAME, "--clinician", CLINICIAN, "--date", "2026-11-24",
+                 "--note", NOTE, "-o", str(target), "--sources", str(REPO / "sources"),
+                 "--brand", str(REPO / "_brand.yml"), "--out", str(folder / "output")])
+    assert code == 0
+    return target
+
+
+def test_cover_names_the_family_exactly_as_typed(packet_file):
+    cover = " ".join(page_texts(packet_file)[0].split())
+    assert f"Prepared for {NAME} by {CLINICIAN} on November 24, 2026" in cover
+    assert "See you on Tuesday at 10. Bring this packet." in cover
+    assert "Help right now, any time" in cover
+
+
+def test_contents_list_each_document_with_its_first_page(packet_file):
+    pages = page_texts(packet_file)
+    cover = pages[0]
+    titles = ["Klonopin (clonazepam)", "Benzos, opioids and alcohol", "Crisis and help lines"]
+    for title in titles:
+        match = re.search(re.escape(title) + r"[ .]*?(\d+)\s*$", cover, re.MULTILINE)
+        assert match, title
+        first = int(match.group(1))
+        assert title in pages[first - 1].split("\n", 3)[2] or title in pages[first - 1]
+        assert "Essence Healthcare" in pages[first - 1].strip().splitlines()[0]
+
+
+def test_page_numbers_run_on_and_each_document_keeps_its_own_footer(packet_file):
+    pages = page_texts(packet_file)
+    total = len(pages)
+    assert total >= 1 + 3 * 2
+    for number, text in enumerate(pages, start=1):
+        assert text.strip().splitlines()[-1].rstrip().endswith(f"Page {number} of {total}")
+    codes = [re.search(r"EHC-ED-0\d\d", p.strip().splitlines()[-1]) for p in pages[1:]]
+    found = [c.group() for c in codes if c]
+    assert found == sorted(found) and set(found) == {"EHC-ED-001", "EHC-ED-003", "EHC-ED-011"}
+
+
+def test_one_bookmark_per_document(packet_file):
+    with pikepdf.open(packet_file) as pdf:
+        with pdf.open_outline() as outline:
+            assert [item.title for item in outline.root] == [
+                "Klonopin (clonazepam)", "Benzos, opioids and alcohol", "Crisis and help lines"]
+            assert all(not item.children for item in outline.root)
+
+
+def test_each_document_keeps_its_resource_list_and_links(packet_file):
+    text = pdftotext(packet_file)
+    assert text.count("Resources") == 3
+    with pikepdf.open(packet_file) as pdf:
+        names = [str(n) for n in pdf.Root.Names.Dests.Names[::2]]
+    assert {"d1-ref-1", "d1-ref-7", "d2-ref-1", "d3-ref-2", "d1", "d2", "d3"} <= set(names)
+
+
+def test_no_personal_value_in_metadata(packet_file):
+    with pikepdf.open(packet_file) as pdf:
+        values = [str(v) for v in pdf.docinfo.values()]
+        with pdf.open_metadata() as xmp:
+            values += [str(v) for v in dict(xmp).values()]
+        assert str(pdf.docinfo.Title) == "Handouts from Essence Healthcare"
+        raw = pdf.Root.Metadata.read_bytes().decode("utf-8", "replace")
+    for secret in ("O'Brien", "O&apos;Brien", "Brien", "Rivera", "Tuesday"):
+        assert not any(secret in v for v in values), secret
+        assert secret not in raw
+    assert "Sons" not in raw
+
+
+def test_default_file_name_and_output_folder_hold_nothing_personal(tmp_path, monkeypatch, capsys):
+    from handouts.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["packet", "crisis-help-lines", "--for", "Maria Lopez", "--date", "2026-11-24",
+            "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml")]
+    assert main(args) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["packet-2026-11-24.pdf"]
+    out = capsys.readouterr()
+    assert "Maria" not in out.out + out.err
+    # Never into the shared output folder.
+    assert main([*args, "-o", "output/for-maria.pdf"]) == 2
+    assert not (tmp_path / "output").exists()
+
+
+def test_spanish_large_print_packet(tmp_path):
+    request = PacketRequest(("klonopin-overview", "therapies-explained"),
+                            Personalisation("Ana", date=dt.date(2026, 11, 24)), lang="es",
+                            large_print=True)
+    packet = build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
+    path = tmp_path / "p.pdf"
+    path.write_bytes(packet.data)
+    cover = " ".join(page_texts(path)[0].split())
+    assert "Preparado para Ana el 24 de noviembre de 2026" in cover
+    assert packet.contents == (("klonopin-overview", "es"), ("therapies-explained", "en"))
+    [note] = packet.problems  # therapies-explained has no Spanish yet: said, not hidden
+    assert "no 'es' translation" in note.message
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.Root.Lang) == "es"
+
+
+def test_names_outside_the_typeface_still_print(tmp_path):
+    request = PacketRequest(("crisis-help-lines",), Personalisation("Nguyễn Thị Ánh"))
+    packet = build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
+    assert any("not in the typeface" in p.message for p in packet.problems)
+    assert all("Nguy" not in p.message for p in packet.problems)
+    path = tmp_path / "p.pdf"
+    path.write_bytes(packet.data)
+    assert "Nguyễn Thị Ánh" in " ".join(page_texts(path)[0].split())
+
+
+def test_unknown_document_is_a_usage_error(tmp_path, capsys):
+    from handouts.cli import main
+
+    code = main(["packet", "no-such-handout", "--for", "Ana", "-o", str(tmp_path / "p.pdf"),
+                 "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml")])
+    assert code == 2
+    assert "no source named 'no-such-handout'" in capsys.readouterr().err
+
+
+def test_nothing_personal_reaches_the_catalog_or_output(tmp_path):
+    out = tmp_path / "output"
+    project = Project(sources=REPO / "sources", out=out, brand=REPO / "_brand.yml")
+    build(project, BuildRequest(slugs=("crisis-help-lines",), formats=("handout",), jobs=1))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    build_packet(project, PacketRequest(("crisis-help-lines",), Personalisation("Zoe Q. Public")))
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert before == after
+    assert b"Zoe" not in b"".join(after.values())
