@@ -65,7 +65,7 @@ def certificates(tmp_path_factory):
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"clinic" \
         and auth_data.password == b"s3cret"
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # a failure is answered 535 at once
 
 
 @pytest.fixture
