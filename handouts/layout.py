@@ -167,9 +167,14 @@ def _geometry(paper: str, fmt: Format) -> str:
 
 
 def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Templates,
-                  person, lang: str, large_print: bool = False) -> RenderedHtml:
+                  person, lang: str, large_print: bool = False, part: str = "all",
+                  contents_pages: Mapping[str, int] | None = None,
+                  total_pages: int | None = None) -> RenderedHtml:
     """A personalised packet: a cover for `person`, then each document as its handout
-    (or large print) lays it out, in `lang`, with anchors kept apart per document."""
+    (or large print) lays it out, in `lang`, with anchors kept apart per document.
+    `part` is "all", "documents" (a blank first page where the cover goes, and no
+    personal details at all) or "cover" (given each document's first page, by anchor,
+    and the packet's total)."""
     fmt = FORMATS["large-print" if large_print else "handout"]
     brand = brand.in_language(lang)
     env = _environment(templates.templates, lang)
@@ -195,6 +200,9 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         "doc": DocMeta(title="", summary="", review=Review(status="approved")),
         "person": person,
         "documents": items,
+        "part": part,
+        "contents_pages": contents_pages,
+        "total_pages": total_pages,
         "brand_css": Markup(brand_css(brand, fmt)),
         "generator": f"handouts {__version__}",
     }

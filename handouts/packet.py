@@ -15,7 +15,9 @@ name beside the clinic's is itself sensitive.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+from collections import OrderedDict
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,42 +60,96 @@ LIMITS = {"for_name": 200, "clinician": 200, "note": 2000}
 
 
 def build_packet(project: Project, request: PacketRequest) -> Packet:
-    """Render the packet in memory; raise ContentError if a document cannot be used."""
+    """Render the packet in memory; raise ContentError if a document cannot be used.
+
+    The documents are laid out once for a given set of documents and kept (they
+    carry nothing personal); each family's cover is laid out on its own and put
+    in front. So the second family to get the same handouts waits for one page."""
     from .brand import load_brand
     from .citations import resolve
     from .documents import parse
     from .fetcher import LockedFetcher
     from .layout import layout_packet
-    from .pdf import render_pdf
+    from .pdf import lay_out, render_pdf, write_pdf
     from .render import glyph_problems, judge
     from .resources import load_library
 
     check_person(request.person)
     sources, notes = choose_sources(project, request)
     brand = load_brand(project.brand)
-    library = load_library(project.resources)
-    problems = list(notes)
+    library = load_library(project.resources).library
     resolved = []
     for source in sources:
-        document = resolve(parse(source), library.library)  # ContentError propagates
+        document = resolve(parse(source), library)  # ContentError propagates
         found = glyph_problems(document, brand)
         if found:
             raise ContentError(found)
         resolved.append(document)
+    problems = list(notes)
     missing = personal_glyphs(request.person, brand)
     if missing:
         problems.append(warning(project.brand, None, "some characters of the personal details are "
                                 "not in the typeface; they print in another font"))
-    html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
-                         request.large_print)
-    fetcher = LockedFetcher((project.sources, project.templates, project.styles,
-                             brand.typeface.folder), brand.files)
-    result = render_pdf(html, fetcher)
+
+    def fetcher():
+        return LockedFetcher((project.sources, project.templates, project.styles,
+                              brand.typeface.folder), brand.files)
+
+    def laid_out(part: str, **pages):
+        html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
+                             request.large_print, part=part, **pages)
+        return lay_out(html, fetcher())
+
+    key = _documents_key(project, request, resolved)
+    documents = _DOCUMENTS.get(key) or _keep(key, laid_out("documents"))
+    anchors = {f"d{n}" for n in range(1, len(resolved) + 1)}
+    starts: dict[str, int] = {}
+    for number, page in enumerate(documents.pages, start=1):
+        for anchor in anchors & set(page.anchors):
+            starts.setdefault(anchor, number)  # where each document begins
+    cover = laid_out("cover", contents_pages=starts, total_pages=len(documents.pages))
+    if len(cover.pages) == 1:
+        result = write_pdf(cover, documents, pages=[*cover.pages, *documents.pages[1:]])
+    else:  # a cover that runs over a page moves every number after it: all in one go
+        result = render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
+                                          request.lang, request.large_print), fetcher())
     found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing))
     if any(p.is_error for p in found):
         raise ContentError(found)
     return Packet(result.data, result.pages, tuple((s.slug, s.lang) for s in sources),
                   tuple(problems + found))
+
+
+# Laid-out documents, by what they were made from: the same handouts for the next
+# family cost only a cover. Nothing personal is ever in here.
+_DOCUMENTS: OrderedDict = OrderedDict()
+DOCUMENTS_KEPT = 8
+
+
+def _keep(key: tuple, documents):
+    _DOCUMENTS[key] = documents
+    while len(_DOCUMENTS) > DOCUMENTS_KEPT:
+        _DOCUMENTS.popitem(last=False)
+    return documents
+
+
+def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
+    """Everything the documents' pages depend on: their sources, the resources they
+    cite, their images, the templates and styles, the brand, the fonts, the code."""
+    from .formats import FORMATS
+    from .plan import Inputs
+    from .render import shared_files
+
+    fmt = FORMATS["large-print" if request.large_print else "handout"]
+    inputs = Inputs(project.templates, project.styles, project.resources, (), False)
+    brand_digest = hashlib.sha256(project.brand.read_bytes()).hexdigest()
+    parts = [(r.document.source.digest,
+              inputs.digest(fmt, request.lang, tuple(c.resource.key for c in r.citations),
+                            tuple(str(p) for p in r.images)))
+             for r in resolved]
+    packet_layout = inputs.file(project.templates / "packet.html.j2") + inputs.file(
+        project.styles / "packet.css")
+    return (tuple(parts), request.lang, request.large_print, brand_digest, packet_layout)
 
 
 def build_documents(project: Project, request: PacketRequest) -> list[tuple[str, bytes, int]]:

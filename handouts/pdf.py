@@ -39,28 +39,55 @@ class PdfResult:
     overflow: float = 0.0  # inches of content past the format's last page
 
 
+@dataclass(frozen=True)
+class LaidOut:
+    """A document laid out into pages, not yet written: pages of several can be
+    written as one PDF (a packet's cover, then its documents)."""
+
+    document: object  # weasyprint.Document
+    warnings: tuple[str, ...]
+    refused: tuple[str, ...]
+    max_pages: int | None = None
+
+    @property
+    def pages(self) -> list:
+        return self.document.pages
+
+
 def render_pdf(rendered: RenderedHtml, fetcher) -> PdfResult:
     """Render `rendered` with `fetcher` (a fetcher.LockedFetcher), all in memory."""
+    return write_pdf(lay_out(rendered, fetcher))
+
+
+def lay_out(rendered: RenderedHtml, fetcher) -> LaidOut:
     from weasyprint import HTML
 
-    font_config = _font_config()
-    fonts: list[UsedFont] = []
     with _captured_warnings() as warnings:
         html = HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher)
         stylesheets = [_stylesheet(path, *_version(path)) for path in rendered.stylesheets]
         # A fresh image cache each time: a cache kept across builds would hide
         # an edited image and the warnings about a broken one.
-        document = html.render(stylesheets=stylesheets, font_config=font_config,
+        document = html.render(stylesheets=stylesheets, font_config=_font_config(),
                                cache={}, **PDF_OPTIONS)
+    return LaidOut(document, tuple(warnings), tuple(fetcher.refused), rendered.max_pages)
+
+
+def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfResult:
+    """Write `first` (or `pages` taken from it and `more`) as one PDF, with `first`'s
+    metadata: its title, language and author."""
+    fonts: list[UsedFont] = []
+    document = first.document if pages is None else first.document.copy(pages)
+    with _captured_warnings() as warnings:
         data = document.write_pdf(finisher=lambda doc, pdf: fonts.extend(_used_fonts(doc)),
                                   **PDF_OPTIONS)
+    parts = (first, *more)
     return PdfResult(
         data=data,
         pages=len(document.pages),
-        warnings=tuple(warnings),
-        refused=tuple(fetcher.refused),
+        warnings=tuple(w for part in parts for w in part.warnings) + tuple(warnings),
+        refused=tuple(url for part in parts for url in part.refused),
         fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
-        overflow=_overflow(document, rendered.max_pages),
+        overflow=_overflow(document, first.max_pages),
     )
 
 

@@ -149,3 +149,21 @@ def test_nothing_personal_reaches_the_catalog_or_output(tmp_path):
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert before == after
     assert b"Zoe" not in b"".join(after.values())
+
+
+def test_the_next_family_gets_the_same_pages_and_only_their_own_name(tmp_path):
+    project = Project(sources=REPO / "sources", brand=REPO / "_brand.yml")
+    first = build_packet(project, PacketRequest(SLUGS, Personalisation("Family One")))
+    second = build_packet(project, PacketRequest(SLUGS, Personalisation("Family Two")))
+    paths = []
+    for name, packet in (("one", first), ("two", second)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(packet.data)
+        paths.append(path)
+    one, two = (page_texts(p) for p in paths)
+    assert one[1:] == two[1:] and len(one) == first.pages
+    assert "Family One" in one[0] and "Family Two" in two[0]
+    assert "Family One" not in "".join(two) and "Family Two" not in "".join(one)
+    with pikepdf.open(paths[1]) as pdf:  # the cover's contents still link into the documents
+        targets = {str(a.Dest) for a in pdf.pages[0].get("/Annots", []) if "/Dest" in a}
+        assert {"d1", "d2", "d3"} <= targets
