@@ -13,8 +13,9 @@ INSTALLED := $(VENV)/.installed
 RUNTIME_PACKAGES := libpango-1.0-0:libpango-1.0.so.0 \
                     libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
                     libharfbuzz-subset0:libharfbuzz-subset.so.0
-# The tests read the PDFs back with poppler's tools and qpdf, and scan QR codes with zbar.
-TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf zbar-tools:zbarimg
+# The tests read the PDFs back with poppler's tools and qpdf, scan QR codes with
+# zbar, and drive the staff app in Debian's Chromium (never a downloaded browser).
+TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf zbar-tools:zbarimg chromium:chromium
 
 .PHONY: docs test bench check clean messages runtime-deps test-deps
 

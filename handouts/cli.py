@@ -97,6 +97,19 @@ def make_parser() -> argparse.ArgumentParser:
                            help="the largest the attachments may be (default: 10 MB)")
     email_cmd.set_defaults(command=run_email)
 
+    serve_cmd = commands.add_parser("serve", help="the staff app: browse, print, make and email "
+                                    "packets in a browser")
+    _project_options(serve_cmd)
+    serve_cmd.add_argument("--out", type=Path, default=Path("output"),
+                           help="output folder (default: output)")
+    serve_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
+                           help="brand file (default: _brand.yml)")
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default: 127.0.0.1, this computer only); "
+                                "any other needs HANDOUTS_STAFF_PASSWORD")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_cmd.set_defaults(command=run_serve)
+
     watch_cmd = commands.add_parser("watch", help="rebuild what changed whenever a file is saved")
     _project_options(watch_cmd)
     watch_cmd.add_argument("--out", type=Path, default=Path("output"),
@@ -278,6 +291,27 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
     except DeliveryError as exc:
         print(f"error: {exc}", file=stderr)
         return 1
+    return 0
+
+
+def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
+    import ipaddress
+    import os
+
+    from .webapp import PASSWORD_VARIABLE, serve
+
+    project = Project(sources=args.sources, out=args.out, brand=args.brand)
+    if not project.sources.is_dir():
+        raise UsageError(f"sources folder not found: {project.sources}")
+    password = os.environ.get(PASSWORD_VARIABLE) or None
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not loopback and not password:
+        raise UsageError(f"to serve on {args.host}, where others can reach it, set a staff "
+                         f"password in {PASSWORD_VARIABLE}")
+    serve(project, args.host, args.port, password)
     return 0
 
 

@@ -24,6 +24,9 @@ from .outputs import MANIFEST, read_json
 from .sources import SourceFile
 
 PACKAGE = Path(__file__).resolve().parent
+# Modules whose code never changes what a built PDF looks like.
+NOT_SHAPING = frozenset({"cli", "check", "watch", "webapp", "webcatalog", "delivery", "packet",
+                         "accessibility", "readability", "wording", "plan", "outputs", "workers"})
 TEMPLATE_REFERENCE = re.compile(r"""{%-?\s*(?:include|extends|import|from)\s+["']([^"']+)["']""")
 CSS_URL = re.compile(r"""url\(\s*["']?(?!data:)([^"')]+)["']?\s*\)""")
 
@@ -94,10 +97,12 @@ class Inputs:
 
     @cached_property
     def pipeline(self) -> str:
-        """The pipeline's own code and version: a new release rebuilds everything."""
+        """The pipeline's own code and version: a new release, or a change to a module
+        that shapes the PDFs, rebuilds everything."""
         from . import __version__
 
-        return _sha(__version__ + "".join(self.file(p) for p in sorted(PACKAGE.glob("*.py"))))
+        shaping = [p for p in sorted(PACKAGE.glob("*.py")) if p.stem not in NOT_SHAPING]
+        return _sha(__version__ + "".join(self.file(p) for p in shaping))
 
     @cached_property
     def shared(self) -> str:
