@@ -6,7 +6,7 @@ from handouts.cli import main, make_parser
 
 from conftest import REPO
 
-COMMANDS = ["build", "check", "list", "watch", "packet", "email"]
+COMMANDS = ["build", "check", "list", "watch", "packet", "email", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
