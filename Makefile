@@ -24,7 +24,7 @@ docs: $(INSTALLED) runtime-deps
 
 test: $(INSTALLED) runtime-deps test-deps
 	$(BIN)/python make_docs.py check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # Measurements, not tests: see bench/RESULTS.md. Pandoc is the peer measured.
 bench: $(INSTALLED) runtime-deps test-deps

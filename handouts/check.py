@@ -26,7 +26,7 @@ from .documents import Document, parse
 from .i18n import translation_problem
 from .markup import images_in, markdown_to_html, sanitize
 from .problems import ContentError, Problem, error, warning
-from .readability import Score, prose, score, sections
+from .readability import Score, score, section_prose, sections
 from .resources import Library, load_library
 from .sources import discover
 from .wording import find_terms
@@ -97,7 +97,7 @@ class CheckReport:
 
 def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckReport:
     findings: list[Problem] = []
-    brand = _brand(project, findings)
+    _brand(project, findings)
     loaded = load_library(project.resources)
     findings += [_ruled(p, "resources") for p in loaded.problems]
     discovered = discover(project.sources)
@@ -112,12 +112,13 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
 
     scores: dict[Path, Score] = {}
     for document in documents:
-        findings += _references(document, loaded.library)
+        problems, body_html = _references(document, loaded.library)
+        findings += problems
         findings += _words(document)
         findings += _phone_numbers(document)
         findings += _structure(document)
         findings += _review(document, options.today)
-        findings += _alt_text(document)
+        findings += _alt_text(document, body_html)
         scores[document.source.path], found = _reading_level(document)
         findings += found
     findings += _translations(documents)
@@ -134,8 +135,7 @@ def _reading_level(document: Document) -> tuple[Score, list[Problem]]:
     path, lang = document.source.path, document.lang
     found: list[Problem] = []
     blocks = [document.meta.summary]
-    for section in sections(document.body_md, document.body_line):
-        section_blocks = prose(section.markdown)
+    for section, section_blocks in section_prose(document.body_md, document.body_line):
         blocks += section_blocks
         section_score = score(section_blocks, lang)
         if section.heading and section_score.words >= SECTION_MINIMUM:
@@ -268,9 +268,10 @@ def _review(document: Document, today: dt.date) -> list[Problem]:
     return found
 
 
-def _alt_text(document: Document) -> list[Problem]:
+def _alt_text(document: Document, body_html: str | None) -> list[Problem]:
     found = []
-    for image in images_in(sanitize(markdown_to_html(document.body_md))):
+    html = body_html if body_html is not None else sanitize(markdown_to_html(document.body_md))
+    for image in images_in(html):
         problem = alt_text_problem(image.alt, image.src)
         if problem and image.alt:  # a missing alt is already a source error
             line = _line_of_text(document, image.src)
@@ -285,13 +286,13 @@ def _line_of_text(document: Document, needle: str) -> int:
     return document.body_line
 
 
-def _references(document: Document, library: Library) -> list[Problem]:
-    """Citation and image problems, from the resolve stage the build uses."""
+def _references(document: Document, library: Library) -> tuple[list[Problem], str | None]:
+    """Citation and image problems, from the resolve stage the build uses, and the
+    body's HTML when it resolves."""
     try:
-        resolve(document, library)
+        return [], resolve(document, library).body_html
     except ContentError as exc:
-        return [_ruled(p, "source") for p in exc.problems]
-    return []
+        return [_ruled(p, "source") for p in exc.problems], None
 
 
 # -- across documents ---------------------------------------------------------------

@@ -20,7 +20,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from .documents import Document
-from .markup import BLOCK_MARK, BRAND_BLOCKS, images_in, markdown_to_html, sanitize
+from .markup import BLOCK_MARK, BRAND_BLOCKS, FENCE, images_in, markdown_to_html, sanitize
 from .problems import ContentError, Problem, error
 from .resources import Library, Resource
 
@@ -28,7 +28,6 @@ KEY = r"[A-Za-z0-9](?:[\w.:-]*[A-Za-z0-9])?"
 CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")
 BRACKET = re.compile(r"\[@[^\]\n]*\]")
 CODE_SPAN = re.compile(r"(`+).*?\1")
-FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 BRAND_BLOCKS = ("crisis-lines", "contact")
 BLOCK_PARAGRAPH = re.compile(r"<p>\[\[([a-z-]+)\]\]</p>")
 BLOCK_MARK = re.compile(r"\[\[([^\]\n]*)\]\]")
+FENCE = re.compile(r"^\s*(```|~~~)")  # a line opening or closing a fenced code block
 
 
 def markdown_to_html(text: str, extensions: tuple = ()) -> str:

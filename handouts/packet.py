@@ -138,7 +138,6 @@ def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
     cite, their images, the templates and styles, the brand, the fonts, the code."""
     from .formats import FORMATS
     from .plan import Inputs
-    from .render import shared_files
 
     fmt = FORMATS["large-print" if request.large_print else "handout"]
     inputs = Inputs(project.templates, project.styles, project.resources, (), False)
@@ -177,10 +176,10 @@ def build_documents(project: Project, request: PacketRequest) -> list[tuple[str,
 def check_person(person: Personalisation) -> None:
     if not person.for_name.strip():
         raise UsageError("--for needs the name of the person the packet is for")
-    for field, limit in LIMITS.items():
-        value = getattr(person, field) or ""
+    for name, limit in LIMITS.items():
+        value = getattr(person, name) or ""
         if len(value) > limit:
-            raise UsageError(f"{field.replace('_', ' ')} is longer than {limit} characters")
+            raise UsageError(f"{name.replace('_', ' ')} is longer than {limit} characters")
 
 
 def choose_sources(project: Project, request: PacketRequest) -> tuple[list[SourceFile], list[Problem]]:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 
-from .markup import markdown_to_html
+from .markup import FENCE, markdown_to_html
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-FENCE = re.compile(r"^\s*(```|~~~)")
 CITATION = re.compile(r"\s*\[@[^\]]*\]")
 URL = re.compile(r"\b(?:https?://|www\.)\S+")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -72,11 +71,32 @@ def sections(body_md: str, body_line: int) -> list[Section]:
     return [s for s in found if s.heading is not None or s.markdown.strip()]
 
 
+def section_prose(body_md: str, body_line: int) -> list[tuple[Section, list[str]]]:
+    """Each section and its prose, from one Markdown conversion of the whole body
+    (a conversion per section costs several times more)."""
+    found = sections(body_md, body_line)
+    chunks = re.split(r"(?=<h[1-6][ >])", _html(body_md))
+    headed = [s for s in found if s.heading is not None]
+    if len(chunks) - 1 != len(headed):  # headings Markdown writes another way: one by one
+        return [(s, prose(s.markdown)) for s in found]
+    pairs = list(zip(headed, chunks[1:]))
+    if found and found[0].heading is None:
+        pairs.insert(0, (found[0], chunks[0]))
+    return [(section, _blocks(html)) for section, html in pairs]
+
+
 def prose(markdown_text: str) -> list[str]:
     """The sentences-to-be of some Markdown: one string per paragraph or list item."""
-    cleaned = URL.sub("", CITATION.sub("", markdown_text))
+    return _blocks(_html(markdown_text))
+
+
+def _html(markdown_text: str) -> str:
+    return markdown_to_html(URL.sub("", CITATION.sub("", markdown_text)))
+
+
+def _blocks(html: str) -> list[str]:
     reader = _ProseReader()
-    reader.feed(markdown_to_html(cleaned))
+    reader.feed(html)
     reader.close()
     return [block for block in reader.blocks if WORD.search(block)]
 

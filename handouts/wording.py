@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from .markup import FENCE
+
 PEOPLE = (r"(?:I|I'm|you|you're|he|she|they|we|he's|she's|they're|we're|me|him|her|them|us|"
           r"person|people|patient|patients|someone|anyone|everyone|client|clients)")
 SUBSTANCES = r"(?:drug|opioid|heroin|meth|cocaine|crack|alcohol|substance|benzo|pill|IV|needle|injection)"
@@ -80,7 +82,6 @@ EXEMPT = re.compile(
     r"|\[@[^\]\n]*\]|\]\([^)\n]*\)|\bhttps?://\S+",  # citations, link targets, addresses
     re.IGNORECASE,
 )
-FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass(frozen=True)

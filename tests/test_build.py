@@ -1,7 +1,6 @@
 """The build as a writer meets it: one line per problem, the rest still builds."""
 
 import json
-import os
 
 import pytest
 

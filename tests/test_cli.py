@@ -1,8 +1,7 @@
-import io
 
 import pytest
 
-from handouts.cli import main, make_parser
+from handouts.cli import main
 
 from conftest import REPO
 

@@ -3,7 +3,6 @@
 import re
 
 import pikepdf
-import pytest
 from babel.messages.pofile import read_po
 
 from handouts.render import read_documents

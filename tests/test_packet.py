@@ -1,7 +1,6 @@
 """Personalised packets: the cover, the contents, page numbers, bookmarks, and privacy."""
 
 import datetime as dt
-import json
 import re
 
 import pikepdf

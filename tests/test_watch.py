@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from conftest import GOOD_SOURCE, REPO, Workspace, source_text
+from conftest import GOOD_SOURCE, REPO, Workspace
 
 
 def wait_for(condition, seconds: float = 60) -> bool:
