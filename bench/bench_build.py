@@ -54,16 +54,17 @@ PACKET = textwrap.dedent("""
     import json, time
     from handouts.build import Project
     from handouts.packet import PacketRequest, Personalisation, build_packet
-    request = PacketRequest(("klonopin-overview", "mixing-dangers", "crisis-help-lines"),
-                            Personalisation("A. Family"))
+    slugs = ("klonopin-overview", "mixing-dangers", "crisis-help-lines")
     project = Project()
-    build_packet(project, request)  # warm: imports, fonts, stylesheets
-    seconds = []
-    for _ in range(7):
+    # Warm the process (imports, fonts, stylesheets) with other handouts.
+    build_packet(project, PacketRequest(("what-is-detox",), Personalisation("Warm Up")))
+    def timed(name):
         started = time.perf_counter()
-        packet = build_packet(project, request)
-        seconds.append(time.perf_counter() - started)
-    print(json.dumps({"seconds": seconds, "pages": packet.pages}))
+        packet = build_packet(project, PacketRequest(slugs, Personalisation(name)))
+        return time.perf_counter() - started, packet.pages
+    first, pages = timed("First Family")  # these handouts laid out for the first time
+    seconds = [timed(f"Family {n}")[0] for n in range(7)]  # each another family
+    print(json.dumps({"first": first, "seconds": seconds, "pages": pages}))
 """)
 
 BARE = textwrap.dedent("""
@@ -303,9 +304,11 @@ def report(r: dict) -> str:
         "",
         "### A personalised packet, three documents",
         "",
-        f"Rendered in one warm process, {len(r['packet']['seconds'])} times: median "
-        f"**{statistics.median(r['packet']['seconds']):.2f} s** for {r['packet']['pages']} pages "
-        f"(target: under 1 s); fastest {min(r['packet']['seconds']):.2f} s.",
+        f"In one warm process, {r['packet']['pages']} pages (target: under 1 s): the first packet "
+        f"of these three handouts took **{r['packet']['first']:.2f} s** (its documents laid out "
+        f"anew); the next {len(r['packet']['seconds'])}, each for another family, a median of "
+        f"**{statistics.median(r['packet']['seconds']):.2f} s** (only their covers laid out; the "
+        f"documents kept from the first), fastest {min(r['packet']['seconds']):.2f} s.",
         "",
         "### The shipped catalog, every format",
         "",
