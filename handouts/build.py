@@ -11,13 +11,15 @@ file; `output/.manifest.json` remembers what each was made from.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from .formats import FORMAT_NAMES, FORMATS
-from .outputs import CatalogEntry, locked, read_catalog, remove, write_catalog, write_json
+from .outputs import (CatalogEntry, atomic_write, locked, read_catalog, remove, write_catalog,
+                      write_json)
 from .plan import Inputs, Manifest, Record, up_to_date
 from .problems import ContentError, Problem, UsageError
 from .sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
@@ -242,8 +244,6 @@ def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rend
     built = rendered.built if rendered else ()
     if not built and not request.everything:
         return []
-    from .outputs import atomic_write
-
     for item in built:
         atomic_write(out, item.entry.path, item.data)
     records = dict(manifest.records)
@@ -268,6 +268,4 @@ def _is_brand(record: Record) -> bool:
 
 
 def _digest(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()

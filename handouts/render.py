@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from .brand import Brand
+from .build import BRAND_CARD
 from .citations import ResolvedDocument, resolve
 from .documents import DocMeta, Document, Review, parse
 from .formats import FORMATS, Format, formats_of
@@ -30,8 +31,6 @@ from .sources import SourceFile
 from .typeface import describe as describe_char
 from .workers import Workers, peak_memory_kb
 from .yamltext import YamlText
-
-BRAND_CARD = "wallet-card"
 
 
 @dataclass(frozen=True)

@@ -290,9 +290,9 @@ class Renderer:
     def __init__(self, workers: int | None):
         import multiprocessing
 
-        from .workers import _warm, default_jobs
+        from .workers import default_jobs, warm_worker
 
-        self.pool = ProcessPoolExecutor(workers or default_jobs(), initializer=_warm,
+        self.pool = ProcessPoolExecutor(workers or default_jobs(), initializer=warm_worker,
                                         mp_context=multiprocessing.get_context("forkserver"))
 
     def packet(self, project: Project, packet_request):

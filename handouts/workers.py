@@ -49,7 +49,8 @@ class Workers:
             # long `watch`, the web app) must not be forked mid-flight: then
             # workers start from a fork server's clean process instead.
             method = "forkserver" if "weasyprint" in sys.modules else "fork"
-            self._pool = ProcessPoolExecutor(self.processes, initializer=_warm,
+            self._pool = ProcessPoolExecutor(self.processes, initializer=warm_worker,
+                                             initargs=(os.getpid() if method == "fork" else None,),
                                              mp_context=multiprocessing.get_context(method))
         return self
 
@@ -83,15 +84,17 @@ def peak_memory_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _warm() -> None:
-    """Pay WeasyPrint's import and font set-up once per worker, before the first job."""
-    _die_with_parent()
+def warm_worker(build: int | None = None) -> None:
+    """Pay WeasyPrint's import and font set-up once per worker, before the first job.
+
+    `build` is the pid of a forking parent, which the worker must not outlive."""
+    _die_with_parent(build)
     from . import pdf
 
     pdf.warm()
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(build: int | None) -> None:
     """On Linux, ask to be killed when the build is: a killed build leaves no workers behind."""
     try:
         import ctypes
@@ -101,4 +104,10 @@ def _die_with_parent() -> None:
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
-        pass  # elsewhere, workers end when they find the build's pipe closed
+        return  # elsewhere, workers end when they find the build's pipe closed
+    # A build killed between our fork and the line above sends no signal, and
+    # a forked worker holds both ends of the pool's pipes, so it would wait
+    # forever. If the build is no longer our parent, leave now. (A fork
+    # server's workers hold only their own ends and see the build go.)
+    if build is not None and os.getppid() != build:
+        os._exit(1)

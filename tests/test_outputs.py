@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pikepdf
 
@@ -42,6 +43,25 @@ def assert_consistent(ws: Workspace, complete: bool) -> None:
         assert len(catalog["files"]) == len(manifest["records"]) == 4 * 2 + 1
 
 
+def assert_no_worker_left(ws: Workspace) -> None:
+    """A killed build's workers go with it; none is left holding the pool's pipes."""
+    deadline = time.monotonic() + 10
+    while (left := processes_naming(ws.out)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left
+
+
+def processes_naming(path) -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(path).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            pass  # it ended while we looked
+    return found
+
+
 def test_a_build_killed_at_any_moment_leaves_no_partial_file(tmp_path):
     ws = Workspace(tmp_path)
     library(ws)
@@ -53,6 +73,7 @@ def test_a_build_killed_at_any_moment_leaves_no_partial_file(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert_consistent(ws, complete=False)
+        assert_no_worker_left(ws)
     finished = subprocess.run(command(ws), capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert_consistent(ws, complete=True)
