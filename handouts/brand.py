@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .filecache import reread_when_changed
 from .problems import ContentError, Problem, error
 from .typeface import Typeface, TypefaceNotInstalled, find_typeface
 from .yamltext import YamlText, load_yaml
@@ -166,6 +167,10 @@ def load_brand(path: Path) -> Brand:
     if problems:
         raise ContentError(problems)
     return brand
+
+
+# For the staff app and packets, which read the brand for every request.
+read_brand = reread_when_changed(load_brand)
 
 
 def _validate_schema(parsed: YamlText):

@@ -65,19 +65,19 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     The documents are laid out once for a given set of documents and kept (they
     carry nothing personal); each family's cover is laid out on its own and put
     in front. So the second family to get the same handouts waits for one page."""
-    from .brand import load_brand
+    from .brand import read_brand
     from .citations import resolve
     from .documents import parse
     from .fetcher import LockedFetcher
     from .layout import layout_packet
     from .pdf import lay_out, render_pdf, write_pdf
     from .render import glyph_problems, judge
-    from .resources import load_library
+    from .resources import read_library
 
     check_person(request.person)
     sources, notes = choose_sources(project, request)
-    brand = load_brand(project.brand)
-    library = load_library(project.resources).library
+    brand = read_brand(project.brand)
+    library = read_library(project.resources).library
     resolved = []
     for source in sources:
         document = resolve(parse(source), library)  # ContentError propagates
@@ -154,14 +154,14 @@ def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
 def build_documents(project: Project, request: PacketRequest) -> list[tuple[str, bytes, int]]:
     """Each document alone, as its handout (or large print) prints: (slug, PDF, pages).
     For sending separately: these carry no cover, so no one's name."""
-    from .brand import load_brand
+    from .brand import read_brand
     from .build import BuildRequest
     from .render import Context, DocumentJob, render_document
-    from .resources import load_library
+    from .resources import read_library
 
     sources, _ = choose_sources(project, request)
     fmt = "large-print" if request.large_print else "handout"
-    context = Context(load_brand(project.brand), load_library(project.resources).library,
+    context = Context(read_brand(project.brand), read_library(project.resources).library,
                       project, BuildRequest(formats=(fmt,), jobs=1))
     documents = []
     for source in sources:

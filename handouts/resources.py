@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from .filecache import reread_when_changed
 from .problems import ContentError, Problem, error
 from .yamltext import YamlText, load_yaml
 
@@ -96,6 +97,10 @@ def load_library(path: Path) -> LoadedLibrary:
                 line=parsed.line(key),
             )
     return LoadedLibrary(Library(path, entries, frozenset(invalid)), tuple(problems))
+
+
+# For packets, which read the library for every family.
+read_library = reread_when_changed(load_library)
 
 
 def _unreadable(path: Path, problems) -> LoadedLibrary:

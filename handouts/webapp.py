@@ -20,6 +20,7 @@ import io
 import os
 import secrets
 import time
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,34 +273,76 @@ def packet_problem(message: str, form: dict, catalog: Catalog):
 
 
 def send_packet(project: Project, packet, address: str, settings, lang: str) -> None:
-    from .brand import load_brand
     from .delivery import Attachment, check_size, compose, send
     from .layout import email_text
 
     attachments = [Attachment("handouts.pdf", packet.data)]
     check_size(attachments, 10_000_000)
-    words = email_text(load_brand(project.brand), project.layouts, lang, 1)
+    words = email_text(_brand(project), project.layouts, lang, 1)
     send(compose(address, settings.sender, words.subject, words.text, words.html, attachments),
          settings)
 
 
 class Renderer:
-    """Packets rendered in a pool of warm worker processes, at most one per CPU at a
-    time: the web server's threads stay free to answer everyone else."""
+    """Packets rendered by warm worker processes, one per CPU, each rendering one
+    packet at a time: the web server's threads stay free to answer everyone else.
+
+    A worker keeps the handouts it has laid out (see packet.build_packet), so a
+    packet costs about three times as much on a worker that has not laid out its
+    handouts yet. Each packet goes to the worker that will finish it soonest,
+    counting that: the same handouts for the next family usually go where they
+    are already laid out, and a busy worker's queue is never made longer."""
+
+    COST_NEW, COST_KEPT = 3, 1  # a packet's handouts laid out anew, or already kept
 
     def __init__(self, workers: int | None):
         import multiprocessing
+        import threading
 
         from .workers import default_jobs, warm_worker
 
-        self.pool = ProcessPoolExecutor(workers or default_jobs(), initializer=warm_worker,
-                                        mp_context=multiprocessing.get_context("forkserver"))
+        context = multiprocessing.get_context("forkserver")
+        self.pools = [ProcessPoolExecutor(1, initializer=warm_worker, mp_context=context)
+                      for _ in range(workers or default_jobs())]
+        self.queued = [0] * len(self.pools)  # the cost of what each worker has still to do
+        self.kept: list[OrderedDict] = [OrderedDict() for _ in self.pools]
+        self.lock = threading.Lock()
 
     def packet(self, project: Project, packet_request):
-        return self.pool.submit(render_packet, project, packet_request).result()
+        index, cost = self.choose((packet_request.slugs, packet_request.lang,
+                                   packet_request.large_print))
+        try:
+            return self.pools[index].submit(render_packet, project, packet_request).result()
+        finally:
+            with self.lock:
+                self.queued[index] -= cost
+
+    def choose(self, handouts: tuple) -> tuple[int, int]:
+        """The worker to render a packet of `handouts`, and what it is counted to cost."""
+        with self.lock:
+            index = min(range(len(self.pools)),
+                        key=lambda i: self.queued[i] + self._cost(i, handouts))
+            cost = self._cost(index, handouts)
+            self.queued[index] += cost
+            self._keep(index, handouts)
+        return index, cost
+
+    def _cost(self, index: int, handouts: tuple) -> int:
+        return self.COST_KEPT if handouts in self.kept[index] else self.COST_NEW
+
+    def _keep(self, index: int, handouts: tuple) -> None:
+        """Mirror what the worker keeps: its most recent sets of handouts."""
+        from .packet import DOCUMENTS_KEPT
+
+        kept = self.kept[index]
+        kept[handouts] = True
+        kept.move_to_end(handouts)
+        while len(kept) > DOCUMENTS_KEPT:
+            kept.popitem(last=False)
 
     def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        for pool in self.pools:
+            pool.shutdown(cancel_futures=True)
 
 
 def render_packet(project: Project, packet_request):
@@ -342,16 +385,9 @@ def brand_faces(project: Project):
 
 
 def _brand(project: Project):
-    from .brand import load_brand
+    from .brand import read_brand
 
-    stat = project.brand.stat()
-    key = (str(project.brand), stat.st_mtime_ns, stat.st_size)
-    if _BRAND.get("key") != key:
-        _BRAND.update(key=key, brand=load_brand(project.brand))
-    return _BRAND["brand"]
-
-
-_BRAND: dict = {}  # the brand, read again when _brand.yml changes
+    return read_brand(project.brand)
 
 
 def serve(project: Project, host: str, port: int, password: str | None, threads: int = 16) -> None:

@@ -244,3 +244,21 @@ def test_every_value_is_escaped(tmp_path):
         assert "<img src=x" not in page
     finally:
         app.extensions["handouts"]["renderer"].close()
+
+
+def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
+    from handouts.webapp import Renderer
+
+    renderer = Renderer(workers=2)  # no process starts until a packet is submitted
+    try:
+        first, cost = renderer.choose(("klonopin-overview",))
+        assert cost == Renderer.COST_NEW
+        renderer.queued[first] -= cost  # that packet is done
+        again, cost = renderer.choose(("klonopin-overview",))
+        assert (again, cost) == (first, Renderer.COST_KEPT)
+        other, cost = renderer.choose(("what-is-detox",))  # the first worker is busy
+        assert other != first and cost == Renderer.COST_NEW
+        # Both busy; the kept handouts are still cheaper where they are.
+        assert renderer.choose(("klonopin-overview",))[0] == first
+    finally:
+        renderer.close()
