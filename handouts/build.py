@@ -95,6 +95,10 @@ def build(project: Project, request: BuildRequest = BuildRequest(),
     check_formats(request.formats)
     if not project.sources.is_dir():
         raise UsageError(f"sources folder not found: {project.sources}")
+    if not project.brand.is_file():
+        raise UsageError(f"brand file not found: {project.brand}")
+    if project.out.exists() and not project.out.is_dir():
+        raise UsageError(f"the output folder is a file: {project.out}")
     with locked(project.out, waiting):
         manifest = Manifest.load(project.out)
         discovered = discover(project.sources)
@@ -102,7 +106,12 @@ def build(project: Project, request: BuildRequest = BuildRequest(),
         selected = [s for s in discovered.sources if wanted(s.path, request)]
         problems = [p for p in discovered.problems if wanted(p.path, request)]
         failed = [p.path.name for p in problems]
-        problems += translation_problems(selected)
+        stale_translations = translation_problems(selected)
+        problems += stale_translations
+        if request.strict:  # warnings fail too: a stale translation keeps its last PDF
+            held = {p.path for p in stale_translations}
+            selected = [s for s in selected if s.path not in held]
+            failed += [path.name for path in held]
 
         inputs = inputs_for(project, request, manifest.shared)
         plan = make_plan(project, request, manifest, inputs, selected)

@@ -20,13 +20,16 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from .documents import Document
-from .markup import BLOCK_MARK, BRAND_BLOCKS, FENCE, images_in, markdown_to_html, sanitize
+from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, images_in, is_outward_link, links_in,
+                     markdown_to_html, sanitize)
 from .problems import ContentError, Problem, error
 from .resources import Library, Resource
 
 KEY = r"[A-Za-z0-9](?:[\w.:-]*[A-Za-z0-9])?"
 CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")
-BRACKET = re.compile(r"\[@[^\]\n]*\]")
+# Any bracket with an @ that starts a word: `[see @key]` is a citation written
+# wrongly, not text (an e-mail address's @ follows a letter).
+BRACKET = re.compile(r"\[[^\]\n]*(?<![\w.+-])@[^\]\n]*\]")
 CODE_SPAN = re.compile(r"(`+).*?\1")
 
 
@@ -58,9 +61,12 @@ def resolve(document: Document, library: Library) -> ResolvedDocument:
     """Number the citations of `document` and check its images."""
     problems = [*_malformed_citations(document), *_unknown_blocks(document)]
     numbering = _Numbering()
-    html = sanitize(markdown_to_html(document.body_md, (_CitationExtension(numbering),)))
+    written = markdown_to_html(document.body_md, (_CitationExtension(numbering),))
+    html = sanitize(written)
     citations = _citations(document, library, numbering.order, problems)
-    images = _images(document, html, problems)
+    # Images and links are checked as written, before the sanitiser drops what it must.
+    images = _images(document, written, problems)
+    problems += _local_links(document, written)
     if problems:
         raise ContentError(problems)
     return ResolvedDocument(document, html, tuple(citations), tuple(images))
@@ -106,6 +112,14 @@ def _images(document: Document, html: str, problems: list[Problem]) -> list[Path
         else:
             found.append(path.resolve())
     return found
+
+
+def _local_links(document: Document, html: str):
+    for href in links_in(html):
+        if not is_outward_link(href):
+            yield error(document.source.path, _line_of_text(document, href),
+                        f"link '{href}' cannot be followed from a handout; link to a web "
+                        "address (https://...), an email (mailto:) or a phone (tel:)")
 
 
 def _malformed_citations(document: Document):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -65,7 +66,20 @@ def sanitize(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel=None,
         strip_comments=True,
+        attribute_filter=_only_outward_links,
     )
+
+
+def is_outward_link(href: str) -> bool:
+    """A web, mail or phone address, or a place in the same document. A relative
+    address would become a link to a file on the build machine in the PDF."""
+    return href.startswith("#") or urlsplit(href).scheme.lower() in URL_SCHEMES
+
+
+def _only_outward_links(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href" and not is_outward_link(value):
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -76,18 +90,30 @@ class Image:
 
 def images_in(html: str) -> tuple[Image, ...]:
     """Every <img> of an HTML fragment, in order."""
-    collector = _ImageCollector()
+    return tuple(_collected(html).images)
+
+
+def links_in(html: str) -> tuple[str, ...]:
+    """The address of every <a href> of an HTML fragment, in order."""
+    return tuple(_collected(html).links)
+
+
+def _collected(html: str) -> _Collector:
+    collector = _Collector()
     collector.feed(html)
     collector.close()
-    return tuple(collector.images)
+    return collector
 
 
-class _ImageCollector(HTMLParser):
+class _Collector(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.images: list[Image] = []
+        self.links: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
         if tag == "img":
-            values = dict(attrs)
             self.images.append(Image(values.get("src") or "", (values.get("alt") or "").strip()))
+        elif tag == "a" and values.get("href") is not None:
+            self.links.append(values["href"])

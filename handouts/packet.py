@@ -68,7 +68,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     from .brand import read_brand
     from .citations import resolve
     from .documents import parse
-    from .fetcher import LockedFetcher
+    from .fetcher import FileAccess
     from .layout import layout_packet
     from .pdf import lay_out, render_pdf, write_pdf
     from .render import glyph_problems, judge
@@ -91,14 +91,14 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
         problems.append(warning(project.brand, None, "some characters of the personal details are "
                                 "not in the typeface; they print in another font"))
 
-    def fetcher():
-        return LockedFetcher((project.sources, project.templates, project.styles,
-                              brand.typeface.folder), brand.files)
+    def access():
+        return FileAccess((project.sources, project.templates, project.styles,
+                           brand.typeface.folder), brand.files)
 
     def laid_out(part: str, **pages):
         html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
                              request.large_print, part=part, **pages)
-        return lay_out(html, fetcher())
+        return lay_out(html, access())
 
     key = _documents_key(project, request, resolved)
     documents = _DOCUMENTS.get(key) or _keep(key, laid_out("documents"))
@@ -112,7 +112,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
         result = write_pdf(cover, documents, pages=[*cover.pages, *documents.pages[1:]])
     else:  # a cover that runs over a page moves every number after it: all in one go
         result = render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
-                                          request.lang, request.large_print), fetcher())
+                                          request.lang, request.large_print), access())
     found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing))
     if any(p.is_error for p in found):
         raise ContentError(found)

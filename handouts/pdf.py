@@ -1,8 +1,9 @@
 """Stage 5, pdf: HTML to a tagged PDF/UA-1 file, in memory.
 
-The only module that imports WeasyPrint (with the fetcher it needs), and only
-when a PDF is actually rendered, inside the functions that render: a process
-that merely receives a PdfResult from a worker never loads it. One font
+The only module that imports WeasyPrint, and only when a PDF is actually
+rendered, inside the functions that render: a process that merely receives a
+PdfResult from a worker never loads it. WeasyPrint gets one fetcher, held to
+what `fetcher.FileAccess` allows, for the HTML and every stylesheet. One font
 configuration and one parsed copy of each stylesheet serve every document a
 process renders; images are read afresh for each.
 """
@@ -10,11 +11,13 @@ process renders; images are read afresh for each.
 from __future__ import annotations
 
 import logging
+import mimetypes
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .fetcher import FileAccess
 from .layout import RenderedHtml
 
 PDF_OPTIONS = {
@@ -46,7 +49,7 @@ class LaidOut:
 
     document: object  # weasyprint.Document
     warnings: tuple[str, ...]
-    refused: tuple[str, ...]
+    access: FileAccess  # what it may read, and was refused, until it is written
     max_pages: int | None = None
 
     @property
@@ -54,22 +57,23 @@ class LaidOut:
         return self.document.pages
 
 
-def render_pdf(rendered: RenderedHtml, fetcher) -> PdfResult:
-    """Render `rendered` with `fetcher` (a fetcher.LockedFetcher), all in memory."""
-    return write_pdf(lay_out(rendered, fetcher))
+def render_pdf(rendered: RenderedHtml, access: FileAccess) -> PdfResult:
+    """Render `rendered`, reading only what `access` allows, all in memory."""
+    return write_pdf(lay_out(rendered, access))
 
 
-def lay_out(rendered: RenderedHtml, fetcher) -> LaidOut:
+def lay_out(rendered: RenderedHtml, access: FileAccess) -> LaidOut:
     from weasyprint import HTML
 
     with _captured_warnings() as warnings:
-        html = HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher)
+        html = HTML(string=rendered.html, base_url=rendered.base_url,
+                    url_fetcher=locked_fetcher(access))
         stylesheets = [_stylesheet(path, *_version(path)) for path in rendered.stylesheets]
         # A fresh image cache each time: a cache kept across builds would hide
         # an edited image and the warnings about a broken one.
         document = html.render(stylesheets=stylesheets, font_config=_font_config(),
                                cache={}, **PDF_OPTIONS)
-    return LaidOut(document, tuple(warnings), tuple(fetcher.refused), rendered.max_pages)
+    return LaidOut(document, tuple(warnings), access, rendered.max_pages)
 
 
 def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfResult:
@@ -85,10 +89,37 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         data=data,
         pages=len(document.pages),
         warnings=tuple(w for part in parts for w in part.warnings) + tuple(warnings),
-        refused=tuple(url for part in parts for url in part.refused),
+        # Read now, not at layout: images (an SVG's own images too) load as pages are drawn.
+        refused=tuple(url for part in parts for url in part.access.refused),
         fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
         overflow=_overflow(document, first.max_pages),
     )
+
+
+def locked_fetcher(access: FileAccess):
+    """A WeasyPrint URL fetcher that reads only what `access` allows."""
+    return _locked_fetcher_class()(access)
+
+
+@lru_cache(maxsize=1)
+def _locked_fetcher_class():
+    # WeasyPrint takes a subclass of its own fetcher; it is made on first use so
+    # that importing this module does not import WeasyPrint.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LockedFetcher(URLFetcher):
+        def __init__(self, access: FileAccess):
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+            self.access = access
+
+        def fetch(self, url, headers=None):
+            path = self.access.check(url)  # raises FetchRefused
+            if path is None:
+                return super().fetch(url)  # a data: URL the layout made
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+    return LockedFetcher
 
 
 def _used_fonts(document) -> list[UsedFont]:
@@ -107,9 +138,7 @@ def _stylesheet(path: Path, mtime_ns: int, size: int):
     """Each stylesheet parsed once a process, and again only when it changes on disk."""
     from weasyprint import CSS
 
-    from .fetcher import LockedFetcher
-
-    fetcher = LockedFetcher(folders=(path.parent,))
+    fetcher = locked_fetcher(FileAccess(folders=(path.parent,)))
     return CSS(string=path.read_text("utf-8"), base_url=path.as_uri(), url_fetcher=fetcher,
                font_config=_font_config())
 

@@ -21,6 +21,7 @@ from .brand import Brand
 from .build import BRAND_CARD
 from .citations import ResolvedDocument, resolve
 from .documents import DocMeta, Document, Review, parse
+from .fetcher import FileAccess
 from .formats import FORMATS, Format, formats_of
 from .layout import layout
 from .outputs import CatalogEntry
@@ -147,8 +148,7 @@ def render_sources(sources: list[SourceFile], library: Library, brand: Brand, pr
 def render_document(job: DocumentJob) -> DocumentResult:
     """One document, every wanted format: read, resolved, laid out, rendered and judged.
     Runs in a worker process (or in the build's own, for a few documents)."""
-    from .fetcher import LockedFetcher  # imports WeasyPrint: only where PDFs are rendered
-    from .pdf import render_pdf
+    from .pdf import render_pdf  # imports WeasyPrint: only where PDFs are rendered
 
     context, brand, request = job.context, job.context.brand, job.context.request
     project = context.project
@@ -166,9 +166,9 @@ def render_document(job: DocumentJob) -> DocumentResult:
         if job.only is not None and fmt.name not in job.only:
             continue
         html = layout(resolved, fmt, brand, project.layouts, print_shop=context.print_shop)
-        fetcher = LockedFetcher((project.sources, project.templates, project.styles,
-                                 brand.typeface.folder), brand.files)
-        result = render_pdf(html, fetcher)
+        access = FileAccess((project.sources, project.templates, project.styles,
+                             brand.typeface.folder), brand.files)
+        result = render_pdf(html, access)
         problems += judge(result, document.source.path, fmt.name, brand, fmt)
         profile = "print-shop" if context.print_shop and fmt.bleeds else "office"
         files.append(RenderedFile(
@@ -251,7 +251,11 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
                                   f"font '{font.family}', not {brand.typeface.family}"))
     if fmt is not None and result.pages > (fmt.max_pages or result.pages):
         problems.append(error(path, None, overflow_message(path, fmt, result)))
-    problems += [warning(path, None, f"{label}: {message}") for message in result.warnings]
+    for message in result.warnings:
+        # An image that exists but cannot be read (corrupt, or an SVG that reaches
+        # outside) would be left out of the page: that fails the document.
+        report = error if message.startswith("Failed to load image") else warning
+        problems.append(report(path, None, f"{label}: {message}"))
     return problems
 
 
@@ -280,7 +284,7 @@ def catalog_entry(document: Document, fmt: Format, result, project, profile: str
         pages=result.pages,
         bytes=len(result.data),
         sha256=hashlib.sha256(result.data).hexdigest(),
-        source=os.path.relpath(document.source.path.resolve(), project.out.resolve().parent),
+        source=os.path.relpath(document.source.path.resolve(), project.sources.resolve().parent),
         status=meta.review.status,
         next_review=meta.review.next_review.isoformat() if meta.review.next_review else None,
     )

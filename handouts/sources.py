@@ -60,7 +60,10 @@ def read_source(path: Path) -> SourceFile:
             path, None,
             "a source is named <slug>.md or <slug>.<lang>.md, in lowercase "
             "words joined by dashes (for example klonopin-overview.es.md)")])
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # a folder named like a source, a broken link, no permission
+        raise ContentError([error(path, None, f"cannot be read: {exc.strerror or exc}")]) from None
     return SourceFile(
         path=path,
         slug=match["slug"],

@@ -53,6 +53,9 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlText:
         line = first_line + mark.line if mark else first_line
         reason = getattr(exc, "problem", None) or str(exc)
         raise ContentError([error(path, line, f"invalid YAML: {reason}")]) from None
+    except (ValueError, TypeError, OverflowError):
+        # Well-formed YAML whose value cannot be made: a date such as 2026-13-45.
+        raise ContentError([_unmade_value(yaml.SafeLoader(text), node, first_line, path)]) from None
     finally:
         loader.dispose()
 
@@ -63,6 +66,27 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlText:
     if problems:
         raise ContentError(problems)
     return YamlText(data, path, first_line, lines)
+
+
+def _unmade_value(loader: yaml.SafeLoader, node, first_line: int, path: Path) -> Problem:
+    """Name the line of the first value that PyYAML parses but cannot make."""
+    stack = [node]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                loader.construct_object(current)
+            except (ValueError, TypeError, OverflowError) as exc:
+                line = first_line + current.start_mark.line
+                if current.tag.endswith(":timestamp"):
+                    return error(path, line, f"'{current.value}' is not a real date ({exc}); "
+                                 "write dates as YYYY-MM-DD")
+                return error(path, line, f"'{current.value}' cannot be read: {exc}")
+        elif isinstance(current, yaml.MappingNode):
+            stack[:0] = [part for pair in current.value for part in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            stack[:0] = list(current.value)
+    return error(path, first_line, "invalid YAML: a value cannot be read")
 
 
 def _walk(node, keys: KeyPath, first_line: int, lines, problems, path) -> None:

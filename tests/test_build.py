@@ -60,8 +60,14 @@ BAD_SOURCES = {
     "empty file": (b"", 1, "the file is empty"),
     "missing front matter": (b"# Title\n\nText.\n", 1, "missing front matter"),
     "malformed front matter": (b"---\ntitle: A\nsummary: [oops\n---\nText\n", 3, "invalid YAML"),
-    "missing title": (b"---\nsummary: S\n---\nText\n", None, "'title' is required"),
-    "missing summary": (b"---\ntitle: T\n---\nText\n", None, "'summary' is required"),
+    "missing title": (b"---\nsummary: S\n---\nText\n", 2, "'title' is required"),
+    "missing summary": (b"---\ntitle: T\n---\nText\n", 2, "'summary' is required"),
+    "impossible date": (b"---\ntitle: T\nsummary: S\nreview:\n  status: draft\n"
+                        b"  next_review: 2026-13-45\n---\nText\n", 6,
+                        "'2026-13-45' is not a real date (month must be in 1..12); "
+                        "write dates as YYYY-MM-DD"),
+    "link to a file": (b"---\ntitle: T\nsummary: S\n---\n\nSee [the other page](other.md).\n", 6,
+                       "link 'other.md' cannot be followed from a handout"),
     "unknown citation key": (
         b"---\ntitle: T\nsummary: S\n---\n\nText.\n\nMore [@nida-bzo].\n", 8,
         "unknown citation key 'nida-bzo'"),
@@ -95,6 +101,8 @@ def test_bad_source_is_one_clear_line_and_the_rest_builds(workspace, case):
 
 @pytest.mark.parametrize("resources, line, message", [
     ("nida-benzodiazepines-opioids:\n  title: T\n url: broken\n", 3, "invalid YAML"),
+    ("nida-benzodiazepines-opioids:\n  title: T\n  url: https://nida.nih.gov/\n"
+     "  accessed: 2026-02-30\n", 4, "'2026-02-30' is not a real date"),
     ("nida-benzodiazepines-opioids:\n  title: No address\n", 1,
      "resource 'nida-benzodiazepines-opioids' has no url"),
 ])
@@ -146,9 +154,37 @@ def test_brand_problem_builds_nothing(workspace):
     assert not workspace.pdf("other.pdf").exists()
 
 
+def test_unreadable_sources_are_reported_and_the_rest_builds(workspace):
+    workspace.write("other.md", OTHER)
+    (workspace.sources / "folder.md").mkdir()
+    (workspace.sources / "gone.md").symlink_to(workspace.sources / "nowhere.md")
+    run = workspace.run("build", "--format", "handout")
+    assert run.code == 1
+    assert "Traceback" not in run.err
+    assert sorted(run.error_lines) == [
+        f"{workspace.sources / 'folder.md'}: error: cannot be read: Is a directory",
+        f"{workspace.sources / 'gone.md'}: error: cannot be read: No such file or directory"]
+    assert workspace.pdf("other.pdf").exists()
+
+
+def test_a_picture_that_reaches_outside_fails_its_document(workspace):
+    # The SVG is the project's own, but the image inside it is on the web: it is
+    # refused while the page is drawn, and that is an error, not a warning.
+    (workspace.sources / "images" / "sneaky.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<image href="https://example.org/tracker.png" width="10" height="10"/></svg>')
+    workspace.write("pic.md", source_text("title: T\nsummary: S", "![A picture](images/sneaky.svg)\n"))
+    run = workspace.run("build", "--format", "handout")
+    assert run.code == 1
+    assert "handout: https://example.org/tracker.png was not loaded" in run.err
+    assert not workspace.pdf("pic.pdf").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (("nope",), "error: no source named 'nope'"),
     (("--format", "poster"), "error: unknown format 'poster'"),
+    (("--brand", "missing.yml"), "error: brand file not found: missing.yml"),
+    (("--out", "_brand.yml"), "error: the output folder is a file: _brand.yml"),
 ])
 def test_usage_errors_exit_2(workspace, args, message):
     workspace.write("other.md", OTHER)
@@ -158,15 +194,26 @@ def test_usage_errors_exit_2(workspace, args, message):
 
 
 def test_strict_fails_on_warnings(workspace):
-    # An image WeasyPrint cannot read is a warning; --strict makes it fatal.
-    (workspace.sources / "images" / "broken.png").write_bytes(b"not a png")
-    workspace.write("pic.md", source_text("title: T\nsummary: S", "![A broken picture](images/broken.png)\n"))
+    # A translation that no longer follows its English is a warning; --strict makes it
+    # fatal, and the translation keeps its last PDF (here: none) until it is updated.
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    workspace.write("staying-safe.es.md", OTHER.replace("title:", "source_digest: 0123abcd\ntitle:"))
     relaxed = workspace.run("build", "--format", "handout")
     assert relaxed.code == 0
-    assert ": warning: handout: " in relaxed.err
-    workspace.pdf("pic.pdf").unlink()
+    assert "staying-safe.es.md:2: warning: staying-safe.md has changed" in relaxed.err
+    workspace.pdf("staying-safe.es.pdf").unlink()
     strict = workspace.run("build", "--format", "handout", "--strict")
     assert strict.code == 1
+    assert not workspace.pdf("staying-safe.es.pdf").exists()
+    assert workspace.pdf("staying-safe.pdf").exists()
+
+
+def test_an_image_that_cannot_be_read_fails_its_document(workspace):
+    (workspace.sources / "images" / "broken.png").write_bytes(b"not a png")
+    workspace.write("pic.md", source_text("title: T\nsummary: S", "![A broken picture](images/broken.png)\n"))
+    run = workspace.run("build", "--format", "handout")
+    assert run.code == 1
+    assert ": error: handout: Failed to load image" in run.err
     assert not workspace.pdf("pic.pdf").exists()
 
 

@@ -91,7 +91,6 @@ def test_citations_in_code_are_left_alone(sources):
     ('<embed src="x.swf">', "<embed"),
     ('<link rel="stylesheet" href="https://example.org/x.css">', "<link"),
     ('<a href="https://example.org" rel="attachment">file</a>', "attachment"),
-    ('<a href="javascript:alert(1)">x</a>', "javascript"),
     ('<p onclick="alert(1)">x</p>', "onclick"),
     ('<p style="background: url(https://example.org/x.png)">x</p>', "style="),
     ('<img src="images/box.svg" alt="a box" onerror="alert(1)">', "onerror"),
@@ -100,6 +99,28 @@ def test_raw_html_is_cleaned_to_the_allow_list(sources, raw, gone):
     doc = resolved(sources, f"Before.\n\n{raw}\n\nAfter.\n")
     assert gone not in doc.body_html
     assert "After." in doc.body_html
+
+
+@pytest.mark.parametrize("link", ["other.md", "/etc/passwd", "../secret.txt",
+                                  "file:///etc/passwd", "javascript:alert(1)"])
+def test_links_that_a_printed_page_cannot_follow_are_reported(sources, link):
+    found = failure(sources, f'Before.\n\nA <a href="{link}">link</a> and [another]({link}).\n')
+    assert found == [(8, f"link '{link}' cannot be followed from a handout; link to a web "
+                         "address (https://...), an email (mailto:) or a phone (tel:)")] * 2
+
+
+def test_the_sanitiser_keeps_only_outward_links():
+    from handouts.markup import sanitize
+
+    html = sanitize('<a href="other.md">a</a> <a href="#ref-1">b</a> <a href="tel:988">c</a>'
+                    ' <a href="javascript:alert(1)">d</a>')
+    assert html == '<a>a</a> <a href="#ref-1">b</a> <a href="tel:988">c</a> <a>d</a>'
+
+
+def test_a_citation_with_words_in_its_brackets_is_reported(sources):
+    found = failure(sources, "Ask first [see @medlineplus-clonazepam].\n")
+    assert found == [(6, "citation '[see @medlineplus-clonazepam]' is not understood; write "
+                         "[@key] or [@key1; @key2]")]
 
 
 def test_markdown_features_survive_cleaning(sources):

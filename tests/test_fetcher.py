@@ -1,9 +1,11 @@
 """The renderer may read only the project's own files: never the network,
-never a file outside the allowed folders, whatever the path says."""
+never a file outside the allowed folders, whatever the path says. Tested
+through the very fetcher WeasyPrint is given."""
 
 import pytest
 
-from handouts.fetcher import FetchRefused, LockedFetcher
+from handouts.fetcher import FetchRefused, FileAccess
+from handouts.pdf import locked_fetcher
 
 
 @pytest.fixture
@@ -16,7 +18,7 @@ def layout(tmp_path):
     (allowed / "images" / "escape.svg").symlink_to(secret)
     logo = tmp_path / "project" / "logo.svg"
     logo.write_text("<svg/>")
-    fetcher = LockedFetcher(folders=(allowed,), files=(logo,))
+    fetcher = locked_fetcher(FileAccess(folders=(allowed,), files=(logo,)))
     return fetcher, allowed, secret, logo
 
 
@@ -26,7 +28,7 @@ def test_serves_files_inside_allowed_folders(layout):
     assert response.read() == b"<svg/>"
     assert response.content_type == "image/svg+xml"
     assert fetcher.fetch(logo.as_uri()).read() == b"<svg/>"
-    assert fetcher.refused == []
+    assert fetcher.access.refused == []
 
 
 def test_serves_data_urls(layout):
@@ -43,7 +45,7 @@ def test_refuses_the_network(layout, url):
     fetcher = layout[0]
     with pytest.raises(FetchRefused):
         fetcher.fetch(url)
-    assert fetcher.refused == [url]
+    assert fetcher.access.refused == [url]
 
 
 def test_refuses_files_elsewhere(layout):

@@ -10,7 +10,7 @@ import pytest
 from handouts.brand import load_brand
 from handouts.render import judge
 from handouts.documents import parse
-from handouts.fetcher import LockedFetcher
+from handouts.fetcher import FileAccess
 from handouts.layout import RenderedHtml
 from handouts.pdf import render_pdf
 from handouts.sources import SourceFile
@@ -55,8 +55,7 @@ def test_renderer_never_reaches_the_network_or_other_files(tmp_path, server):
         head=f'<link rel="stylesheet" href="{base}/style.css">'
              f'<style>@import url("{base}/imported.css"); p {{ background: url("{base}/bg.png") }}</style>',
     )
-    fetcher = LockedFetcher(folders=(allowed,))
-    result = render_pdf(RenderedHtml(page, allowed.as_uri() + "/", ()), fetcher)
+    result = render_pdf(RenderedHtml(page, allowed.as_uri() + "/", ()), FileAccess(folders=(allowed,)))
     assert hits == []
     assert set(result.refused) >= {f"{base}/pixel.png", "file:///etc/hostname",
                                    f"{base}/style.css", f"{base}/imported.css"}
@@ -68,9 +67,9 @@ def test_text_drawn_in_a_fallback_font_is_found(tmp_path):
     face = brand.typeface.faces[0].path
     head = (f'<style>@font-face {{ font-family: "Atkinson Hyperlegible"; src: url("{face.as_uri()}") }}'
             'body { font-family: "Atkinson Hyperlegible" }</style>')
-    fetcher = LockedFetcher(folders=(tmp_path, brand.typeface.folder))
+    access = FileAccess(folders=(tmp_path, brand.typeface.folder))
     # U+2713 CHECK MARK is not in Atkinson Hyperlegible: Pango falls back to a system font.
-    result = render_pdf(RenderedHtml(html("<p>Done \u2713</p>", head), tmp_path.as_uri() + "/", ()), fetcher)
+    result = render_pdf(RenderedHtml(html("<p>Done \u2713</p>", head), tmp_path.as_uri() + "/", ()), access)
     families = {font.family for font in result.fonts}
     assert "Atkinson Hyperlegible" in families and len(families) == 2
     source = SourceFile(tmp_path / "doc.md", "doc", "en", "---\ntitle: T\nsummary: S\n---\n", "0")
