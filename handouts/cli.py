@@ -311,6 +311,15 @@ def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
     if not loopback and not password:
         raise UsageError(f"to serve on {args.host}, where others can reach it, set a staff "
                          f"password in {PASSWORD_VARIABLE}")
+    # First bring the catalog up to date, telling staff what could not be built.
+    print("Bringing the handouts up to date...", file=stdout, flush=True)
+    with progress_display(stdout) as progress:
+        report = build(project, BuildRequest(), progress=progress)
+    print_problems(report.problems, stderr)
+    print(summary(report), file=stdout)
+    where = args.host if loopback else "this computer's name or address"
+    print(f"Serving the staff app on http://{where}:{args.port}/ (Ctrl-C stops)", file=stdout,
+          flush=True)
     serve(project, args.host, args.port, password)
     return 0
 

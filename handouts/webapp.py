@@ -19,9 +19,12 @@ import hmac
 import io
 import os
 import secrets
+import signal
+import sys
 import time
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +32,7 @@ from urllib.parse import urlsplit
 from flask import (Flask, Response, abort, redirect, render_template, request, send_file, session,
                    url_for)
 
-from .build import PROJECT_ROOT, BuildRequest, Project, build
+from .build import PROJECT_ROOT, Project
 from .problems import ContentError, UsageError
 from .webcatalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
 
@@ -296,14 +299,11 @@ class Renderer:
     COST_NEW, COST_KEPT = 3, 1  # a packet's handouts laid out anew, or already kept
 
     def __init__(self, workers: int | None):
-        import multiprocessing
         import threading
 
-        from .workers import default_jobs, warm_worker
+        from .workers import default_jobs
 
-        context = multiprocessing.get_context("forkserver")
-        self.pools = [ProcessPoolExecutor(1, initializer=warm_worker, mp_context=context)
-                      for _ in range(workers or default_jobs())]
+        self.pools = [self._new_pool() for _ in range(workers or default_jobs())]
         self.queued = [0] * len(self.pools)  # the cost of what each worker has still to do
         self.kept: list[OrderedDict] = [OrderedDict() for _ in self.pools]
         self.lock = threading.Lock()
@@ -312,10 +312,34 @@ class Renderer:
         index, cost = self.choose((packet_request.slugs, packet_request.lang,
                                    packet_request.large_print))
         try:
-            return self.pools[index].submit(render_packet, project, packet_request).result()
+            return self._render(index, project, packet_request)
         finally:
             with self.lock:
                 self.queued[index] -= cost
+
+    def _render(self, index: int, project: Project, packet_request):
+        pool = self.pools[index]
+        try:
+            return pool.submit(render_packet, project, packet_request).result()
+        except BrokenProcessPool:
+            # The worker died (killed, out of memory): start another and try once more.
+            with self.lock:
+                if self.pools[index] is pool:
+                    self.pools[index] = self._new_pool()
+                    self.kept[index].clear()
+            return self.pools[index].submit(render_packet, project, packet_request).result()
+
+    @staticmethod
+    def _new_pool() -> ProcessPoolExecutor:
+        import multiprocessing
+
+        from .workers import warm_worker
+
+        # A fork server's clean process: the app's own has run Pango in threads.
+        pool = ProcessPoolExecutor(1, initializer=warm_worker, initargs=(os.getpid(),),
+                                   mp_context=multiprocessing.get_context("forkserver"))
+        pool.submit(os.getpid)  # start and warm the worker now, not for the first packet
+        return pool
 
     def choose(self, handouts: tuple) -> tuple[int, int]:
         """The worker to render a packet of `handouts`, and what it is counted to cost."""
@@ -391,13 +415,12 @@ def _brand(project: Project):
 
 
 def serve(project: Project, host: str, port: int, password: str | None, threads: int = 16) -> None:
-    """Bring the catalog up to date, then serve until interrupted."""
+    """Serve until interrupted (the command line brings the catalog up to date first)."""
     import waitress
 
-    report = build(project, BuildRequest())
-    print(f"Catalog: {len(report.written)} PDFs built, {report.up_to_date} up to date.")
     app = create_app(project, Settings(password=password))
-    print(f"Serving the staff app on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    # Stopped by a service manager: end as Ctrl-C does, closing the render workers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="handouts")
     finally:

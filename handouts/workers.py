@@ -12,7 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import select
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable
 
@@ -50,7 +52,7 @@ class Workers:
             # workers start from a fork server's clean process instead.
             method = "forkserver" if "weasyprint" in sys.modules else "fork"
             self._pool = ProcessPoolExecutor(self.processes, initializer=warm_worker,
-                                             initargs=(os.getpid() if method == "fork" else None,),
+                                             initargs=(os.getpid(),),
                                              mp_context=multiprocessing.get_context(method))
         return self
 
@@ -84,18 +86,34 @@ def peak_memory_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def warm_worker(build: int | None = None) -> None:
+def warm_worker(owner: int | None = None) -> None:
     """Pay WeasyPrint's import and font set-up once per worker, before the first job.
 
-    `build` is the pid of a forking parent, which the worker must not outlive."""
-    _die_with_parent(build)
+    `owner` is the process that started the pool (a build, the web app): the
+    worker must not outlive it, however it ends."""
+    if owner is not None:
+        _leave_with(owner)
     from . import pdf
 
     pdf.warm()
 
 
-def _die_with_parent(build: int | None) -> None:
-    """On Linux, ask to be killed when the build is: a killed build leaves no workers behind."""
+def _leave_with(owner: int) -> None:
+    if os.getppid() == owner:
+        _die_with_parent()
+        # A build killed between our fork and the line above sends no signal, and
+        # a forked worker holds both ends of the pool's pipes, so it would wait
+        # forever. If the build is no longer our parent, leave now.
+        if os.getppid() != owner:
+            os._exit(1)
+    else:
+        # Started by a fork server, which outlives the owner while we hold its
+        # pipe open: watch the owner ourselves.
+        threading.Thread(target=_exit_when_gone, args=(owner,), daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask to be killed when our parent is: a killed build leaves no workers behind."""
     try:
         import ctypes
         import signal
@@ -104,10 +122,15 @@ def _die_with_parent(build: int | None) -> None:
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
-        return  # elsewhere, workers end when they find the build's pipe closed
-    # A build killed between our fork and the line above sends no signal, and
-    # a forked worker holds both ends of the pool's pipes, so it would wait
-    # forever. If the build is no longer our parent, leave now. (A fork
-    # server's workers hold only their own ends and see the build go.)
-    if build is not None and os.getppid() != build:
-        os._exit(1)
+        pass  # elsewhere, workers end when they find the build's pipe closed
+
+
+def _exit_when_gone(owner: int) -> None:
+    try:
+        handle = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(1)  # already gone
+    except (AttributeError, OSError):
+        return  # no pidfd here (not Linux 5.3+): the pool's pipes end us instead
+    select.select([handle], [], [])  # readable once the owner has ended
+    os._exit(1)

@@ -249,7 +249,7 @@ def test_every_value_is_escaped(tmp_path):
 def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
     from handouts.webapp import Renderer
 
-    renderer = Renderer(workers=2)  # no process starts until a packet is submitted
+    renderer = Renderer(workers=2)
     try:
         first, cost = renderer.choose(("klonopin-overview",))
         assert cost == Renderer.COST_NEW
@@ -262,3 +262,83 @@ def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
         assert renderer.choose(("klonopin-overview",))[0] == first
     finally:
         renderer.close()
+
+
+def test_a_worker_that_dies_is_replaced(client, app):
+    import os
+    import signal
+
+    csrf = add(client, "crisis-help-lines")
+    form = {"csrf_token": csrf, "for_name": "Ana Ruiz"}
+    assert client.post("/packet/pdf", data=form).status_code == 200
+    renderer = app.extensions["handouts"]["renderer"]
+    [worker] = renderer.pools[0]._processes  # the one warm worker of this app
+    os.kill(worker, signal.SIGKILL)
+    response = client.post("/packet/pdf", data=form)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_stopping_the_app_stops_its_workers(shipped_out, stop):
+    """However the app ends, its render workers (and their fork server) end with it."""
+    import http.cookiejar
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.parse
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, str(REPO / "make_docs.py"), "serve", "--port", str(port),
+                               "--sources", str(REPO / "sources"), "--out", str(shipped_out)],
+                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            page = opener.open(base + "/", timeout=10).read().decode()
+            break
+        except OSError:
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.2)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def post(path, **fields):
+        data = urllib.parse.urlencode({"csrf_token": csrf, **fields}).encode()
+        return opener.open(base + path, data=data, timeout=60).read()
+
+    post("/basket", slug="crisis-help-lines", action="add")
+    assert post("/packet/pdf", for_name="Ana Ruiz").startswith(b"%PDF")
+    helpers = descendants(server.pid)
+    assert helpers  # the fork server and a warm worker at least
+    server.send_signal(getattr(signal, stop))
+    server.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while (alive := [p for p in helpers if running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive == []
+
+
+def descendants(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def running(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
