@@ -260,6 +260,15 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
         check_person(request.person)
         address = check_address(args.to)
         settings = None if args.dry_run else SmtpSettings.from_environment(os.environ)
+        folder = args.dry_run or Path.cwd()  # where the .eml goes if nothing is sent
+        if settings is None and folder.resolve().is_relative_to(project.out.resolve()):
+            # As for a packet: a family's address and handouts never go in the shared folder.
+            if args.dry_run:
+                raise UsageError("a message holds personal details: write it outside the shared "
+                                 f"output folder ({project.out})")
+            raise UsageError("no SMTP settings, so the message would be written here, in the "
+                             f"shared output folder ({project.out}): run this from another "
+                             "folder, or give --dry-run DIR")
         if args.separate:
             documents = build_documents(project, request)
             attachments = [Attachment(f"handout-{n}.pdf", data)
@@ -279,7 +288,7 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
         size = sum(len(a.data) for a in attachments) / 1024
         what = f"{len(attachments)} attachment{'s' if len(attachments) != 1 else ''}, {size:.0f} KB"
         if settings is None:
-            path = write_eml(message, args.dry_run or Path.cwd())
+            path = write_eml(message, folder)
             reason = "dry run" if args.dry_run else "no SMTP settings"
             print(f"Message written to {path} ({what}); {reason}: nothing was sent", file=stdout)
         else:

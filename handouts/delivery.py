@@ -14,10 +14,13 @@ the log says how many attachments went where, not to whom.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
+import os
 import smtplib
 import socket
 import ssl
+import tempfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -29,10 +32,18 @@ log = logging.getLogger("handouts.delivery")
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 TIMEOUT = 20  # seconds to wait for the mail server
+SERVER_TROUBLE = ("The email could not be sent: there is a problem with this computer's mail "
+                  "settings or the mail server. Nothing was sent. Download the packet instead, "
+                  "and tell whoever looks after this app.")
 
 
 class DeliveryError(Exception):
-    """Why nothing was sent, in one line a member of staff can act on."""
+    """Why nothing was sent, in one line: the message for whoever runs the command (it may
+    name settings), and `staff`, the same in words for the front desk (the app shows it)."""
+
+    def __init__(self, message: str, staff: str = SERVER_TROUBLE):
+        super().__init__(message)
+        self.staff = staff
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,8 @@ def check_address(address: str) -> str:
     try:
         return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise DeliveryError("the recipient's address is not a valid email address") from None
+        raise DeliveryError("the recipient's address is not a valid email address",
+                            "That email address does not look right. Check it and try again.") from None
 
 
 def compose(to: str, sender: str, subject: str, text: str, html: str,
@@ -100,9 +112,11 @@ def compose(to: str, sender: str, subject: str, text: str, html: str,
 def check_size(attachments: list[Attachment], limit_bytes: int) -> None:
     total = sum(len(a.data) for a in attachments)
     if total > limit_bytes:
-        raise DeliveryError(f"the attachments come to {total / 1e6:.1f} MB, more than the "
-                            f"{limit_bytes / 1e6:g} MB limit: send fewer documents, or --separate "
-                            "in several messages")
+        size = f"{total / 1e6:.1f} MB, more than the {limit_bytes / 1e6:g} MB limit"
+        raise DeliveryError(f"the attachments come to {size}: leave some documents out and send "
+                            "them in a second message; nothing was sent",
+                            f"The packet is too large to email ({size}). Take a document out of "
+                            "the packet and send it separately, or download the packet and print it.")
 
 
 def send(message: EmailMessage, settings: SmtpSettings) -> None:
@@ -123,7 +137,9 @@ def send(message: EmailMessage, settings: SmtpSettings) -> None:
                 _login(client, settings)
             client.send_message(message)
     except smtplib.SMTPRecipientsRefused:
-        raise DeliveryError("the mail server refused the recipient's address; nothing was sent") from None
+        raise DeliveryError("the mail server refused the recipient's address; nothing was sent",
+                            "The mail server would not take that email address. Check it, or "
+                            "download the packet and print it. Nothing was sent.") from None
     except smtplib.SMTPSenderRefused:
         raise DeliveryError("the mail server refused the sender address (SMTP_FROM); nothing was sent") from None
     except smtplib.SMTPAuthenticationError:
@@ -155,14 +171,26 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
 
 
 def write_eml(message: EmailMessage, folder: Path) -> Path:
-    """The message as a .eml file, named by the time only."""
+    """The message as a .eml file, named by the time only, readable by its owner alone
+    (mode 0600, like a packet): it holds a family's address and their handouts.
+
+    Written whole under a temporary name, then linked to its name, which never
+    replaces an existing file: a message file is complete or absent."""
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = folder / f"message-{stamp}.eml"
-    counter = 1
-    while path.exists():
-        counter += 1
-        path = folder / f"message-{stamp}-{counter}.eml"
-    path.write_bytes(bytes(message))
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".message-", suffix=".part")  # 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(bytes(message))
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        for counter in itertools.count(1):
+            path = folder / (f"message-{stamp}.eml" if counter == 1 else
+                             f"message-{stamp}-{counter}.eml")
+            try:
+                os.link(temporary, path)
+                break
+            except FileExistsError:
+                continue
+    finally:
+        Path(temporary).unlink(missing_ok=True)
     log.info("wrote the message to a .eml file instead of sending it")
     return path

@@ -110,6 +110,13 @@ def send(*extra, to=ADDRESS):
     return code, out.getvalue(), err.getvalue()
 
 
+def nothing_personal_logged(caplog) -> bool:
+    """Everything logged in this process but the test server's own log ("mail.log")
+    is free of the name and the address."""
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail"))
+    return NAME not in logged and ADDRESS not in logged and "maria" not in logged.lower()
+
+
 def parsed(content: bytes):
     return email.message_from_bytes(content, policy=policy.default)
 
@@ -135,18 +142,20 @@ def test_delivers_one_message_with_the_packet(server, monkeypatch, caplog):
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "Call or text 988" in text and "Call or text 988" in html
+    # One file holding two handouts: neither "the handout" nor "the PDF files".
+    assert "sending you the information you talked about" in " ".join(text.split())
+    assert "It is in the PDF file attached" in " ".join(text.split())
+    assert "It is in the PDF file attached" in " ".join(html.split())
     assert "Essence Healthcare" in html and "#0e5a5f" in html  # in the clinic's brand
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "handouts.pdf"
     data = attachment.get_content()
-    assert pdf_pages(data) >= 1 + 4 + 2  # cover, Klonopin, crisis lines
+    assert pdf_pages(data) == 1 + 4 + 2  # the cover, Klonopin's four pages, the crisis lines' two
     # The name is on the packet's cover, and nowhere else: not in the message, not in a log.
     for part in (content.decode("utf-8", "replace"), text, html, out, err):
         assert NAME not in part
-    # Everything logged in this process, but the test server's own log ("mail.log").
-    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail"))
-    assert "sending one message" in logged
-    assert NAME not in logged and ADDRESS not in logged and "maria" not in logged.lower()
+    assert any("sending one message" in r.getMessage() for r in caplog.records)
+    assert nothing_personal_logged(caplog)
 
 
 def test_separate_attachments_carry_no_cover(server, monkeypatch):
@@ -159,6 +168,8 @@ def test_separate_attachments_carry_no_cover(server, monkeypatch):
     assert [a.get_filename() for a in attachments] == ["handout-1.pdf", "handout-2.pdf"]
     assert [pdf_pages(a.get_content()) for a in attachments] == [4, 2]
     assert b"Maria" not in b"".join(a.get_content() for a in attachments)
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert "sending you the handouts" in text and "They are in the PDF files attached" in text
 
 
 def test_nothing_is_sent_without_consent(server, monkeypatch):
@@ -173,53 +184,99 @@ def test_nothing_is_sent_without_consent(server, monkeypatch):
     assert box.messages == [] and box.connections == 0
 
 
-def test_an_invalid_address_is_one_line(server, monkeypatch):
+def test_an_invalid_address_is_one_line(server, monkeypatch, caplog):
     box, port, ca_file, _ = server
     environment(monkeypatch, port, ca_file)
+    caplog.set_level(logging.DEBUG)
     code, out, err = send("--consent-on", CONSENT, to="maria.lopez@@example")
     assert code == 1
     assert err.strip().splitlines() == ["error: the recipient's address is not a valid email address"]
     assert box.connections == 0
+    assert "maria" not in "\n".join(r.getMessage() for r in caplog.records).lower()
 
 
 @pytest.mark.parametrize("server", ["refuse"], indirect=True)
-def test_a_refusing_server_sends_nothing(server, monkeypatch):
+def test_a_refusing_server_sends_nothing(server, monkeypatch, caplog):
     box, port, ca_file, _ = server
     environment(monkeypatch, port, ca_file)
+    caplog.set_level(logging.DEBUG)
     code, out, err = send("--consent-on", CONSENT)
     assert code == 1
     assert err.strip().splitlines() == [
         "error: the mail server refused the recipient's address; nothing was sent"]
     assert box.messages == []
     assert ADDRESS not in err
+    assert nothing_personal_logged(caplog)
 
 
-def test_an_unreachable_server_is_one_line(monkeypatch, certificates):
+def test_an_unreachable_server_is_one_line(monkeypatch, certificates, caplog):
     environment(monkeypatch, free_port(), certificates[2])  # nothing listens there
+    caplog.set_level(logging.DEBUG)
     code, out, err = send("--consent-on", CONSENT)
     assert code == 1
     [line] = err.strip().splitlines()
     assert line.startswith("error: could not reach the mail server at 127.0.0.1:")
     assert line.endswith("nothing was sent")
+    assert nothing_personal_logged(caplog)
 
 
 @pytest.mark.parametrize("server", ["starttls"], indirect=True)
-def test_wrong_password_is_one_line(server, monkeypatch):
+def test_wrong_password_is_one_line(server, monkeypatch, caplog):
     box, port, ca_file, _ = server
     environment(monkeypatch, port, ca_file, "starttls", user="clinic")
     monkeypatch.setenv("SMTP_PASSWORD", "wrong")
+    caplog.set_level(logging.DEBUG)
     code, out, err = send("--consent-on", CONSENT)
     assert code == 1
+    assert len(err.strip().splitlines()) == 1
     assert "refused SMTP_USER and SMTP_PASSWORD" in err and box.messages == []
+    assert nothing_personal_logged(caplog)
 
 
-def test_attachments_over_the_limit_are_refused_before_connecting(server, monkeypatch):
+def test_a_server_without_starttls_is_one_line(server, monkeypatch, caplog):
+    """SMTP_SECURITY says starttls, but the server offers only plain text: never send in clear."""
+    box, port, ca_file, mode = server
+    assert mode == "none"
+    environment(monkeypatch, port, ca_file, "starttls")
+    caplog.set_level(logging.DEBUG)
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: the mail server does not offer STARTTLS (or AUTH); set SMTP_SECURITY to match "
+        "it; nothing was sent"]
+    assert box.messages == []
+    assert nothing_personal_logged(caplog)
+
+
+@pytest.mark.parametrize("server", ["starttls", "ssl"], indirect=True)
+def test_a_certificate_that_cannot_be_verified_is_one_line(server, monkeypatch, tmp_path, caplog):
+    """The server's certificate is signed by an authority this computer does not trust."""
+    box, port, _, mode = server
+    stranger = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(stranger))
+    environment(monkeypatch, port, stranger, mode, user="clinic" if mode == "starttls" else None)
+    caplog.set_level(logging.DEBUG)
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: the mail server's certificate could not be verified (see SMTP_CA_FILE); "
+        "nothing was sent"]
+    assert box.messages == []
+    assert nothing_personal_logged(caplog)
+
+
+def test_attachments_over_the_limit_are_refused_before_connecting(server, monkeypatch, caplog):
     box, port, ca_file, _ = server
     environment(monkeypatch, port, ca_file)
+    caplog.set_level(logging.DEBUG)
     code, out, err = send("--consent-on", CONSENT, "--max-size", "0.01")
     assert code == 1
-    assert "more than the 0.01 MB limit" in err
+    [line] = err.strip().splitlines()
+    assert "more than the 0.01 MB limit" in line
+    # --separate sends one message too: the advice is to send some in a second message.
+    assert "--separate" not in line and "send them in a second message" in line
     assert box.connections == 0 and box.messages == []
+    assert nothing_personal_logged(caplog)
 
 
 def test_dry_run_and_no_settings_write_a_message_file(tmp_path, monkeypatch):
@@ -232,9 +289,32 @@ def test_dry_run_and_no_settings_write_a_message_file(tmp_path, monkeypatch):
     assert NAME.split()[0] not in eml.name
     message = parsed(eml.read_bytes())
     assert [a.get_filename() for a in message.iter_attachments()] == ["handouts.pdf"]
+    assert eml.stat().st_mode & 0o777 == 0o600  # like a packet: its owner's alone
     folder = tmp_path / "drafts"
     code, out, err = send("--consent-on", CONSENT, "--dry-run", str(folder))
-    assert code == 0 and "dry run" in out and len(list(folder.glob("*.eml"))) == 1
+    assert code == 0 and "dry run" in out
+    [eml] = list(folder.glob("*.eml"))
+    assert eml.stat().st_mode & 0o777 == 0o600
+    assert list(folder.glob(".*")) == []  # no temporary file left behind
+
+
+def test_a_message_is_never_written_into_the_shared_output_folder(tmp_path, monkeypatch):
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "output"
+    (out / "handout").mkdir(parents=True)
+    code, _, err = send("--consent-on", CONSENT, "--out", str(out), "--dry-run", str(out / "handout"))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: a message holds personal details: write it outside the shared output folder ({out})"]
+    # Without mail settings the message would go to the current folder: not if that is output/.
+    monkeypatch.chdir(out)
+    code, _, err = send("--consent-on", CONSENT, "--out", str(out))
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith("error: no SMTP settings, so the message would be written here, in "
+                           "the shared output folder")
+    assert [p for p in out.rglob("*") if p.is_file()] == []
 
 
 def test_spanish_message(server, monkeypatch):
