@@ -21,10 +21,10 @@ from .accessibility import alt_text_problem, low_contrast, pdf_problems
 from .brand import Brand, load_brand
 from .build import Project
 from .outputs import read_catalog
-from .citations import CITATION, citation_keys, resolve
+from .citations import CITATION, CODE_SPAN, citation_keys, resolve
 from .documents import Document, parse
 from .i18n import translation_problem
-from .markup import images_in, markdown_to_html, sanitize
+from .markup import FENCE, images_in, markdown_to_html, sanitize
 from .problems import ContentError, Problem, error, warning
 from .readability import Score, score, section_prose, sections
 from .resources import Library, load_library
@@ -43,6 +43,8 @@ PREAMBLE = re.compile(r"^(introduction|background|overview|history|about|introdu
                       r"antecedentes|historia|acerca de)\b", re.IGNORECASE)
 PHONE_NUMBER = re.compile(r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ](?:\d{4}|[A-Z]{4})\b"
                           r"|\b1-8\d\d-[A-Z]{4}\b")
+# `![alt](src)`, as python-markdown reads it: the address up to a space or `)`.
+MARKDOWN_IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\(\s*<?(?P<src>[^)\s>]*)")
 NEXT_STEP = re.compile(r"next|contact|call|help|questions|reach|what to do|get in touch|"
                        r"próximos pasos|qué hacer|contacto|llame|ayuda|preguntas|comuníquese",
                        re.IGNORECASE)
@@ -271,12 +273,37 @@ def _review(document: Document, today: dt.date) -> list[Problem]:
 def _alt_text(document: Document, body_html: str | None) -> list[Problem]:
     found = []
     html = body_html if body_html is not None else sanitize(markdown_to_html(document.body_md))
+    lines, seen = _image_lines(document), Counter()
     for image in images_in(html):
         problem = alt_text_problem(image.alt, image.src)
+        uses = lines.get(image.src, [])
+        line = uses[seen[image.src]] if seen[image.src] < len(uses) else _line_of_text(document, image.src)
+        seen[image.src] += 1
         if problem and image.alt:  # a missing alt is already a source error
-            line = _line_of_text(document, image.src)
             found.append(error(document.source.path, line, f"image '{image.src}' {problem}", "alt-text"))
     return found
+
+
+def _image_lines(document: Document) -> dict[str, list[int]]:
+    """The file line of each `![alt](src)`, by address, in reading order: the same
+    picture may appear twice, and each use has its own alt text."""
+    body = _code_blanked(document.body_md)
+    lines: dict[str, list[int]] = defaultdict(list)
+    for match in MARKDOWN_IMAGE.finditer(body):
+        lines[match["src"]].append(document.body_line + body.count("\n", 0, match.start()))
+    return lines
+
+
+def _code_blanked(body_md: str) -> str:
+    """The body with code blocks and code spans blanked, lines kept where they were."""
+    kept, in_fence = [], False
+    for line in body_md.split("\n"):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            kept.append("")
+        else:
+            kept.append("" if in_fence else CODE_SPAN.sub(lambda m: " " * len(m.group()), line))
+    return "\n".join(kept)
 
 
 def _line_of_text(document: Document, needle: str) -> int:

@@ -402,3 +402,14 @@ def test_brand_blocks_print_the_lines_instead(workspace):
     workspace.write("lines.md", source_text(front(), body))
     code, report = findings(workspace)
     assert of_rule(report, "safety-lines") == [] and code == 0
+
+
+def test_alt_text_findings_name_each_images_own_line(workspace):
+    (workspace.sources / "images" / "box.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    body = EASY + ("\n![A locked metal box for medicines](images/box.svg)\n\n"
+                   "Keep the key apart from the box.\n\n![image](images/box.svg)\n")
+    path = workspace.write("pic.md", source_text(front(), body))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "alt-text")
+    lines = path.read_text().split("\n")
+    assert lines[finding["line"] - 1] == "![image](images/box.svg)"
