@@ -45,8 +45,9 @@ PHONE_NUMBER = re.compile(r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ](?:\d
                           r"|\b1-8\d\d-[A-Z]{4}\b")
 # `![alt](src)`, as python-markdown reads it: the address up to a space or `)`.
 MARKDOWN_IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\(\s*<?(?P<src>[^)\s>]*)")
-NEXT_STEP = re.compile(r"next|contact|call|help|questions|reach|what to do|get in touch|"
-                       r"próximos pasos|qué hacer|contacto|llame|ayuda|preguntas|comuníquese",
+# Whole words: "Helpful side effects" is not a next step, "Who to call" is.
+NEXT_STEP = re.compile(r"\b(?:next|contact|call|help|questions?|reach|what to do|get in touch|"
+                       r"próximos pasos|qué hacer|contacto|llame|ayuda|preguntas?|comuníquese)\b",
                        re.IGNORECASE)
 
 

@@ -413,3 +413,14 @@ def test_alt_text_findings_name_each_images_own_line(workspace):
     [finding] = of_rule(report, "alt-text")
     lines = path.read_text().split("\n")
     assert lines[finding["line"] - 1] == "![image](images/box.svg)"
+
+
+@pytest.mark.parametrize("heading, last_step", [
+    ("Helpful side effects", False), ("Recalled medicines", False),
+    ("Who to call", True), ("Getting help", True), ("Questions?", True),
+])
+def test_next_step_heading_is_read_word_by_word(workspace, heading, last_step):
+    body = EASY.replace("## What to do next", f"## {heading}")
+    workspace.write("ending.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert bool(of_rule(report, "next-step")) is not last_step
