@@ -14,11 +14,11 @@ import datetime as dt
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .accessibility import alt_text_problem, low_contrast, pdf_problems
-from .brand import Brand, load_brand
+from .brand import PLACEHOLDER, Brand, Contact, load_brand
 from .build import Project
 from .outputs import read_catalog
 from .citations import CITATION, CODE_SPAN, citation_keys, resolve
@@ -30,6 +30,7 @@ from .readability import Score, score, section_prose, sections
 from .resources import Library, load_library
 from .sources import discover
 from .wording import find_terms
+from .yamltext import YamlText, load_yaml
 
 GRADE_AIM, GRADE_LIMIT = 6, 8  # Flesch-Kincaid grade, English
 EASE_AIM, EASE_LIMIT = 80, 70  # Fernández-Huerta, Spanish
@@ -370,19 +371,30 @@ def _brand(project: Project, findings: list[Problem]) -> Brand | None:
     except ContentError as exc:
         findings += [_ruled(p, "brand") for p in exc.problems]
         return None
-    from .yamltext import load_yaml
-
     lines = load_yaml(project.brand.read_text("utf-8"), project.brand)
     for pair in low_contrast(brand.colors):
         name = pair.text if not pair.text.startswith("#") else pair.background
         findings.append(error(project.brand, lines.line("color", name),
                               f"{pair.text} on {pair.background} ({pair.where}) has contrast "
                               f"{pair.ratio}:1; text needs 4.5:1", "contrast"))
-    for name in brand.contact.placeholders():
-        findings.append(warning(project.brand, lines.line("defaults", "handouts", "contact", name),
-                                f"contact {name} is still a placeholder: "
-                                f"{getattr(brand.contact, name)}", "placeholder"))
+    findings += _placeholders(project.brand, brand, lines)
     return brand
+
+
+def _placeholders(path: Path, brand: Brand, lines: YamlText) -> list[Problem]:
+    """One warning per contact detail still in [brackets], in any language: a
+    Spanish handout prints its own placeholder. It points at the first one's line."""
+    found = []
+    for name in (f.name for f in fields(Contact)):
+        keys = ("defaults", "handouts", "contact", name)
+        waiting = [(lang, value) for lang, texts in brand.texts.items()
+                   if (value := getattr(texts.contact, name)) and PLACEHOLDER.match(value)
+                   and (lang == "en" or (*keys, lang) in lines.lines)]  # not English filling a gap
+        if waiting:
+            values = ", ".join(f"{value} ({lang})" for lang, value in waiting)
+            found.append(warning(path, lines.line(*keys, waiting[0][0]),
+                                 f"contact {name} is still a placeholder: {values}", "placeholder"))
+    return found
 
 
 def _built(project: Project) -> list[Problem]:

@@ -363,20 +363,48 @@ def test_built_pdfs_are_read_back(workspace):
 
 # -- 6. brand ----------------------------------------------------------------------------
 
+ENGLISH_PLACEHOLDERS = {"phone": "[Clinic phone number]", "address": "[Clinic street address, city, state]",
+                        "hours": "[Opening hours]", "website": "[Clinic website]"}
+SPANISH_PLACEHOLDERS = {"phone": "[Teléfono de la clínica]", "address": "[Dirección de la clínica, ciudad, estado]",
+                        "hours": "[Horario de atención]", "website": "[Sitio web de la clínica]"}
+FILLED_IN = {"phone": "555-0100", "address": "1 Main St", "hours": "Mon-Fri 8-5", "website": "example.org"}
+
+
+def fill_in(brand, placeholders):
+    text = brand.read_text()
+    for name, placeholder in placeholders.items():
+        text = text.replace(placeholder, FILLED_IN[name])
+    brand.write_text(text)
+
+
 def test_placeholder_contact_details_warn_until_filled_in(workspace):
     workspace.write("easy.md", source_text(front(), EASY))
     code, report = findings(workspace)
-    assert {f["message"].split()[1] for f in of_rule(report, "placeholder")} == {
-        "phone", "address", "hours", "website"}
-    text = workspace.brand.read_text()
-    for placeholder, real in [("[Clinic phone number]", "555-0100"),
-                              ("[Clinic street address, city, state]", "1 Main St"),
-                              ("[Opening hours]", "Mon-Fri 8-5"), ("[Clinic website]", "example.org")]:
-        text = text.replace(placeholder, real)
-    workspace.brand.write_text(text)
+    placeholders = of_rule(report, "placeholder")
+    assert sorted(f["message"].split()[1] for f in placeholders) == ["address", "hours", "phone", "website"]
+    brand_lines = workspace.brand.read_text().split("\n")
+    for finding in placeholders:  # each at the line of its value, naming every language's
+        name = finding["message"].split()[1]
+        assert ENGLISH_PLACEHOLDERS[name] in brand_lines[finding["line"] - 1]
+        assert SPANISH_PLACEHOLDERS[name] in finding["message"]
+    fill_in(workspace.brand, ENGLISH_PLACEHOLDERS)
+    fill_in(workspace.brand, SPANISH_PLACEHOLDERS)
     code, report = findings(workspace)
     assert of_rule(report, "placeholder") == []
     assert code == 0
+
+
+def test_translated_placeholders_warn_too(workspace):
+    workspace.write("easy.md", source_text(front(), EASY))
+    fill_in(workspace.brand, ENGLISH_PLACEHOLDERS)
+    code, report = findings(workspace)
+    placeholders = of_rule(report, "placeholder")
+    assert len(placeholders) == 4
+    brand_lines = workspace.brand.read_text().split("\n")
+    for finding in placeholders:
+        name = finding["message"].split()[1]
+        assert SPANISH_PLACEHOLDERS[name] in brand_lines[finding["line"] - 1]
+        assert "(es)" in finding["message"] and FILLED_IN[name] not in finding["message"]
 
 
 def test_strict_fails_on_warnings(workspace):
