@@ -9,7 +9,7 @@ viewers show, and alt text on every figure.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .brand import Colors
@@ -17,15 +17,21 @@ from .brand import Colors
 MINIMUM_CONTRAST = 4.5
 WHITE = "#ffffff"
 
-# (text colour, background colour, where the pair is printed)
+# (text colour, background colour, where the pair is printed): every pair the
+# stylesheets in styles/ and the templates print, a brand colour name or #rrggbb.
 TEXT_PAIRS = (
     ("foreground", "background", "body text"),
     ("primary", "background", "headings and links"),
-    ("danger", "background", "danger callout titles"),
+    ("danger", "background", "danger callout titles in large print"),
     ("warning", "background", "warning callout titles"),
-    ("background", "primary", "the clinic's name on the band"),
+    ("background", "primary", "the clinic's name on the band, resource numbers"),
     (WHITE, "danger", "the danger callout's title band"),
-    ("foreground", "light", "the main message and contact boxes"),
+    ("foreground", "light", "the main message and contact boxes, table headings"),
+    ("primary", "light", "the contact box's heading and links, the packet note's heading"),
+    # The email is always white, whatever the paper's colour.
+    (WHITE, "primary", "the email's header"),
+    ("foreground", WHITE, "the email's text"),
+    ("primary", WHITE, "the email's help-lines heading"),
 )
 
 GENERIC_ALT = {"image", "picture", "photo", "photograph", "graphic", "icon", "figure",
@@ -48,12 +54,20 @@ def contrast_ratio(first: str, second: str) -> float:
 
 
 def low_contrast(colors: Colors) -> list[LowContrast]:
-    found = []
+    """Pairs under 4.5:1; pairs of the same two colours (the email's white and a
+    white background) are reported once, naming every place they are printed."""
+    found: dict[tuple[str, str], LowContrast] = {}
     for text, background, where in TEXT_PAIRS:
-        ratio = contrast_ratio(_value(colors, text), _value(colors, background))
-        if ratio < MINIMUM_CONTRAST:
-            found.append(LowContrast(text, background, round(ratio, 2), where))
-    return found
+        colours = (_value(colors, text), _value(colors, background))
+        ratio = contrast_ratio(*colours)
+        if ratio >= MINIMUM_CONTRAST:
+            continue
+        if colours in found:
+            first = found[colours]
+            found[colours] = replace(first, where=f"{first.where}; {where}")
+        else:
+            found[colours] = LowContrast(text, background, round(ratio, 2), where)
+    return list(found.values())
 
 
 def alt_text_problem(alt: str, src: str) -> str | None:

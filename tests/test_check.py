@@ -335,6 +335,10 @@ def test_alt_text_must_describe_the_picture(workspace, alt, bad):
     assert bool(of_rule(report, "alt-text")) is bad
 
 
+def brand_line(workspace, text):
+    return workspace.brand.read_text().split("\n").index(text) + 1
+
+
 def test_low_contrast_brand_colours(workspace):
     text = workspace.brand.read_text().replace('deep-teal: "#0e5a5f"', 'deep-teal: "#8fc1c4"')
     workspace.brand.write_text(text)
@@ -343,7 +347,34 @@ def test_low_contrast_brand_colours(workspace):
     contrast = of_rule(report, "contrast")
     assert code == 1 and contrast
     assert all(f["path"].endswith("_brand.yml") for f in contrast)
-    assert any("primary on background (headings and links)" in f["message"] for f in contrast)
+    [headings] = [f for f in contrast if "primary on background (headings and links" in f["message"]]
+    assert headings["line"] == brand_line(workspace, "  primary: deep-teal")
+
+
+def test_primary_text_on_the_light_tint_is_checked(workspace):
+    # A darker tint: body text on it still reads (7:1), the contact box's heading does not.
+    workspace.brand.write_text(workspace.brand.read_text().replace('mist: "#e4f0ee"', 'mist: "#9fc4c0"'))
+    workspace.write("easy.md", source_text(front(), EASY))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "contrast")
+    assert finding["message"].startswith("primary on light (the contact box's heading and links")
+    assert finding["line"] == brand_line(workspace, "  primary: deep-teal") and code == 1
+
+
+def test_shipped_brand_colours_pass(workspace):
+    workspace.write("easy.md", source_text(front(), EASY))
+    code, report = findings(workspace)
+    assert of_rule(report, "contrast") == [] and code == 0
+
+
+def test_white_text_is_checked_where_the_background_is_not_white(workspace):
+    # On cream paper the band's text is cream, but the email's header is always white.
+    text = workspace.brand.read_text().replace('background: "#ffffff"', 'background: "#fffdf5"')
+    workspace.brand.write_text(text.replace('deep-teal: "#0e5a5f"', 'deep-teal: "#4f8a8f"'))
+    workspace.write("easy.md", source_text(front(), EASY))
+    code, report = findings(workspace)
+    wheres = [f["message"].split(" (", 1)[0] for f in of_rule(report, "contrast")]
+    assert "#ffffff on primary" in wheres and "background on primary" in wheres
 
 
 def test_built_pdfs_are_read_back(workspace):
