@@ -11,6 +11,7 @@ Nothing is rendered: the whole library checks in well under two seconds.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
 from collections import Counter, defaultdict
@@ -29,7 +30,7 @@ from .problems import ContentError, Problem, error, warning
 from .readability import Score, score, section_prose, sections
 from .resources import Library, load_library
 from .sources import discover
-from .wording import find_terms
+from .wording import find_terms, passage, passages, terms_for
 from .yamltext import YamlText, load_yaml
 
 GRADE_AIM, GRADE_LIMIT = 6, 8  # Flesch-Kincaid grade, English
@@ -119,6 +120,7 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
         problems, body_html = _references(document, loaded.library)
         findings += problems
         findings += _words(document)
+        findings += _allowed_terms(document)
         findings += _phone_numbers(document)
         findings += _structure(document)
         findings += _review(document, options.today)
@@ -191,12 +193,27 @@ def _line_of(document: Document, sentence: str) -> int:
 
 def _words(document: Document) -> list[Problem]:
     fm = document.front_matter
-    lines = [(fm.line(key), str(getattr(document.meta, key) or ""))
-             for key in ("title", "subtitle", "summary")]
-    lines += [(document.body_line + n, text) for n, text in enumerate(document.body_md.split("\n"))]
+    found_in = [passage(fm.line(key), str(getattr(document.meta, key) or ""))
+                for key in ("title", "subtitle", "summary")]
+    found_in += passages(document.body_md, document.body_line)
     return [error(document.source.path, f.line, f"'{f.text}': {_say_instead(document)} "
                   f"'{f.term.instead}'", "words")
-            for f in find_terms(lines, document.lang, document.meta.allow_terms)]
+            for f in find_terms(found_in, document.lang, document.meta.allow_terms)]
+
+
+def _allowed_terms(document: Document) -> list[Problem]:
+    """An allow_terms entry that names no term allows nothing: a typo, or another language's."""
+    fm, known = document.front_matter, [t.name for t in terms_for(document.lang)]
+    written = fm.data.get("allow_terms") if isinstance(fm.data, dict) else None
+    found = []
+    for index, name in enumerate(written if isinstance(written, list) else document.meta.allow_terms):
+        if isinstance(name, str) and name.strip().lower() not in {k.lower() for k in known}:
+            close = difflib.get_close_matches(name.strip().lower(), known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}"
+            found.append(warning(document.source.path, fm.line("allow_terms", index),
+                                 f"allow_terms: '{name}' is not a term check looks for in "
+                                 f"'{document.lang}' text ({hint})", "allow-terms"))
+    return found
 
 
 def _phone_numbers(document: Document) -> list[Problem]:

@@ -212,11 +212,83 @@ def test_stigmatising_terms_are_errors_with_a_replacement(workspace):
 def test_agency_names_quotations_and_allowed_terms_pass(workspace):
     body = ("## Who we cite\n\nThe National Institute on Drug Abuse and the Substance Abuse and "
             "Mental Health Services Administration help. One man said, \"I was an addict.\"\n\n"
-            "> Relapse is part of my story.\n\nA relapse is not a failure.\n\n"
+            "A relapse is not a failure.\n\n"
             "## What to do next\n\nCall us.\n")
     workspace.write("fine.md", source_text(front(allow_terms="[relapse]"), body))
     code, report = findings(workspace)
     assert of_rule(report, "words") == []
+    workspace.write("fine.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert [f["message"].split("'")[1] for f in of_rule(report, "words")] == ["relapse"]
+
+
+def test_block_quotations_are_someone_elses_words(workspace):
+    body = ("## Stories\n\n> I was an addict for ten years. Then I\n"
+            "got clean, and my tests came back clean.\n\n"  # a quotation runs on, as Markdown reads it
+            "You are not an addict.\n\n## What to do next\n\nCall us.\n")
+    workspace.write("quote.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert [(f["line"], f["message"].split("'")[1]) for f in of_rule(report, "words")] == [(11, "addict")]
+
+
+def test_names_and_quotations_that_wrap_are_still_names_and_quotations(workspace):
+    body = ("## Who we cite\n\nRead what the National Institute on\nDrug Abuse and the "
+            "Substance Abuse and Mental\nHealth Services Administration say. One man said, "
+            "\"I was\nan addict once.\" Alcoholics\nAnonymous meets here.\n\n"
+            "## What to do next\n\nCall us.\n")
+    workspace.write("wrapped.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert of_rule(report, "words") == []
+
+
+def test_terms_that_wrap_are_found_at_the_line_they_start(workspace):
+    body = ("## What it is\n\nMany people live with a substance\nabuse problem. Some call\n"
+            "them addicts.\n\n## What to do next\n\nCall us.\n")
+    workspace.write("wrapped.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert [(f["line"], f["message"].split("'")[1]) for f in of_rule(report, "words")] == [
+        (8, "substance abuse"), (10, "addicts")]
+
+
+def test_callout_titles_are_checked_not_taken_for_quotations(workspace):
+    body = ('## What it is\n\nText here.\n\n!!! warning "Addicts welcome"\n'
+            '    Everyone is welcome here.\n\n## What to do next\n\nCall us.\n')
+    workspace.write("callout.md", source_text(front(), body))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "words")
+    assert finding["line"] == 10 and finding["message"].startswith("'Addicts':")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Nicotine replacement therapy can help you quit smoking.",
+    "Hormone replacement therapy is another matter.",
+    "Wash the spoon, and you keep them clean.",
+    "We keep it clean and locked.",
+    "Child abuse must be reported.",
+    "Put it in a clean box.",
+])
+def test_words_with_another_meaning_pass(workspace, sentence):
+    workspace.write("other.md", source_text(front(), f"## What it is\n\n{sentence}\n\n"
+                                                    "## What to do next\n\nCall us.\n"))
+    code, report = findings(workspace)
+    assert of_rule(report, "words") == []
+
+
+@pytest.mark.parametrize("sentence, words, instead", [
+    ("Opioid replacement therapy works.", "Opioid replacement therapy", "medication for opioid use disorder"),
+    ("Last week he tested dirty.", "tested dirty", "testing negative / testing positive"),
+    ("Substance-abuse is common.", "Substance-abuse", "substance use"),
+    ("He has been clean for a year.", "He has been clean", "not using; in recovery"),
+    ("I'm staying clean.", "I'm staying clean", "not using; in recovery"),
+    ("She was dirty again.", "She was dirty", "using; testing positive"),
+    ("An ex-addict can help.", "ex-addict", "person in recovery"),
+])
+def test_each_stigmatising_use_is_one_finding(workspace, sentence, words, instead):
+    workspace.write("term.md", source_text(front(), f"## What it is\n\n{sentence}\n\n"
+                                                   "## What to do next\n\nCall us.\n"))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "words")
+    assert finding["message"].startswith(f"'{words}': say") and instead in finding["message"]
 
 
 def test_spanish_terms(workspace):
@@ -225,6 +297,41 @@ def test_spanish_terms(workspace):
     code, report = findings(workspace)
     [finding] = of_rule(report, "words")
     assert "persona con un trastorno por consumo de sustancias" in finding["message"]
+
+
+@pytest.mark.parametrize("sentence, words", [
+    ("Los adictos pueden pedir ayuda.", "adictos"),
+    ("Un exadicto puede ayudar.", "exadicto"),
+    ("No ayuda a los usuarios de drogas.", "usuarios de drogas"),
+    ("El abuso de medicamentos es peligroso.", "abuso de medicamentos"),
+    ("No abuse de sus pastillas.", "abuse de sus pastillas"),
+    ("La prueba de orina salió sucia.", "prueba de orina salió sucia"),
+    ("Su prueba salió limpia.", "prueba salió limpia"),
+    ("La terapia de sustitución ayuda.", "terapia de sustitución"),
+])
+def test_more_spanish_terms(workspace, sentence, words):
+    workspace.write("palabras.es.md", source_text(front(), f"## Qué es\n\n{sentence}\n\n"
+                                                           "## Qué hacer ahora\n\nLlámenos.\n"))
+    code, report = findings(workspace)
+    assert [f["message"].split("'")[1] for f in of_rule(report, "words")] == [words]
+
+
+def test_spanish_agency_names_and_other_meanings_pass(workspace):
+    body = ("## Qué es\n\nEl Instituto Nacional sobre el\nAbuso de Drogas y la Administración de "
+            "Servicios de Salud Mental y\nAbuso de Sustancias ayudan. Evite las bebidas alcohólicas "
+            "y la bebida alcohólica. La terapia de reemplazo de nicotina ayuda a dejar de fumar.\n\n"
+            "## Qué hacer ahora\n\nLlámenos.\n")
+    workspace.write("nombres.es.md", source_text(front(), body))
+    code, report = findings(workspace)
+    assert of_rule(report, "words") == []
+
+
+def test_allow_terms_that_name_no_term_are_a_warning(workspace):
+    workspace.write("allow.md", source_text(front(allow_terms="\n  - relapse\n  - relapses"), EASY))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "allow-terms")
+    assert finding["severity"] == "warning" and finding["line"] == 6
+    assert "'relapses'" in finding["message"] and "did you mean 'relapse'?" in finding["message"]
 
 
 # -- 3. structure ----------------------------------------------------------------------
