@@ -13,11 +13,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 
-from .markup import FENCE, markdown_to_html
+from .markup import BLOCK_MARK, FENCE, markdown_to_html
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 CITATION = re.compile(r"\s*\[@[^\]]*\]")
-URL = re.compile(r"\b(?:https?://|www\.)\S+")
+# Web and mail addresses in the rendered text; a link's own words stay. The
+# punctuation after an address is the sentence's, so it stays too.
+_ADDRESS_END = r"(?=[.,;:!?)\]»”\"']*(?:\s|$))"
+ADDRESS = re.compile(rf"(?:https?://|www\.)\S+?{_ADDRESS_END}"
+                     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+                     rf"|\b(?:[\w-]+\.)+(?:gov|org|com|net|edu|info|us)\b(?:/\S*?)?{_ADDRESS_END}",
+                     re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 WORD = re.compile(r"[\w'’-]+")
 
@@ -91,14 +97,22 @@ def prose(markdown_text: str) -> list[str]:
 
 
 def _html(markdown_text: str) -> str:
-    return markdown_to_html(URL.sub("", CITATION.sub("", markdown_text)))
+    return markdown_to_html(CITATION.sub("", markdown_text))
 
 
 def _blocks(html: str) -> list[str]:
+    """Paragraphs as read aloud: addresses left out, and no `[[crisis-lines]]`,
+    which prints the brand's words, not the writer's."""
     reader = _ProseReader()
     reader.feed(html)
     reader.close()
-    return [block for block in reader.blocks if WORD.search(block)]
+    blocks = [_without_addresses(block) for block in reader.blocks if not BLOCK_MARK.fullmatch(block)]
+    return [block for block in blocks if WORD.search(block)]
+
+
+def _without_addresses(text: str) -> str:
+    text = ADDRESS.sub("", text)
+    return " ".join(re.sub(r"\s+(?=[.,;:!?])", "", text).split())
 
 
 def score(blocks: list[str], lang: str) -> Score:

@@ -136,12 +136,27 @@ def test_long_sentences_are_a_warning(workspace):
 
 
 def test_tables_and_addresses_are_not_scored(workspace):
-    table = ("\n| Medicine | Pharmacological classification |\n| --- | --- |\n"
-             "| Clonazepam | Benzodiazepine anticonvulsant anxiolytic pharmacotherapy |\n\n"
-             "See https://www.accessdata.fda.gov/extraordinarily/complicated/pharmacological/address.\n")
-    workspace.write("table.md", source_text(front(), EASY + table))
+    plain = "\n## Read more\n\nRead the guide. Ask us about it.\n"
+    extras = ("\n## Read more\n\nRead the [guide](https://www.accessdata.fda.gov/extraordinarily/"
+              "complicated/pharmacological/address). Ask us about it.\n\n"
+              "<https://www.accessdata.fda.gov/extraordinarily/complicated>\n\n"
+              "| Medicine | Pharmacological classification |\n| --- | --- |\n"
+              "| Clonazepam | Benzodiazepine anticonvulsant anxiolytic pharmacotherapy |\n")
+    workspace.write("plain.md", source_text(front(), EASY + plain))
+    workspace.write("table.md", source_text(front(code="X-2"), EASY + extras))
     code, report = findings(workspace)
-    assert of_rule(report, "grade") == []
+    plain_doc, table_doc = sorted(report["documents"], key=lambda d: d["slug"])
+    assert (table_doc["score"], table_doc["words"]) == (plain_doc["score"], plain_doc["words"])
+
+
+def test_addresses_leave_the_sentences_around_them_whole():
+    from handouts.readability import prose
+
+    assert prose("Read the [guidance](https://www.fda.gov/drugs/x). Then call us.") == [
+        "Read the guidance. Then call us."]
+    assert prose("Use FindTreatment.gov to find care. See findtreatment.gov/locator, or "
+                 "www.samhsa.gov.") == ["Use to find care. See, or."]
+    assert prose("Go to <https://nida.nih.gov/research>. Ask us.") == ["Go to. Ask us."]
 
 
 HARD_SPANISH = """\
