@@ -36,7 +36,11 @@ from .yamltext import YamlText, load_yaml
 GRADE_AIM, GRADE_LIMIT = 6, 8  # Flesch-Kincaid grade, English
 EASE_AIM, EASE_LIMIT = 80, 70  # Fernández-Huerta, Spanish
 SENTENCE_AIM = 20  # words, on average
-SECTION_MINIMUM = 30  # words: shorter sections are scored with their document only
+# A grade swings with every word of a short section: under 30 words a section is
+# held to the limit only, not the aim; under 10 no formula can judge it, and it
+# is scored with its document only.
+SECTION_MINIMUM = 30  # words
+SECTION_FLOOR = 10  # words
 TITLE_LIMIT = 60  # characters
 REVIEW_NOTICE = dt.timedelta(days=60)
 ACCESSED_LIMIT = dt.timedelta(days=365)
@@ -144,8 +148,9 @@ def _reading_level(document: Document) -> tuple[Score, list[Problem]]:
     for section, section_blocks in section_prose(document.body_md, document.body_line):
         blocks += section_blocks
         section_score = score(section_blocks, lang)
-        if section.heading and section_score.words >= SECTION_MINIMUM:
-            found += _level_findings(path, section.line, f'section "{section.heading}"', section_score)
+        if section.heading and section_score.words >= SECTION_FLOOR:
+            judged = _level_findings(path, section.line, f'section "{section.heading}"', section_score)
+            found += judged if section_score.words >= SECTION_MINIMUM else [f for f in judged if f.is_error]
     whole = score(blocks, lang)
     found += _level_findings(path, document.body_line, "the document", whole)
     if whole.average_sentence > SENTENCE_AIM:

@@ -159,6 +159,28 @@ def test_addresses_leave_the_sentences_around_them_whole():
     assert prose("Go to <https://nida.nih.gov/research>. Ask us.") == ["Go to. Ask us."]
 
 
+def short_section(workspace, text):
+    body = EASY.replace("## What to do next", f"## Short\n\n{text}\n\n## What to do next")
+    workspace.write("short.md", source_text(front(), body))
+    code, report = findings(workspace)
+    return [f for f in of_rule(report, "grade") if f["message"].startswith('section "Short"')]
+
+
+def test_a_short_hard_section_is_an_error(workspace):
+    [finding] = short_section(workspace, "Clonazepam potentiates gamma-aminobutyric acid "
+                                         "neurotransmission, producing anxiolytic and anticonvulsant effects.")
+    heading = (workspace.sources / "short.md").read_text().split("\n").index("## Short") + 1
+    assert finding["severity"] == "error" and finding["line"] == heading
+
+
+def test_a_short_section_is_held_to_the_limit_not_the_aim(workspace):
+    # Grade 6.5 over fourteen words is within the formula's noise: no finding.
+    assert short_section(workspace, "Your prescriber can gradually reduce the dose over several "
+                                    "weeks. Call us about it.") == []
+    # Too few words for any formula to judge (grade 24): scored with the document only.
+    assert short_section(workspace, "Benzodiazepine withdrawal is dangerous.") == []
+
+
 HARD_SPANISH = """\
 ## Farmacología
 
