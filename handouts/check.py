@@ -27,7 +27,7 @@ from .documents import Document, parse
 from .i18n import translation_problem
 from .markup import FENCE, images_in, markdown_to_html, sanitize
 from .problems import ContentError, Problem, error, warning
-from .readability import Score, score, section_prose, sections
+from .readability import Score, Sentence, line_of_sentence, score, section_prose, sections
 from .resources import Library, load_library
 from .sources import discover
 from .wording import find_terms, passage, passages, terms_for
@@ -142,32 +142,32 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
 # -- reading level ---------------------------------------------------------------
 
 def _reading_level(document: Document) -> tuple[Score, list[Problem]]:
-    path, lang = document.source.path, document.lang
+    lang = document.lang
     found: list[Problem] = []
     blocks = [document.meta.summary]
     for section, section_blocks in section_prose(document.body_md, document.body_line):
         blocks += section_blocks
         section_score = score(section_blocks, lang)
         if section.heading and section_score.words >= SECTION_FLOOR:
-            judged = _level_findings(path, section.line, f'section "{section.heading}"', section_score)
+            judged = _level_findings(document, section.line, f'section "{section.heading}"', section_score)
             found += judged if section_score.words >= SECTION_MINIMUM else [f for f in judged if f.is_error]
     whole = score(blocks, lang)
-    found += _level_findings(path, document.body_line, "the document", whole)
+    found += _level_findings(document, document.body_line, "the document", whole)
     if whole.average_sentence > SENTENCE_AIM:
-        longest = "; ".join(f'"{_clip(s.text)}" ({s.words} words)' for s in whole.longest(2))
-        found.append(warning(path, _line_of(document, whole.longest(1)[0].text),
+        longest = whole.longest(2)
+        found.append(warning(document.source.path, _line_of(document, longest[0].text),
                              f"sentences average {whole.average_sentence:.1f} words (aim under "
-                             f"{SENTENCE_AIM}); longest: {longest}", "sentence-length"))
+                             f"{SENTENCE_AIM}); longest: {_named(document, longest)}", "sentence-length"))
     return whole, found
 
 
-def _level_findings(path: Path, line: int, what: str, result: Score) -> list[Problem]:
+def _level_findings(document: Document, line: int, what: str, result: Score) -> list[Problem]:
     if result.lang == "es":
         ease = result.value
         if ease >= EASE_AIM:
             return []
         severity = error if ease < EASE_LIMIT else warning
-        message = f"{what} reads at Fernández-Huerta {ease:.0f} (aim {EASE_AIM}, limit {EASE_LIMIT})"
+        message = f"{what} reads at Fernández-Huerta {ease:.1f} (aim {EASE_AIM}, limit {EASE_LIMIT})"
     else:
         grade = result.value
         if grade <= GRADE_AIM:
@@ -176,21 +176,37 @@ def _level_findings(path: Path, line: int, what: str, result: Score) -> list[Pro
         message = f"{what} reads at grade {grade:.1f} (aim {GRADE_AIM}, limit {GRADE_LIMIT})"
     longest = result.longest(1)
     if longest:
-        message += f'; longest sentence: "{_clip(longest[0].text)}" ({longest[0].words} words)'
-    return [severity(path, line, message, "grade")]
+        message += f"; longest sentence: {_named(document, longest)}"
+    return [severity(document.source.path, line, message, "grade")]
 
 
-def _clip(text: str, words: int = 12) -> str:
+def _named(document: Document, sentences: list[Sentence]) -> str:
+    """Sentences as a writer can find them: their first words, as many as tell
+    them apart, and the line each starts on."""
+    clips = _clips([s.text for s in sentences])
+    return "; ".join(f'"{clip}" (line {_line_of(document, s.text)}, {s.words} words)'
+                     for clip, s in zip(clips, sentences))
+
+
+def _clips(texts: list[str], words: int = 12) -> list[str]:
+    longest = max((len(t.split()) for t in texts), default=0)
+    while words < longest and len({_clip(t, words) for t in texts}) < len(texts):
+        words += 4
+    return [_clip(t, words) for t in texts]
+
+
+def _clip(text: str, words: int) -> str:
     parts = text.split()
     return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
 
 
 def _line_of(document: Document, sentence: str) -> int:
-    """The body line where a sentence starts (its first few words), else the body's start."""
-    start = " ".join(sentence.split()[:4])
-    for offset, line in enumerate(document.body_md.split("\n")):
-        if start and start in " ".join(line.split()):
-            return document.body_line + offset
+    """The line where a sentence starts: in the body, else the summary it may come from."""
+    line = line_of_sentence(document.body_md, document.body_line, sentence)
+    if line is not None:
+        return line
+    if " ".join(sentence.split()).rstrip(".") in " ".join(document.meta.summary.split()):
+        return document.front_matter.line("summary")
     return document.body_line
 
 

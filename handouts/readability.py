@@ -26,6 +26,7 @@ ADDRESS = re.compile(rf"(?:https?://|www\.)\S+?{_ADDRESS_END}"
                      re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 WORD = re.compile(r"[\w'’-]+")
+LINK_TARGET = re.compile(r"\]\([^)]*\)")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class Score:
         return self.words / max(len(self.sentences), 1)
 
     def longest(self, count: int = 2) -> list[Sentence]:
-        return sorted(self.sentences, key=lambda s: -s.words)[:count]
+        """The longest sentences, each named once however often it is repeated."""
+        return sorted(dict.fromkeys(self.sentences), key=lambda s: -s.words)[:count]
 
 
 def sections(body_md: str, body_line: int) -> list[Section]:
@@ -113,6 +115,36 @@ def _blocks(html: str) -> list[str]:
 def _without_addresses(text: str) -> str:
     text = ADDRESS.sub("", text)
     return " ".join(re.sub(r"\s+(?=[.,;:!?])", "", text).split())
+
+
+def line_of_sentence(body_md: str, body_line: int, sentence: str) -> int | None:
+    """The file line where a scored sentence starts, found by its words: sources are
+    hard-wrapped, and a sentence may start mid-line or wrap before its fourth word."""
+    wanted = _spoken(sentence)
+    written = _written_words(body_md, body_line)
+    words = [word for word, _ in written]
+    for length in (len(wanted), min(len(wanted), 4)):  # the whole sentence, else its start
+        for start in range(len(words) - length + 1):
+            if length and words[start:start + length] == wanted[:length]:
+                return written[start][1]
+    return None
+
+
+def _written_words(body_md: str, body_line: int) -> list[tuple[str, int]]:
+    """Each word of the body outside code, with its file line; link targets, citations
+    and addresses left out, as they are from the scored text."""
+    found, in_fence = [], False
+    for offset, line in enumerate(body_md.split("\n")):
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            text = ADDRESS.sub(" ", CITATION.sub(" ", LINK_TARGET.sub("] ", line)))
+            found += [(word, body_line + offset) for word in _spoken(text)]
+    return found
+
+
+def _spoken(text: str) -> list[str]:
+    return [word.lower().replace("’", "'") for word in WORD.findall(text)]
 
 
 def score(blocks: list[str], lang: str) -> Score:

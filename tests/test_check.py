@@ -135,6 +135,23 @@ def test_long_sentences_are_a_warning(workspace):
     assert finding["line"] == 8
 
 
+def test_long_sentences_are_found_across_wrapped_lines_and_named_apart(workspace):
+    body = ("## Talk to us\n\n"
+            "You can call us on any day of the week and we will ask you a few questions about\n"
+            "your health, your medicines and your family before you come in to see us here. You can\n"
+            "call us on any day of the week and we will help you find a time that works for you\n"
+            "and for your family and your friends to come in and talk with us about your care and your plans.\n\n"
+            "## What to do next\n\nCall us.\n")
+    workspace.write("long.md", source_text(front(), body))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "sentence-length")
+    assert finding["line"] == 9  # where the longest sentence starts, mid-line
+    named = finding["message"].split("longest: ")[1].split('"')[1::2]
+    assert len(named) == 2 and named[0] != named[1]
+    assert named[0].startswith("You can call us") and named[1].startswith("You can call us")
+    assert "(line 9, 42 words)" in finding["message"] and "(line 8, " in finding["message"]
+
+
 def test_tables_and_addresses_are_not_scored(workspace):
     plain = "\n## Read more\n\nRead the guide. Ask us about it.\n"
     extras = ("\n## Read more\n\nRead the [guide](https://www.accessdata.fda.gov/extraordinarily/"
