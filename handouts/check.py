@@ -15,7 +15,7 @@ import difflib
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .accessibility import alt_text_problem, low_contrast, pdf_problems
@@ -23,13 +23,13 @@ from .brand import PLACEHOLDER, Brand, Contact, load_brand
 from .build import Project
 from .outputs import read_catalog
 from .citations import CITATION, CODE_SPAN, citation_keys, resolve
-from .documents import Document, parse
+from .documents import DocMeta, Document, parse
 from .i18n import translation_problem
 from .markup import FENCE, images_in, markdown_to_html, sanitize
 from .problems import ContentError, Problem, error, warning
 from .readability import Score, Sentence, line_of_sentence, score, section_prose, sections
 from .resources import Library, load_library
-from .sources import discover
+from .sources import SourceFile, discover
 from .wording import find_terms, passage, passages, terms_for
 from .yamltext import YamlText, load_yaml
 
@@ -113,11 +113,16 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
     findings += [_ruled(p, "source") for p in discovered.problems]
 
     documents: list[Document] = []
+    complete: list[Document] = []  # front matter without a problem: its review can be judged
     for source in discovered.sources:
         try:
-            documents.append(parse(source))
+            complete.append(parse(source))
+            documents.append(complete[-1])
         except ContentError as exc:
-            findings += [_ruled(p, "source") for p in exc.problems]
+            # The front matter's problems are reported; the rest is still checked.
+            salvaged = _salvaged(source)
+            findings += [_front_matter_rule(p, salvaged) for p in exc.problems]
+            documents += [salvaged] if salvaged else []
 
     scores: dict[Path, Score] = {}
     for document in documents:
@@ -127,11 +132,12 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
         findings += _allowed_terms(document)
         findings += _phone_numbers(document)
         findings += _structure(document)
-        findings += _review(document, options.today)
         findings += _alt_text(document, body_html)
         scores[document.source.path], found = _reading_level(document)
         findings += found
-    findings += _translations(documents)
+    for document in complete:
+        findings += _review(document, options.today)
+    findings += _translations(complete)
     findings += _codes(documents)
     findings += _resources(loaded.library, documents, options.today)
     if options.built:
@@ -465,6 +471,57 @@ def _summaries(documents: list[Document], scores: dict[Path, Score],
 
 
 def _ruled(problem: Problem, rule: str) -> Problem:
-    from dataclasses import replace
-
     return problem if problem.rule else replace(problem, rule=rule)
+
+
+# -- what can be checked of a source whose front matter has a problem -----------------
+
+def _salvaged(source: SourceFile) -> Document | None:
+    """The source's body, and what of its front matter can be read: its words and
+    reading level are still checked, and the resources it cites still count as used."""
+    split = _split(source.text)
+    if split is None:
+        return None  # empty, or no telling where the front matter ends
+    front_matter, body, body_line = split
+    try:
+        fm = load_yaml(front_matter, source.path, first_line=2)
+    except ContentError:  # already reported, by parse
+        fm = YamlText({}, source.path, 2)
+    data = fm.data if isinstance(fm.data, dict) else {}
+    meta = DocMeta(title=_plain(data.get("title")), summary=_plain(data.get("summary")),
+                   subtitle=_plain(data.get("subtitle")) or None, code=_plain(data.get("code")) or None,
+                   resources=_names(data.get("resources")), allow_terms=_names(data.get("allow_terms")))
+    return Document(source, meta, body, body_line, fm)
+
+
+def _split(text: str) -> tuple[str, str, int] | None:
+    """(front matter, body, body's first line), as documents.split_front_matter
+    splits, but for YAML that may not parse; a file with no front matter is all body."""
+    lines = text.split("\n")
+    if not text.strip():
+        return None
+    if lines[0].strip() != "---":
+        return "", text, 1
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), None)
+    if end is None:
+        return None
+    return "\n".join(lines[1:end]), "\n".join(lines[end + 1:]), end + 2
+
+
+def _plain(value) -> str:
+    return " ".join(str(value).split()) if isinstance(value, (str, int, float)) else ""
+
+
+def _names(value) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return tuple(item.strip() for item in items if isinstance(item, str) and item.strip())
+
+
+def _front_matter_rule(problem: Problem, document: Document | None) -> Problem:
+    """A front matter problem about the title or summary takes that setting's rule,
+    whether the setting is missing (parse names it) or written empty (parse does not)."""
+    if not problem.rule and document:
+        for key in ("title", "summary"):
+            if (key,) in document.front_matter.lines and problem.line == document.front_matter.line(key):
+                return replace(problem, rule=key)
+    return _ruled(problem, "source")

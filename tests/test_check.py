@@ -406,11 +406,38 @@ def test_good_structure_passes(workspace):
         "title-length", "main-message", "headings", "next-step"}
 
 
-def test_missing_summary_is_an_error(workspace):
-    workspace.write("nosummary.md", "---\ntitle: T\n---\n\n## What to do next\n\nCall us.\n")
+@pytest.mark.parametrize("summary", [None, '""'])
+def test_missing_or_empty_summary_is_an_error(workspace, summary):
+    front_matter = "title: T" + (f"\nsummary: {summary}" if summary else "")
+    workspace.write("nosummary.md", f"---\n{front_matter}\n---\n\n## What to do next\n\nCall us.\n")
     code, report = findings(workspace)
     assert code == 1
-    assert ("summary", "error") in rules(report, "nosummary.md")
+    assert rules(report, "nosummary.md") == [("summary", "error")]
+    assert report["documents"][0]["slug"] == "nosummary"
+
+
+def test_a_summary_passes(workspace):
+    workspace.write("summary.md", "---\ntitle: T\nsummary: Take it as prescribed.\n---\n\n"
+                                  "## What to do next\n\nCall us.\n")
+    code, report = findings(workspace)
+    assert rules(report, "summary.md") == [] and code == 0
+
+
+@pytest.mark.parametrize("front_matter", [
+    "title: Klonopin basics\nsummary: Take it as prescribed.\nreview:\n  status: published",
+    "title: [Klonopin basics\nsummary: Take it as prescribed.",  # YAML that does not parse
+])
+def test_a_front_matter_error_leaves_the_rest_checked(workspace, front_matter):
+    body = EASY.replace("Ask us if you have questions.",
+                        "An addict can ask us [@medlineplus-clonazepam].")
+    workspace.write("broken.md", f"---\n{front_matter}\n---\n\n{body}")
+    code, report = findings(workspace)
+    assert code == 1
+    found = rules(report, "broken.md")
+    assert ("source", "error") in found and ("words", "error") in found
+    assert [d["slug"] for d in report["documents"]] == ["broken"]
+    unused = [f["message"].split("'")[1] for f in of_rule(report, "unused-resource")]
+    assert "medlineplus-clonazepam" not in unused and "samhsa-national-helpline" in unused
 
 
 # -- 4. governance --------------------------------------------------------------------
