@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from .markup import BLOCK_MARK, FENCE, markdown_to_html
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
 CITATION = re.compile(r"\s*\[@[^\]]*\]")
 # Web and mail addresses in the rendered text; a link's own words stay. The
 # punctuation after an address is the sentence's, so it stays too.
@@ -62,21 +63,39 @@ class Score:
 
 
 def sections(body_md: str, body_line: int) -> list[Section]:
-    """Split a Markdown body at its headings, outside code blocks."""
+    """Split a Markdown body at its headings, `## Title` or underlined, outside code blocks."""
     found: list[Section] = []
     heading, level, start, chunk = None, 0, body_line, []
-    in_fence = False
-    for offset, line in enumerate(body_md.split("\n")):
+    lines = body_md.split("\n")
+    in_fence, underline = False, False
+    for offset, line in enumerate(lines):
+        if underline:  # the ==== or ---- under a heading
+            underline = False
+            continue
         if FENCE.match(line):
             in_fence = not in_fence
-        match = None if in_fence else HEADING.match(line)
+        match = None if in_fence else _heading(lines, offset)
         if match:
             found.append(Section(heading, level, start, "\n".join(chunk)))
-            heading, level, start, chunk = match[2], len(match[1]), body_line + offset, []
+            (heading, level), start, chunk = match, body_line + offset, []
+            underline = not HEADING.match(line)
         else:
             chunk.append(line)
     found.append(Section(heading, level, start, "\n".join(chunk)))
     return [s for s in found if s.heading is not None or s.markdown.strip()]
+
+
+def _heading(lines: list[str], index: int) -> tuple[str, int] | None:
+    """(text, level) if the line is a heading. python-markdown underlines a heading
+    only on the first line of a block: after a blank line or another heading."""
+    line = lines[index]
+    if match := HEADING.match(line):
+        return match[2], len(match[1])
+    below = UNDERLINE.match(lines[index + 1]) if index + 1 < len(lines) else None
+    above = lines[index - 1] if index else ""
+    if below and line.strip() and (not above.strip() or HEADING.match(above)):
+        return line.strip(), 1 if below[1].startswith("=") else 2
+    return None
 
 
 def section_prose(body_md: str, body_line: int) -> list[tuple[Section, list[str]]]:

@@ -399,6 +399,35 @@ def test_structure_problems(workspace):
             ("next-step", "warning")} <= found
 
 
+def headings_found(workspace, body):
+    workspace.write("shape.md", source_text(front(), body))
+    code, report = findings(workspace)
+    return [(f["line"], f["message"]) for f in of_rule(report, "headings")]
+
+
+def test_a_top_level_heading_in_the_body_is_a_warning(workspace):
+    found = headings_found(workspace, "# What it is\n\nText here.\n\n## What to do next\n\nCall us.\n")
+    assert found == [(6, "use ## for sections: the title is the page's only top-level heading")]
+
+
+def test_a_skipped_heading_level_is_a_warning(workspace):
+    found = headings_found(workspace, "## What it is\n\nText.\n\n#### Details\n\nMore.\n\n"
+                                      "## Part two\n\n### Its details\n\nMore.\n\n## What to do next\n\nCall us.\n")
+    assert found == [(10, "more than three heading levels (title, ##, ###)")]
+    found = headings_found(workspace, "### What it is\n\nText.\n\n## What to do next\n\nCall us.\n")
+    assert found == [(6, "heading level jumps from 1 to 3")]
+
+
+def test_underlined_headings_count_as_headings(workspace):
+    body = ("Overview\n========\n\nText here.\n\nWhat to do next\n---------------\n\nCall us.\n")
+    workspace.write("shape.md", source_text(front(), body))
+    code, report = findings(workspace)
+    found = rules(report, "shape.md")
+    assert ("headings", "warning") in found and ("main-message", "warning") in found
+    assert ("next-step", "warning") not in found
+    assert [f["line"] for f in of_rule(report, "headings")] == [6]
+
+
 def test_good_structure_passes(workspace):
     workspace.write("shape.md", source_text(front(), EASY))
     code, report = findings(workspace)
