@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 
@@ -232,6 +233,28 @@ def test_hard_spanish_is_an_error_and_plain_spanish_passes(workspace):
     assert not [f for f in of_rule(report, "grade") if f["path"].endswith("facil.es.md")]
     easy = next(d for d in report["documents"] if d["path"].endswith("facil.es.md"))
     assert easy["measure"] == "ease" and easy["score"] >= 80
+
+
+MIDDLING_SPANISH = """\
+## Qué es
+
+Es un medicamento para la ansiedad. Su médico le indicará la dosis adecuada para
+usted. No lo deje de tomar sin hablar antes con su médico, porque puede tener
+síntomas de abstinencia.
+
+## Qué hacer ahora
+
+Llámenos si tiene preguntas.
+"""
+
+
+def test_middling_spanish_is_a_warning_given_to_one_decimal(workspace):
+    workspace.write("regular.es.md", source_text(front(summary="Tómelo como le dicen."), MIDDLING_SPANISH))
+    code, report = findings(workspace)
+    grade = of_rule(report, "grade")
+    assert {f["severity"] for f in grade} == {"warning"} and len(grade) == 2, grade
+    assert all(re.search(r"Fernández-Huerta 7\d\.\d \(aim 80, limit 70\)", f["message"]) for f in grade)
+    assert 70 <= report["documents"][0]["score"] < 80
 
 
 def test_english_scoring_never_touches_the_network(workspace):
@@ -471,12 +494,13 @@ def test_a_front_matter_error_leaves_the_rest_checked(workspace, front_matter):
 
 # -- 4. governance --------------------------------------------------------------------
 
-def review(status="approved", by="Clinical team", on=None, next_review=None) -> str:
+def review(status="approved", by="Clinical team", on=None, next_review=None, dated=True) -> str:
     on = on or TODAY - dt.timedelta(days=30)
     lines = [f"  status: {status}"]
     if by:
         lines.append(f"  reviewed_by: {by}")
-    lines.append(f"  reviewed_on: {on.isoformat()}")
+    if dated:
+        lines.append(f"  reviewed_on: {on.isoformat()}")
     if next_review:
         lines.append(f"  next_review: {next_review.isoformat()}")
     return "\n" + "\n".join(lines)
@@ -497,6 +521,22 @@ def test_approved_needs_a_reviewer(workspace):
     code, report = findings(workspace)
     [finding] = of_rule(report, "reviewer")
     assert finding["severity"] == "error" and "reviewed_by" in finding["message"]
+    assert finding["line"] == 5 and code == 1
+
+
+def test_approved_needs_a_review_date(workspace):
+    workspace.write("when.md", source_text(front(review=review(dated=False, next_review=TODAY + dt.timedelta(days=300))), EASY))
+    code, report = findings(workspace)
+    [finding] = of_rule(report, "reviewer")
+    assert finding["severity"] == "error" and "'reviewed_on'" in finding["message"] and code == 1
+
+
+def test_approved_with_reviewer_and_date_passes(workspace):
+    workspace.write("done.md", source_text(front(review=review(next_review=TODAY + dt.timedelta(days=300))), EASY))
+    workspace.write("draft.md", source_text(front(code="X-2", review=review(status="draft", by=None, dated=False)), EASY))
+    code, report = findings(workspace)
+    assert of_rule(report, "reviewer") == [] and of_rule(report, "review-due") == []
+    assert code == 0
 
 
 def test_translations_stale_and_fresh(workspace):
@@ -527,6 +567,17 @@ def test_resource_checks(workspace):
     assert "nida-benzodiazepines-opioids" in accessed["message"] and accessed["line"] == 1
     unused = sorted(f["message"].split("'")[1] for f in of_rule(report, "unused-resource"))
     assert unused == ["medlineplus-clonazepam", "samhsa-national-helpline"]
+
+
+def test_resources_checked_lately_and_used_pass(workspace):
+    resources = workspace.sources / "resources.yaml"
+    recent = (TODAY - dt.timedelta(days=300)).isoformat()
+    resources.write_text(resources.read_text().replace("accessed: 2026-11-24", f"accessed: {recent}"))
+    body = EASY.replace("questions.", "questions [@nida-benzodiazepines-opioids; @medlineplus-clonazepam].", 1)
+    workspace.write("cites.md", source_text(front(resources="[samhsa-national-helpline]"), body))
+    code, report = findings(workspace)
+    assert of_rule(report, "resource-accessed") == [] and of_rule(report, "unused-resource") == []
+    assert code == 0
 
 
 def test_duplicate_codes(workspace):
@@ -595,48 +646,80 @@ def test_white_text_is_checked_where_the_background_is_not_white(workspace):
 
 
 def test_built_pdfs_are_read_back(workspace):
-    workspace.write("easy.md", source_text(front(), EASY))
+    (workspace.sources / "images" / "box.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40"/></svg>')
+    workspace.write("easy.md", source_text(front(), EASY + "\n![A locked metal box for medicines](images/box.svg)\n"))
     assert workspace.run("build").code == 0
     code, report = findings(workspace, "--built", "--out", str(workspace.out))
     assert [f for f in report["findings"] if f["rule"].startswith("pdf")] == []
 
+    # A figure whose alt text is lost on the way to the PDF is caught.
+    import pikepdf
+    handout = workspace.out / "handout" / "easy.pdf"
+    with pikepdf.open(handout, allow_overwriting_input=True) as pdf:
+        figures = [e for e in _struct_elements(pdf.Root) if e.get("/S") == "/Figure" and "/Alt" in e]
+        assert figures
+        del figures[0].Alt
+        pdf.save(handout)
+    code, report = findings(workspace, "--built", "--out", str(workspace.out))
+    [missing] = of_rule(report, "pdf-alt")
+    assert missing["path"].endswith("handout/easy.pdf") and "1 figure without alt text" in missing["message"]
+    assert code == 1
+
     # A PDF made without tags, language or title is caught.
     import weasyprint
-    untagged = workspace.out / "handout" / "easy.pdf"
-    weasyprint.HTML(string="<p>No tags here</p><img src='data:,x'>").write_pdf(untagged)
+    weasyprint.HTML(string="<p>No tags here</p><img src='data:,x'>").write_pdf(handout)
     code, report = findings(workspace, "--built", "--out", str(workspace.out))
     assert code == 1
     assert {"pdf-tagged", "pdf-lang", "pdf-title"} <= {f["rule"] for f in report["findings"]}
 
 
+def _struct_elements(root):
+    import pikepdf
+
+    stack = [root.StructTreeRoot]
+    while stack:
+        kids = stack.pop().get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                yield kid
+                stack.append(kid)
+
+
 # -- 6. brand ----------------------------------------------------------------------------
 
-ENGLISH_PLACEHOLDERS = {"phone": "[Clinic phone number]", "address": "[Clinic street address, city, state]",
-                        "hours": "[Opening hours]", "website": "[Clinic website]"}
-SPANISH_PLACEHOLDERS = {"phone": "[Teléfono de la clínica]", "address": "[Dirección de la clínica, ciudad, estado]",
-                        "hours": "[Horario de atención]", "website": "[Sitio web de la clínica]"}
 FILLED_IN = {"phone": "555-0100", "address": "1 Main St", "hours": "Mon-Fri 8-5", "website": "example.org"}
 
 
-def fill_in(brand, placeholders):
+def placeholders(brand, lang):
+    """The shipped brand's placeholder contact details in one language, as written."""
+    import yaml
+
+    contact = yaml.safe_load(brand.read_text())["defaults"]["handouts"]["contact"]
+    return {name: value[lang] for name, value in contact.items() if value[lang].startswith("[")}
+
+
+def fill_in(brand, written):
     text = brand.read_text()
-    for name, placeholder in placeholders.items():
-        text = text.replace(placeholder, FILLED_IN[name])
+    for name, placeholder in written.items():
+        text = text.replace(f'"{placeholder}"', f'"{FILLED_IN[name]}"')
     brand.write_text(text)
 
 
 def test_placeholder_contact_details_warn_until_filled_in(workspace):
     workspace.write("easy.md", source_text(front(), EASY))
+    english, spanish = placeholders(workspace.brand, "en"), placeholders(workspace.brand, "es")
+    assert sorted(english) == sorted(spanish) == ["address", "hours", "phone", "website"]
     code, report = findings(workspace)
-    placeholders = of_rule(report, "placeholder")
-    assert sorted(f["message"].split()[1] for f in placeholders) == ["address", "hours", "phone", "website"]
+    found = of_rule(report, "placeholder")
+    assert sorted(f["message"].split()[1] for f in found) == sorted(english)
     brand_lines = workspace.brand.read_text().split("\n")
-    for finding in placeholders:  # each at the line of its value, naming every language's
+    for finding in found:  # each at the line of its value, naming every language's
         name = finding["message"].split()[1]
-        assert ENGLISH_PLACEHOLDERS[name] in brand_lines[finding["line"] - 1]
-        assert SPANISH_PLACEHOLDERS[name] in finding["message"]
-    fill_in(workspace.brand, ENGLISH_PLACEHOLDERS)
-    fill_in(workspace.brand, SPANISH_PLACEHOLDERS)
+        assert english[name] in brand_lines[finding["line"] - 1]
+        assert spanish[name] in finding["message"]
+    fill_in(workspace.brand, english)
+    fill_in(workspace.brand, spanish)
     code, report = findings(workspace)
     assert of_rule(report, "placeholder") == []
     assert code == 0
@@ -644,14 +727,15 @@ def test_placeholder_contact_details_warn_until_filled_in(workspace):
 
 def test_translated_placeholders_warn_too(workspace):
     workspace.write("easy.md", source_text(front(), EASY))
-    fill_in(workspace.brand, ENGLISH_PLACEHOLDERS)
+    spanish = placeholders(workspace.brand, "es")
+    fill_in(workspace.brand, placeholders(workspace.brand, "en"))
     code, report = findings(workspace)
-    placeholders = of_rule(report, "placeholder")
-    assert len(placeholders) == 4
+    found = of_rule(report, "placeholder")
+    assert len(found) == 4
     brand_lines = workspace.brand.read_text().split("\n")
-    for finding in placeholders:
+    for finding in found:
         name = finding["message"].split()[1]
-        assert SPANISH_PLACEHOLDERS[name] in brand_lines[finding["line"] - 1]
+        assert spanish[name] in brand_lines[finding["line"] - 1]
         assert "(es)" in finding["message"] and FILLED_IN[name] not in finding["message"]
 
 
