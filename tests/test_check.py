@@ -79,6 +79,7 @@ def test_terminal_output_is_compiler_style_with_rule_ids(workspace):
     assert "reads at grade" in line and "(aim 6, limit 8)" in line
     row = next(l for l in run.out.splitlines() if "hard.md" in l).split()
     assert row[1:3] == ["en", "grade"] and int(row[-1]) >= 1
+    assert "[grade]" not in run.out and "DOCUMENT" not in run.err  # findings apart from the table
 
 
 # -- 1. reading level ---------------------------------------------------------------
