@@ -6,21 +6,27 @@ pool of warm worker processes, as many as there are CPUs, so the catalog stays
 quick while they run.
 
 Security, in brief: it listens on 127.0.0.1 unless told otherwise, and then
-only with a staff password (HANDOUTS_STAFF_PASSWORD); every form carries a
-CSRF token; inputs are length-limited; documents and files are looked up in
-the catalog, never by a path from the request; every value is escaped;
+only with a staff password (HANDOUTS_STAFF_PASSWORD); on 127.0.0.1 it answers
+only requests addressed to this computer by name (no DNS rebinding); sign-ins
+are kept by the server, so signing out ends one for good, and password guesses
+are checked one at a time, slowly when wrong; every form carries a CSRF token;
+every field is length-limited; documents and files are looked up in the
+catalog, never by a path from the request; every value is escaped;
 personalised PDFs are made in memory and streamed, never stored or logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import io
+import ipaddress
 import os
 import secrets
 import signal
 import sys
+import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
@@ -29,17 +35,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import (Flask, Response, abort, redirect, render_template, request, send_file, session,
-                   url_for)
+from flask import (Flask, Response, abort, flash, redirect, render_template, request, send_file,
+                   session, url_for)
 
 from .build import PROJECT_ROOT, Project
 from .problems import ContentError, UsageError
 from .webcatalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
 
 PASSWORD_VARIABLE = "HANDOUTS_STAFF_PASSWORD"
-LIMITS = {"for_name": 200, "clinician": 200, "note": 2000, "to": 254, "password": 200}
+# The longest each form field may be; a field not listed here takes at most OTHER_LIMIT.
+LIMITS = {"csrf_token": 100, "slug": 100, "action": 10, "next": 500, "step": 10,
+          "for_name": 200, "clinician": 200, "date": 10, "note": 2000, "lang": 10,
+          "large_print": 2, "to": 254, "consent_on": 10, "password": 200}
+OTHER_LIMIT = 100
+FIELD_NAMES = {"for_name": "the name", "clinician": "\u201cPrepared by\u201d", "note": "the note",
+               "to": "the email address", "password": "the password"}
 BASKET_LIMIT = 12
 CARD_WIDTH, PAGE_WIDTH = 150, 300
+SIGN_IN_HOURS = 10
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+OPEN_ENDPOINTS = ("login", "static", "font")  # all the sign-in page needs, and nothing else
+MAIL_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -47,9 +63,19 @@ class Settings:
     password: str | None = None  # required on any address but loopback
     workers: int | None = None  # packet renders at once; None: one per CPU
     secret_key: bytes | None = None  # session signing; None: a new one each start
+    host: str = "127.0.0.1"  # the address served on
+    port: int | None = None  # the port served on; None: any (tests)
+    guess_delay: float = 1.0  # seconds every wrong password costs, everyone waiting in turn
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
 
 
 def create_app(project: Project, settings: Settings = Settings()) -> Flask:
+    if not settings.loopback and not settings.password:
+        raise UsageError(f"to serve on {settings.host}, where others can reach it, set a staff "
+                         f"password in {PASSWORD_VARIABLE}")
     app = Flask(__name__, template_folder=str(project.templates / "web"),
                 static_folder=str(PROJECT_ROOT / "static"))
     app.secret_key = settings.secret_key or secrets.token_bytes(32)
@@ -59,26 +85,36 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024,  # forms are small; anything bigger is refused
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=10),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SIGN_IN_HOURS),
     )
     catalog = Catalog(project.out)
     thumbnails = Thumbnails(project.out.resolve() / ".cache" / "thumbnails")
     renderer = Renderer(settings.workers)
-    app.extensions["handouts"] = {"project": project, "catalog": catalog, "renderer": renderer}
+    sign_ins = SignIns(dt.timedelta(hours=SIGN_IN_HOURS).total_seconds())
+    guesses = threading.Lock()  # one password check at a time, for everyone
+    app.extensions["handouts"] = {"project": project, "catalog": catalog, "renderer": renderer,
+                                  "sign_ins": sign_ins}
+
+    def signed_in() -> bool:
+        return sign_ins.valid(session.get("staff"))
 
     @app.before_request
     def guard():
-        if settings.password and request.endpoint not in ("login", "static") \
-                and not session.get("staff"):
+        if settings.loopback and not addressed_here(request.host, settings):
+            # A page elsewhere whose name was pointed at 127.0.0.1 (DNS rebinding).
+            return Response("This app answers only at 127.0.0.1 or localhost.\n", 400,
+                            mimetype="text/plain")
+        if settings.password and request.endpoint not in OPEN_ENDPOINTS and not signed_in():
             return redirect(url_for("login", next=request.full_path))
         if request.method == "POST":
             sent, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
             if not expected or not hmac.compare_digest(sent, expected):
                 abort(400, "This form has expired. Go back, reload the page and try again.")
-            for field, limit in LIMITS.items():
-                if len(request.form.get(field, "")) > limit:
-                    abort(400, f"That is too long: {field.replace('_', ' ')} takes at most "
-                               f"{limit} characters.")
+            for field, value in request.form.items(multi=True):
+                limit = LIMITS.get(field, OTHER_LIMIT)
+                if len(value) > limit:
+                    abort(400, f"That is too long: {FIELD_NAMES.get(field, field)} takes at "
+                               f"most {limit} characters.")
         return None
 
     @app.after_request
@@ -89,18 +125,18 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
-        if request.endpoint in ("packet_pdf", "packet_email"):
-            response.headers["Cache-Control"] = "no-store"
+        if request.endpoint in ("packet_page", "packet_pdf", "packet_email", "packet_sent", "login"):
+            response.headers["Cache-Control"] = "no-store"  # names and addresses stay off disk
         return response
 
     @app.context_processor
     def shared():
         brand = _brand(project)
         return {"csrf_token": csrf_token, "basket": basket(), "clinic": brand.name,
-                "crisis_lines": brand.crisis_lines,
+                "crisis_lines": brand.crisis_lines, "basket_limit": BASKET_LIMIT,
                 "language_name": lambda code: LANGUAGE_NAMES.get(code, code),
                 "format_name": lambda code: FORMAT_NAMES.get(code, code),
-                "signed_in": bool(session.get("staff")), "password_set": bool(settings.password)}
+                "signed_in": signed_in(), "password_set": bool(settings.password)}
 
     @app.get("/")
     def catalog_page():
@@ -141,10 +177,19 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     def change_basket():
         slug, action = request.form.get("slug", ""), request.form.get("action", "")
         items = basket()
-        if catalog.card(slug) is None:
+        card = catalog.card(slug)
+        if card is None:
             abort(400, "There is no such document.")
-        if action == "add" and slug not in items and len(items) < BASKET_LIMIT:
-            items.append(slug)
+        if action == "add" and not card.packetable:
+            abort(400, f"\u201c{card.title}\u201d is printed on its own: it cannot go in a packet. "
+                       "Print it from its page.")
+        if action == "add" and slug not in items:
+            if len(items) < BASKET_LIMIT:
+                items.append(slug)
+            else:
+                flash(f"The packet already holds {BASKET_LIMIT} documents, the most it can take: "
+                      f"\u201c{card.title}\u201d was not added. Remove a document from the packet "
+                      "to make room.")
         elif action == "remove" and slug in items:
             items.remove(slug)
         elif action in ("up", "down") and slug in items:
@@ -155,72 +200,103 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
         session["basket"] = items
         return redirect(local(request.form.get("next")) or url_for("packet_page"))
 
-    @app.get("/packet")
+    def packet_cards():
+        return [c for c in (catalog.card(s) for s in basket()) if c and c.packetable]
+
+    def packet_page_with(form: dict, problem: str | None = None, status: int = 200):
+        return render_template("packet.html.j2", cards=packet_cards(), form=form, problem=problem,
+                               today=dt.date.today().isoformat(),
+                               languages=catalog.choices()["languages"]), status
+
+    @app.route("/packet", methods=["GET", "POST"])
     def packet_page():
-        cards = [c for c in (catalog.card(s) for s in basket()) if c]
-        return render_template("packet.html.j2", cards=cards, today=dt.date.today().isoformat(),
-                               languages=catalog.choices()["languages"], form={})
+        # POST: back from the email step, with what was typed (nothing is done with it).
+        return packet_page_with(packet_form() if request.method == "POST" else {})
 
     @app.post("/packet/pdf")
     def packet_pdf():
-        outcome, form = render_from_form(project, catalog, renderer)
+        form = packet_form()
+        outcome = checked_request(form, packet_cards())
         if isinstance(outcome, str):
-            return packet_problem(outcome, form, catalog)
-        name = f"packet-{form['date']}.pdf"
-        return send_file(io.BytesIO(outcome.data), mimetype="application/pdf", as_attachment=True,
-                         download_name=name)
+            return packet_page_with(form, outcome, 422)
+        packet = renderer.packet(project, outcome)
+        if isinstance(packet, Unmade):
+            return packet_page_with(form, unmade_message(packet, catalog), 422)
+        return send_file(io.BytesIO(packet.data), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"packet-{form['date']}.pdf")
 
     @app.post("/packet/email")
     def packet_email():
-        from .delivery import DeliveryError, SmtpSettings
+        """Two steps: from the packet page, the email page (its own form, so Enter in the
+        address sends, never downloads); from there, with step=send, the email itself."""
+        from .delivery import DeliveryError, SmtpSettings, check_address
 
-        if not request.form.get("consent_on"):
-            return packet_problem("Nothing is sent without the date the patient's written "
-                                  "consent to share with this person was recorded.",
-                                  dict(request.form), catalog)
-        try:
-            consent = dt.date.fromisoformat(request.form["consent_on"])
-        except ValueError:
-            return packet_problem("The consent date is not a date.", dict(request.form), catalog)
-        if consent > dt.date.today():
-            return packet_problem("The consent date is in the future.", dict(request.form), catalog)
-        try:
-            from .delivery import check_address
-
-            address = check_address(request.form.get("to", ""))
-            settings = SmtpSettings.from_environment(os.environ)
-        except DeliveryError as exc:
-            return packet_problem(f"{str(exc)[0].upper()}{str(exc)[1:]}.", dict(request.form), catalog)
-        if settings is None:
-            return packet_problem("Email is not set up on this computer (no SMTP_HOST): download "
-                                  "the packet instead.", dict(request.form), catalog)
-        outcome, form = render_from_form(project, catalog, renderer)
+        form = packet_form()
+        cards = packet_cards()
+        outcome = checked_request(form, cards)
         if isinstance(outcome, str):
-            return packet_problem(outcome, form, catalog)
+            return packet_page_with(form, outcome, 422)
         try:
-            send_packet(project, outcome, address, settings, form["lang"])
+            mail = SmtpSettings.from_environment(os.environ)
         except DeliveryError as exc:
-            return packet_problem(f"{str(exc)[0].upper()}{str(exc)[1:]}.", form, catalog)
-        return render_template("sent.html.j2")
+            return packet_page_with(form, exc.staff, 422)
+        if mail is None:
+            return packet_page_with(form, "Email is not set up on this computer. Download the "
+                                          "packet and print it instead.", 422)
+
+        def email_page(problem: str | None = None, status: int = 200):
+            return render_template("packet-email.html.j2", cards=cards, form=form, problem=problem,
+                                   today=dt.date.today().isoformat()), status
+
+        if request.form.get("step") != "send":
+            return email_page()
+        problem = consent_problem(form["consent_on"])
+        if problem:
+            return email_page(problem, 422)
+        try:
+            address = check_address(form["to"])
+        except DeliveryError as exc:
+            return email_page(exc.staff, 422)
+        packet = renderer.packet(project, outcome)
+        if isinstance(packet, Unmade):
+            return email_page(unmade_message(packet, catalog), 422)
+        try:
+            send_packet(project, packet, address, mail, outcome.lang)
+        except DeliveryError as exc:
+            return email_page(exc.staff, 422)
+        session["sent_at"] = dt.datetime.now().strftime("%H:%M")
+        return redirect(url_for("packet_sent"), 303)  # a reload shows the page, never sends again
+
+    @app.get("/packet/sent")
+    def packet_sent():
+        if not session.get("sent_at"):
+            return redirect(url_for("packet_page"))
+        return render_template("sent.html.j2", sent_at=session["sent_at"])
 
     @app.route("/login", methods=["GET", "POST"])
     def login():
-        if not settings.password:
+        if not settings.password or signed_in():
             return redirect(url_for("catalog_page"))
+        target = local(request.form.get("next") if request.method == "POST"
+                       else request.args.get("next"))
         failed = False
         if request.method == "POST":
-            if hmac.compare_digest(request.form.get("password", "").encode(),
-                                   settings.password.encode()):
-                session.clear()
-                session["staff"] = True
+            given = hashlib.sha256(request.form.get("password", "").encode()).digest()
+            with guesses:
+                right = hmac.compare_digest(given, hashlib.sha256(settings.password.encode()).digest())
+                if not right:
+                    time.sleep(settings.guess_delay)  # and everyone else's guess waits too
+            if right:
+                session.clear()  # a new session: nothing carried over from before signing in
+                session["staff"] = sign_ins.start()
                 session.permanent = True
-                return redirect(local(request.form.get("next")) or url_for("catalog_page"))
-            time.sleep(0.5)  # slows down guessing
+                return redirect(target or url_for("catalog_page"))
             failed = True
-        return render_template("login.html.j2", failed=failed, next=local(request.args.get("next")))
+        return render_template("login.html.j2", failed=failed, next=target), 401 if failed else 200
 
     @app.post("/logout")
     def logout():
+        sign_ins.end(session.get("staff"))  # a copy of the cookie no longer signs anyone in
         session.clear()
         return redirect(url_for("login"))
 
@@ -244,35 +320,58 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
 
 # -- the packet's form ------------------------------------------------------------------
 
-def render_from_form(project: Project, catalog: Catalog, renderer: Renderer):
-    """(Packet, form) or (problem message, form): the form's values stay in this request."""
+PACKET_FIELDS = ("for_name", "clinician", "date", "note", "lang", "to", "consent_on")
+
+
+def packet_form() -> dict:
+    """What was typed into the packet's form; it stays in this request."""
+    form = {key: request.form.get(key, "").strip() for key in PACKET_FIELDS}
+    form["large_print"] = request.form.get("large_print") == "on"
+    return form
+
+
+def checked_request(form: dict, cards: list):
+    """The packet to make from the form, or what is wrong, in words for the front desk."""
     from .packet import PacketRequest, Personalisation
 
-    form = {key: request.form.get(key, "").strip() for key in
-            ("for_name", "clinician", "date", "note", "lang", "to", "consent_on")}
-    form["large_print"] = request.form.get("large_print") == "on"
-    slugs = tuple(s for s in basket() if catalog.card(s))
-    if not slugs:
-        return "Add at least one document to the packet first.", form
+    if not cards:
+        return "Add at least one document to the packet first."
     if not form["for_name"]:
-        return "Please give the name of the person the packet is for.", form
+        return "Please give the name of the person the packet is for."
     try:
         date = dt.date.fromisoformat(form["date"]) if form["date"] else dt.date.today()
     except ValueError:
-        return "The date is not a date.", form
+        return "The date is not a date."
     form["date"] = date.isoformat()
-    lang = form["lang"] if form["lang"] in catalog.choices()["languages"] else "en"
+    lang = form["lang"] if form["lang"] in LANGUAGE_NAMES else "en"
     form["lang"] = lang
     person = Personalisation(form["for_name"], form["clinician"] or None, date, form["note"] or None)
-    outcome = renderer.packet(project, PacketRequest(slugs, person, lang, form["large_print"]))
-    return outcome, form
+    return PacketRequest(tuple(c.slug for c in cards), person, lang, form["large_print"])
 
 
-def packet_problem(message: str, form: dict, catalog: Catalog):
-    cards = [c for c in (catalog.card(s) for s in basket()) if c]
-    return render_template("packet.html.j2", cards=cards, today=dt.date.today().isoformat(),
-                           languages=catalog.choices()["languages"], form=form,
-                           problem=message), 422
+def consent_problem(consent_on: str) -> str | None:
+    if not consent_on:
+        return ("Nothing is sent without the date the patient's written consent to share with "
+                "this person was recorded.")
+    try:
+        consent = dt.date.fromisoformat(consent_on)
+    except ValueError:
+        return "The consent date is not a date."
+    if consent > dt.date.today():
+        return "The consent date is in the future: give the date the consent was recorded."
+    return None
+
+
+def unmade_message(unmade: Unmade, catalog: Catalog) -> str:
+    titles = [f"\u201c{card.title}\u201d" for card in map(catalog.card, unmade.slugs) if card]
+    if not titles:
+        return ("This packet could not be made. Try again; if it happens again, tell whoever "
+                "looks after the handouts.")
+    which = " and ".join(titles) if len(titles) <= 2 else ", ".join(titles)
+    return (f"This packet could not be made: {which} cannot go in a packet right now (whoever "
+            "looks after the handouts needs to fix "
+            f"{'it' if len(titles) == 1 else 'them'}). Take "
+            f"{'it' if len(titles) == 1 else 'them'} out of the packet and try again.")
 
 
 def send_packet(project: Project, packet, address: str, settings, lang: str) -> None:
@@ -280,8 +379,8 @@ def send_packet(project: Project, packet, address: str, settings, lang: str) -> 
     from .layout import email_text
 
     attachments = [Attachment("handouts.pdf", packet.data)]
-    check_size(attachments, 10_000_000)
-    words = email_text(_brand(project), project.layouts, lang, 1)
+    check_size(attachments, MAIL_LIMIT)
+    words = email_text(_brand(project), project.layouts, lang, len(attachments))
     send(compose(address, settings.sender, words.subject, words.text, words.html, attachments),
          settings)
 
@@ -369,16 +468,26 @@ class Renderer:
             pool.shutdown(cancel_futures=True)
 
 
+@dataclass(frozen=True)
+class Unmade:
+    """Why a packet could not be made: the documents at fault, if it was one of them.
+    The app says it in its own words; the pipeline's wording is for the command line."""
+
+    slugs: tuple[str, ...] = ()
+
+
 def render_packet(project: Project, packet_request):
-    """In a worker: the packet, or why not, in words for the person at the desk."""
+    """In a worker: the packet, or Unmade."""
     from .packet import build_packet
 
     try:
         return build_packet(project, packet_request)
     except ContentError as exc:
-        return "This packet cannot be made: " + "; ".join(p.message for p in exc.problems[:3])
-    except UsageError as exc:
-        return f"{str(exc)[0].upper()}{str(exc)[1:]}."
+        at_fault = {p.path.name.split(".")[0] for p in exc.problems if p.path}
+        return Unmade(tuple(s for s in packet_request.slugs if s in at_fault))
+    except UsageError:  # a source gone since the catalog was built
+        return Unmade(tuple(s for s in packet_request.slugs
+                            if not any(project.sources.glob(f"{s}.*md"))))
 
 
 # -- small helpers ------------------------------------------------------------------------
@@ -399,9 +508,61 @@ def local(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:  # a browser reads /\host as //host
         return None
     return target
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def addressed_here(host_header: str, settings: Settings) -> bool:
+    """Whether a request's Host names this computer (and the port served on)."""
+    if host_header.startswith("["):  # [::1] or [::1]:8000
+        name, _, rest = host_header.partition("]")
+        name, port = name + "]", rest.removeprefix(":")
+    else:
+        name, _, port = host_header.partition(":")
+    if name.lower() not in {*LOOPBACK_NAMES, settings.host, f"[{settings.host}]"}:
+        return False
+    if settings.port is None:
+        return True
+    return port == str(settings.port) or (not port and settings.port == 80)
+
+
+class SignIns:
+    """Who is signed in, kept by the server (in memory): signing out ends a sign-in for
+    good, even for a copy of its cookie, and a restart signs everyone out."""
+
+    def __init__(self, lifetime_seconds: float):
+        self.lifetime = lifetime_seconds
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> str:
+        token = secrets.token_urlsafe(32)
+        now = time.monotonic()
+        with self._lock:
+            self._until = {t: u for t, u in self._until.items() if u > now}
+            self._until[token] = now + self.lifetime
+        return token
+
+    def valid(self, token) -> bool:
+        if not isinstance(token, str):
+            return False
+        with self._lock:
+            until = self._until.get(token)
+        return until is not None and until > time.monotonic()
+
+    def end(self, token) -> None:
+        if isinstance(token, str):
+            with self._lock:
+                self._until.pop(token, None)
 
 
 def brand_faces(project: Project):
@@ -418,7 +579,7 @@ def serve(project: Project, host: str, port: int, password: str | None, threads:
     """Serve until interrupted (the command line brings the catalog up to date first)."""
     import waitress
 
-    app = create_app(project, Settings(password=password))
+    app = create_app(project, Settings(password=password, host=host, port=port))
     # Stopped by a service manager: end as Ctrl-C does, closing the render workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

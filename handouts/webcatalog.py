@@ -32,6 +32,7 @@ class File:
     pages: int
     sha256: str
     status: str
+    source: str  # what it was built from, relative to the project
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class Card:
         order = list(FORMAT_NAMES)
         return tuple(sorted({f.format for f in self.files}, key=lambda f: order.index(f)
                             if f in order else len(order)))
+
+    @property
+    def packetable(self) -> bool:
+        """Whether it can go in a packet: only a document written as a handout (a Markdown
+        source) can; the clinic's wallet card, made from the brand alone, cannot."""
+        return any(f.source.endswith(".md") for f in self.files)
 
     def file(self, fmt: str, lang: str) -> File | None:
         return next((f for f in self.files if f.format == fmt and f.lang == lang), None)
@@ -151,7 +158,8 @@ def _cards(entries) -> dict[str, Card]:
             status="draft" if any(e.get("status") == "draft" for e in items) else "approved",
             next_review=english.get("next_review"),
             files=tuple(File(e["slug"], e["lang"], e["format"], e["title"], e["path"], e["pages"],
-                             e["sha256"], e.get("status", "draft")) for e in items),
+                             e["sha256"], e.get("status", "draft"), e.get("source", ""))
+                         for e in items),
         )
     return cards
 

@@ -3,16 +3,29 @@
 import datetime as dt
 import logging
 import re
+import socket
+import sys
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from handouts.build import BuildRequest, Project, build
 from handouts.cli import main
-from handouts.webapp import Settings, create_app
+from handouts.problems import UsageError
+from handouts.webapp import LIMITS, Settings, create_app
 
-from conftest import REPO, Workspace, pdftotext, source_text
+from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, source_text
 
 NAME = '<b>O\'Brien & "Sons"</b>'
+PASSWORD = "correct horse"
+
+
+def shipped(shipped_out) -> Project:
+    return Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml")
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +47,32 @@ def token(client) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture(scope="module")
+def guarded(shipped_out):
+    """The app as served beyond this computer: behind the staff password."""
+    application = create_app(shipped(shipped_out), Settings(password=PASSWORD, workers=1,
+                                                            host="0.0.0.0", guess_delay=0.3))
+    yield application
+    application.extensions["handouts"]["renderer"].close()
+
+
+def sign_in(client, next_: str = "") -> str:
+    csrf = csrf_of(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"csrf_token": csrf, "password": PASSWORD, "next": next_})
+    assert response.status_code == 302
+    return csrf_of(client.get("/").get_data(as_text=True))  # a new session, a new token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def add(client, *slugs):
     csrf = token(client)
     for slug in slugs:
@@ -50,6 +89,27 @@ def test_catalog_lists_every_document_as_a_card(client):
     assert "Klonopin (clonazepam)" in page and "Draft" in page
     assert '<main id="main"' in page and 'role="search"' in page  # landmarks
     assert '<label for="q">Search</label>' in page
+
+
+def test_the_wallet_card_is_not_offered_for_packets(client):
+    """It is made from the brand alone: there is no handout to put in a packet."""
+    page = client.get("/").get_data(as_text=True)
+    assert page.count("to the packet</button>") == 11
+    assert "Add <span class=\"visually-hidden\">Essence Healthcare wallet card" not in page
+    card_page = client.get("/documents/wallet-card").get_data(as_text=True)
+    assert "to the packet</button>" not in card_page and "does not go in a packet" in card_page
+    csrf = token(client)
+    refused = client.post("/basket", data={"csrf_token": csrf, "slug": "wallet-card", "action": "add"})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "cannot go in a packet" in text and "make_docs" not in text and "No source" not in text
+    # One already in a basket (from before) is left out of the packet, not an error.
+    with client.session_transaction() as session:
+        session["basket"] = ["wallet-card", "crisis-help-lines"]
+    packet = client.get("/packet").get_data(as_text=True)
+    assert "wallet card" not in packet.split("<main")[1] and "Crisis and help lines" in packet
+    response = client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Ana"})
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -106,12 +166,77 @@ def test_security_headers(client):
 
 # -- forms: CSRF, limits, the basket ----------------------------------------------------------
 
-def test_every_form_needs_its_csrf_token(client):
-    assert client.post("/basket", data={"slug": "klonopin-overview", "action": "add"}).status_code == 400
-    assert client.post("/packet/pdf", data={"for_name": "Ana"}).status_code == 400
-    page = client.get("/").get_data(as_text=True)
-    forms = page.count("<form method=\"post\"")
-    assert forms >= 12 and page.count('name="csrf_token"') == forms
+POST_ROUTES = ["/basket", "/packet", "/packet/pdf", "/packet/email", "/login", "/logout"]
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+@pytest.mark.parametrize("sent", ["missing", "wrong", "another session's"])
+def test_every_post_needs_its_own_csrf_token(guarded, route, sent):
+    """Signed in, with a basket: the one thing missing is the right token."""
+    client = guarded.test_client()
+    csrf = sign_in(client)
+    client.post("/basket", data={"csrf_token": csrf, "slug": "crisis-help-lines", "action": "add"})
+    other = guarded.test_client()
+    tokens = {"missing": None, "wrong": "x" * len(csrf), "another session's": sign_in(other)}
+    form = {"slug": "crisis-help-lines", "action": "remove", "for_name": "Ana", "to": "a@b.org",
+            "consent_on": "2026-11-20", "step": "send", "password": PASSWORD}
+    if tokens[sent]:
+        form["csrf_token"] = tokens[sent]
+    response = client.post(route, data=form)
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert client.get("/packet").status_code == 200  # still signed in: logout did not happen
+    assert "Crisis and help lines" in client.get("/packet").get_data(as_text=True)
+
+
+def test_every_form_on_every_page_carries_the_token(client):
+    add(client, "crisis-help-lines")
+    for path in ("/", "/documents/klonopin-overview", "/packet"):
+        page = client.get(path).get_data(as_text=True)
+        forms = page.count('<form method="post"')
+        assert forms >= 1 and page.count('name="csrf_token"') == forms, path
+
+
+# Each field, the route it is posted to, and something valid for the other fields.
+FIELD_ROUTES = {
+    "slug": "/basket", "action": "/basket", "next": "/basket",
+    "for_name": "/packet/pdf", "clinician": "/packet/pdf", "date": "/packet/pdf",
+    "note": "/packet/pdf", "lang": "/packet/pdf", "large_print": "/packet/pdf",
+    "to": "/packet/email", "consent_on": "/packet/email", "step": "/packet/email",
+    "password": "/login", "unknown_field": "/packet/pdf",
+}
+
+
+def test_every_field_has_a_limit_and_a_route():
+    assert set(FIELD_ROUTES) - {"unknown_field"} == set(LIMITS) - {"csrf_token"}
+
+
+@pytest.mark.parametrize("field", sorted(FIELD_ROUTES))
+def test_the_length_limit_of_every_field(guarded, field):
+    from handouts.webapp import OTHER_LIMIT
+
+    limit = LIMITS.get(field, OTHER_LIMIT)
+    client = guarded.test_client()
+    csrf = sign_in(client)
+    route = FIELD_ROUTES[field]
+    if route == "/login":
+        client.post("/logout", data={"csrf_token": csrf})
+        csrf = csrf_of(client.get("/login").get_data(as_text=True))
+    too_long = client.post(route, data={"csrf_token": csrf, field: "x" * (limit + 1)})
+    assert too_long.status_code == 400
+    assert f"at most {limit} characters" in too_long.get_data(as_text=True)
+    just_right = client.post(route, data={"csrf_token": csrf, field: "x" * limit})
+    assert "characters." not in just_right.get_data(as_text=True)
+
+
+def test_the_forms_say_the_same_limits(client, monkeypatch):
+    add(client, "crisis-help-lines")
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_FROM", "care@clinic.example")
+    pages = client.get("/packet").get_data(as_text=True) + client.post("/packet/email", data={
+        "csrf_token": token(client), "for_name": "Ana"}).get_data(as_text=True)
+    found = dict(re.findall(r'<(?:input|textarea)[^>]*name="(\w+)"[^>]*maxlength="(\d+)"', pages))
+    assert found == {name: str(LIMITS[name]) for name in ("for_name", "clinician", "note", "to")}
 
 
 def test_basket_add_move_remove_and_unknown_documents(client):
@@ -152,84 +277,349 @@ def test_packet_form_problems_are_shown_not_crashed(client):
     assert response.status_code == 422
     assert "Please give the name" in response.get_data(as_text=True)
     too_long = client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "x" * 201})
-    assert too_long.status_code == 400 and "at most 200 characters" in too_long.get_data(as_text=True)
+    assert too_long.status_code == 400
+    assert "That is too long: the name takes at most 200 characters." in too_long.get_data(as_text=True)
 
 
 def test_email_needs_consent_and_a_mail_server(client, monkeypatch):
     csrf = add(client, "crisis-help-lines")
-    form = {"csrf_token": csrf, "for_name": "Ana", "to": "ana@example.org"}
+    form = {"csrf_token": csrf, "for_name": "Ana", "to": "ana@example.org", "step": "send"}
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    response = client.post("/packet/email", data={**form, "consent_on": "2026-11-20"})
+    assert response.status_code == 422
+    assert "Email is not set up on this computer" in response.get_data(as_text=True)
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(free_port()))  # nothing listens: nothing may connect
+    monkeypatch.setenv("SMTP_FROM", "care@clinic.example")
     response = client.post("/packet/email", data=form)
     assert response.status_code == 422
     assert "Nothing is sent without the date" in response.get_data(as_text=True)
-    monkeypatch.delenv("SMTP_HOST", raising=False)
-    response = client.post("/packet/email", data={**form, "consent_on": "2026-11-20"})
-    assert "Email is not set up on this computer" in response.get_data(as_text=True)
+    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    response = client.post("/packet/email", data={**form, "consent_on": future})
+    assert "The consent date is in the future" in response.get_data(as_text=True)
     bad = client.post("/packet/email", data={**form, "to": "ana@@x", "consent_on": "2026-11-20"})
-    assert "not a valid email address" in bad.get_data(as_text=True)
+    assert "That email address does not look right" in bad.get_data(as_text=True)
+    # The mail server cannot be reached: said for the front desk, not as settings.
+    down = client.post("/packet/email", data={**form, "consent_on": "2026-11-20"})
+    text = down.get_data(as_text=True)
+    assert down.status_code == 422 and "Nothing was sent" in text
+    assert "SMTP" not in text and "127.0.0.1" not in text
 
 
-def test_email_through_a_real_smtp_server(client, monkeypatch):
-    import socket
+def test_the_email_step_is_its_own_form(client, monkeypatch):
+    """Enter in the address sends the email: the email page's form has one field set and
+    "Send the email" as its first button; the packet page's form has no email fields."""
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_FROM", "care@clinic.example")
+    csrf = add(client, "crisis-help-lines")
+    packet = client.get("/packet").get_data(as_text=True)
+    packet_form = packet.split('id="packet-form"')[1].split("</form>")[0]
+    assert 'name="to"' not in packet_form and 'name="consent_on"' not in packet_form
+    assert re.findall(r"<button[^>]*>([^<]+)", packet_form)[0] == "Download the packet"
+    page = client.post("/packet/email", data={
+        "csrf_token": csrf, "for_name": NAME, "clinician": "Dr. Rivera", "date": "2026-11-24",
+        "note": "Line one\nLine two", "lang": "es", "large_print": "on"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    [form] = re.findall(r'<form method="post" action="/packet/email" id="email-form">(.*?)</form>',
+                        text, re.S)
+    assert re.findall(r"<button[^>]*>([^<]+)", form)[0] == "Send the email"
+    # What was typed on the packet page goes along, entered once, escaped.
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    assert hidden["for_name"] == "&lt;b&gt;O&#39;Brien &amp; &#34;Sons&#34;&lt;/b&gt;"
+    assert hidden["note"] == "Line one\nLine two" and hidden["large_print"] == "on"
+    assert hidden["lang"] == "es" and hidden["date"] == "2026-11-24" and hidden["step"] == "send"
+    # "Back to the packet" brings it all back to the packet page.
+    back = client.post("/packet", data={**{k: v for k, v in hidden.items() if k != "step"},
+                                        "csrf_token": csrf, "for_name": NAME, "note": "Line one"})
+    assert back.status_code == 200 and 'value="Dr. Rivera"' in back.get_data(as_text=True)
 
+
+def smtp_server(received: list):
     from aiosmtpd.controller import Controller
-
-    received = []
 
     class Box:
         async def handle_DATA(self, server, session, envelope):
             received.append((envelope.rcpt_tos, envelope.content))
             return "250 OK"
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     controller = Controller(Box(), hostname="127.0.0.1", port=port)
     controller.start()
+    return controller, port
+
+
+def test_email_through_a_real_smtp_server_then_a_page_that_sends_nothing(client, monkeypatch):
+    received = []
+    controller, port = smtp_server(received)
     try:
         for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
                             "SMTP_FROM": "care@clinic.example"}.items():
             monkeypatch.setenv(name, value)
-        csrf = add(client, "crisis-help-lines")
+        csrf = add(client, "crisis-help-lines", "mixing-dangers")
         response = client.post("/packet/email", data={
-            "csrf_token": csrf, "for_name": "Ana Ruiz", "to": "ana@example.org",
+            "csrf_token": csrf, "step": "send", "for_name": "Ana Ruiz", "to": "ana@example.org",
             "consent_on": dt.date.today().isoformat()})
-        assert response.status_code == 200, response.get_data(as_text=True)
-        assert "The packet was emailed" in response.get_data(as_text=True)
-        assert "ana@example.org" not in response.get_data(as_text=True)
+        # Post/Redirect/Get: the browser lands on a page that a reload cannot resend.
+        assert response.status_code == 303, response.get_data(as_text=True)
+        assert response.headers["Location"] == "/packet/sent"
         [(recipients, content)] = received
         assert recipients == ["ana@example.org"] and b"handouts.pdf" in content
+        for _ in range(3):  # reloading the confirmation
+            page = client.get("/packet/sent")
+            assert page.status_code == 200
+            text = page.get_data(as_text=True)
+            assert "The packet was emailed" in text
+            assert "ana@example.org" not in text and "Ana" not in text
+        assert len(received) == 1
     finally:
         controller.stop()
 
 
-# -- signing in ---------------------------------------------------------------------------
+def test_the_sent_page_says_nothing_unless_something_was_sent(app):
+    response = app.test_client().get("/packet/sent")
+    assert response.status_code == 302 and response.headers["Location"] == "/packet"
 
-def test_a_password_guards_everything_but_the_sign_in_page(shipped_out):
-    app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
-                     Settings(password="correct horse", workers=1))
+
+def test_a_full_packet_says_so(client, monkeypatch):
+    import handouts.webapp
+
+    monkeypatch.setattr(handouts.webapp, "BASKET_LIMIT", 2)
+    csrf = add(client, "crisis-help-lines", "mixing-dangers")
+    response = client.post("/basket", data={"csrf_token": csrf, "slug": "what-is-detox",
+                                            "action": "add", "next": "/?q=detox"}, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "The packet already holds 2 documents, the most it can take" in text
+    assert "\u201cWhat detox is like\u201d was not added" in text
+    packet = client.get("/packet").get_data(as_text=True)
+    assert packet.count('<span class="chosen-title">') == 2 and "What detox is like" not in packet
+    assert "2 of at most 2 documents" in packet
+    assert "already holds" not in packet  # said once
+
+
+def problem_on(response) -> str:
+    [message] = re.findall(r'<div class="problem"[^>]*><p>(.*?)</p>', response.get_data(as_text=True))
+    return message
+
+
+CLI_WORDING = ("make_docs", "No source", "no source", "error:", ".md", "citation", "--")
+
+
+def test_packet_problems_are_in_words_for_the_front_desk(tmp_path):
+    """A handout whose source went away, or went wrong, since it was built."""
+    ws = Workspace(tmp_path)
+    ws.write("staying-safe.md", GOOD_SOURCE)
+    ws.write("gone-soon.md", source_text("title: Gone soon\nsummary: A short one."))
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    ws.write("staying-safe.md", GOOD_SOURCE.replace("@medlineplus-clonazepam", "@no-such-key"))
+    (ws.sources / "gone-soon.md").unlink()
+    app = create_app(ws.project, Settings(workers=1))
     try:
         client = app.test_client()
-        response = client.get("/documents/klonopin-overview")
-        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-        assert client.get("/files/handout/klonopin-overview/en").status_code == 302
-        page = client.get("/login").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        wrong = client.post("/login", data={"csrf_token": csrf, "password": "guess"})
-        assert "That password is not right" in wrong.get_data(as_text=True)
-        right = client.post("/login", data={"csrf_token": csrf, "password": "correct horse",
-                                            "next": "//evil.example/"})
-        assert right.status_code == 302 and right.headers["Location"] == "/"
-        cookie = right.headers["Set-Cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        assert client.get("/documents/klonopin-overview").status_code == 200
+        csrf = add(client, "staying-safe", "gone-soon")
+        response = client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Ana"})
+        assert response.status_code == 422
+        message = problem_on(response)
+        assert message.startswith("This packet could not be made: \u201cGone soon\u201d cannot go "
+                                  "in a packet right now")
+        assert "Take it out of the packet and try again." in message
+        assert not any(words in message for words in CLI_WORDING)
+        client.post("/basket", data={"csrf_token": csrf, "slug": "gone-soon", "action": "remove"})
+        message = problem_on(client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Ana"}))
+        assert "\u201cStaying safe with benzos\u201d cannot go in a packet right now" in message
+        assert not any(words in message for words in CLI_WORDING)
     finally:
         app.extensions["handouts"]["renderer"].close()
 
 
-def test_serving_beyond_this_computer_needs_a_password(monkeypatch, capsys):
+def test_nothing_is_written_to_disk_for_a_packet(client, app):
+    """The packet is made in memory and streamed: the output folder and the temporary
+    folder hold the same files after as before, and this process opens nothing to write."""
+    out = app.extensions["handouts"]["project"].out
+    csrf = add(client, "crisis-help-lines")
+    client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Warm-up"})  # caches, fonts
+
+    def listing():
+        files = {(str(p), p.stat().st_size) for p in out.rglob("*") if p.is_file()}
+        temporary = {p.name for p in Path(tempfile.gettempdir()).iterdir()}
+        return files, temporary
+
+    writes = []
+    watching = threading.Event()
+
+    def audit(event, args):
+        if watching.is_set() and event == "open" and len(args) >= 3:
+            path, mode, flags = args[0], args[1], args[2]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                (mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR))
+            if writing and not isinstance(path, int):
+                writes.append(path)
+
+    sys.addaudithook(audit)
+    before = listing()
+    watching.set()
+    try:
+        response = client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Zelda Quist",
+                                                    "note": "Private note"})
+    finally:
+        watching.clear()
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    after = listing()
+    assert after[0] == before[0]
+    assert {n for n in after[1] - before[1] if not n.startswith("pytest-")} == set()
+    assert writes == []
+
+
+# -- signing in ---------------------------------------------------------------------------
+
+def test_a_password_guards_everything_but_the_sign_in_page_and_its_look(guarded):
+    client = guarded.test_client()
+    for path in ("/", "/documents/klonopin-overview", "/files/handout/klonopin-overview/en",
+                 "/thumbnails/handout/klonopin-overview/en/1.png", "/packet", "/packet/sent"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
+    page = client.get("/login").get_data(as_text=True)
+    # The sign-in page in the clinic's look: its stylesheet and typeface load signed out.
+    assert 'href="/static/web.css"' in page
+    css = client.get("/static/web.css")
+    assert css.status_code == 200 and b"/fonts/AtkinsonHyperlegible-Regular.ttf" in css.data
+    for face in re.findall(rb"url\((/fonts/[^)]+)\)", css.data):
+        assert client.get(face.decode()).status_code == 200
+    assert 'aria-label="Main"' not in page  # no menu of pages that would only ask to sign in
+    csrf = csrf_of(page)
+    wrong = client.post("/login", data={"csrf_token": csrf, "password": "guess"})
+    assert wrong.status_code == 401 and "That password is not right" in wrong.get_data(as_text=True)
+    right = client.post("/login", data={"csrf_token": csrf, "password": PASSWORD,
+                                        "next": "//evil.example/"})
+    assert right.status_code == 302 and right.headers["Location"] == "/"
+    cookie = right.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert client.get("/documents/klonopin-overview").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_sign_in_never_leads_off_the_site(guarded, target):
+    client = guarded.test_client()
+    csrf = csrf_of(client.get("/login").get_data(as_text=True))
+    right = client.post("/login", data={"csrf_token": csrf, "password": PASSWORD, "next": target})
+    assert right.headers["Location"] == "/"
+
+
+def test_a_wrong_password_keeps_where_you_were_going(guarded):
+    client = guarded.test_client()
+    first = client.get("/documents/klonopin-overview?lang=es")
+    assert first.headers["Location"] == "/login?next=/documents/klonopin-overview?lang%3Des"
+    page = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert 'name="next" value="/documents/klonopin-overview?lang=es"' in page
+    wrong = client.post("/login", data={"csrf_token": csrf_of(page), "password": "guess",
+                                        "next": "/documents/klonopin-overview?lang=es"})
+    page = wrong.get_data(as_text=True)
+    assert 'name="next" value="/documents/klonopin-overview?lang=es"' in page
+    right = client.post("/login", data={"csrf_token": csrf_of(page), "password": PASSWORD,
+                                        "next": "/documents/klonopin-overview?lang=es"})
+    assert right.headers["Location"] == "/documents/klonopin-overview?lang=es"
+
+
+def test_signing_out_ends_the_sign_in_even_for_a_copied_cookie(guarded):
+    mine, copy = guarded.test_client(), guarded.test_client()
+    csrf = sign_in(mine)
+    copy.set_cookie("session", mine.get_cookie("session").value)
+    assert copy.get("/packet").status_code == 200  # the copy works while I am signed in
+    assert mine.post("/logout", data={"csrf_token": csrf}).status_code == 302
+    response = copy.get("/packet")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert mine.get("/packet").status_code == 302
+
+
+def test_a_restart_signs_everyone_out(shipped_out):
+    key = b"k" * 32
+    settings = Settings(password=PASSWORD, workers=1, secret_key=key, host="0.0.0.0")
+    first = create_app(shipped(shipped_out), settings)
+    try:
+        client = first.test_client()
+        sign_in(client)
+        cookie = client.get_cookie("session").value
+    finally:
+        first.extensions["handouts"]["renderer"].close()
+    second = create_app(shipped(shipped_out), settings)  # the same key: the cookie is still valid
+    try:
+        client = second.test_client()
+        client.set_cookie("session", cookie)
+        assert client.get("/packet").status_code == 302
+    finally:
+        second.extensions["handouts"]["renderer"].close()
+
+
+def test_password_guesses_wait_their_turn(guarded):
+    """Wrong guesses are checked one at a time, each costing the delay: two at once take
+    twice as long, however many connections a guesser opens."""
+    delay = 0.3
+    clients = [guarded.test_client() for _ in range(3)]
+    tokens = [csrf_of(c.get("/login").get_data(as_text=True)) for c in clients]
+    codes = []
+
+    def guess(client, csrf):
+        codes.append(client.post("/login", data={"csrf_token": csrf, "password": "guess"}).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [401, 401, 401]
+    assert time.monotonic() - started >= 3 * delay
+
+
+@pytest.mark.parametrize("host, answered", [
+    ("127.0.0.1:8000", True), ("localhost:8000", True), ("[::1]:8000", True), ("LOCALHOST:8000", True),
+    ("evil.example:8000", False), ("127.0.0.1.evil.example:8000", False), ("127.0.0.1:9999", False),
+    ("localhost", False), ("", False),
+])
+def test_on_this_computer_only_requests_addressed_to_it_are_answered(shipped_out, host, answered):
+    """DNS rebinding: a web page elsewhere points its name at 127.0.0.1 to read the app.
+    Its requests carry its own name in Host: refused, static files and all."""
+    app = create_app(shipped(shipped_out), Settings(workers=1, port=8000))
+    try:
+        client = app.test_client()
+        for path in ("/", "/static/web.css", "/packet"):
+            response = client.get(path, headers={"Host": host})
+            assert (response.status_code == 200) == answered, (host, path)
+            if not answered:
+                assert response.status_code == 400 and b"Essence" not in response.data
+    finally:
+        app.extensions["handouts"]["renderer"].close()
+
+
+def test_serving_beyond_this_computer_needs_a_password(monkeypatch, capsys, shipped_out):
     monkeypatch.delenv("HANDOUTS_STAFF_PASSWORD", raising=False)
     assert main(["serve", "--host", "0.0.0.0", "--sources", str(REPO / "sources")]) == 2
     assert "set a staff password in HANDOUTS_STAFF_PASSWORD" in capsys.readouterr().err
+    with pytest.raises(UsageError, match="set a staff password in HANDOUTS_STAFF_PASSWORD"):
+        create_app(shipped(shipped_out), Settings(host="0.0.0.0", workers=1))
+
+
+def test_on_0_0_0_0_with_a_password_it_starts(monkeypatch, shipped_out):
+    """The command line hands over to the server, and the app answers every name the
+    clinic's computers may use for it, behind the sign-in page."""
+    import handouts.webapp
+
+    served = []
+    monkeypatch.setenv("HANDOUTS_STAFF_PASSWORD", PASSWORD)
+    monkeypatch.setattr(handouts.webapp, "serve", lambda *args, **kwargs: served.append(args))
+    code = main(["serve", "--host", "0.0.0.0", "--port", "8123", "--sources", str(REPO / "sources"),
+                 "--out", str(shipped_out), "--brand", str(REPO / "_brand.yml")])
+    assert code == 0
+    [(project, host, port, password)] = served
+    assert (host, port, password) == ("0.0.0.0", 8123, PASSWORD)
+    app = create_app(project, Settings(password=password, host=host, port=port, workers=1))
+    try:
+        client = app.test_client()
+        response = client.get("/", headers={"Host": "frontdesk-pc.clinic.lan:8123"})
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+        assert client.get("/login", headers={"Host": "10.0.0.7:8123"}).status_code == 200
+    finally:
+        app.extensions["handouts"]["renderer"].close()
 
 
 def test_every_value_is_escaped(tmp_path):
