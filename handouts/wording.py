@@ -36,9 +36,14 @@ SUBSTANCES = r"(?:drug|opioid|heroin|meth|cocaine|crack|alcohol|substance|benzo|
 TESTS = r"(?:tests?|tested|testing|urines?|screens?|samples?|results?|UAs?)"
 
 
+# "Get clean needles": the word said of things, which harm reduction rightly names.
+THINGS = (r"(?!\s+(?:needles?|syringes?|supplies|equipment|gear|works|water|cottons?|cookers?|"
+          r"pipes?|straws?|kits?|hands|clothes|sheets|spoons?))")
+
+
 def _said_of_a_person(word: str) -> str:
-    return (rf"\b{PERSON}\s+{HELPERS}{BECOMING}\s+{DEGREE}{word}\b"
-            rf"|\b{CONTRACTED}\s+{HELPERS}(?:{BECOMING}\s+)?{DEGREE}{word}\b")
+    return (rf"\b{PERSON}\s+{HELPERS}{BECOMING}\s+{DEGREE}{word}\b{THINGS}"
+            rf"|\b{CONTRACTED}\s+{HELPERS}(?:{BECOMING}\s+)?{DEGREE}{word}\b{THINGS}")
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ TERMS = {
                             rf"samples?|results?|UAs?)\b|\b{TESTS}\s+(?:\w+\s+){{0,2}}(?:clean|dirty)\b",
               "testing negative / testing positive"),
         _term("clean", rf"{_said_of_a_person('clean')}|\b(?:get|gets|got|getting|stay|stays|stayed|"
-                       rf"staying)\s+clean\b|\bclean\s+(?:time|date|and\s+sober)\b",
+                       rf"staying)\s+clean\b{THINGS}|\bclean\s+(?:time|date|and\s+sober)\b",
               "not using; in recovery"),
         _term("dirty", _said_of_a_person("dirty"), "using; testing positive"),
         _term("habit", rf"\b(?:{SUBSTANCES}|drinking)\s+habits?\b|\bkick(?:s|ed|ing)?\s+the\s+habit\b",

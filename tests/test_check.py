@@ -344,6 +344,7 @@ def test_callout_titles_are_checked_not_taken_for_quotations(workspace):
     "We keep it clean and locked.",
     "Child abuse must be reported.",
     "Put it in a clean box.",
+    "You can get clean needles and supplies here.",
 ])
 def test_words_with_another_meaning_pass(workspace, sentence):
     workspace.write("other.md", source_text(front(), f"## What it is\n\n{sentence}\n\n"
