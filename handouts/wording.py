@@ -95,7 +95,8 @@ TERMS = {
         _term("usuario de drogas", r"\busuari[oa]s?\s+de\s+(?:drogas|sustancias|opioides|heroína|"
                                    r"cocaína|metanfetaminas?|crack)\b",
               "persona que consume drogas"),
-        _term("abuso", r"\b(?:abuso|abusar|abusa|abusan|abuse|abusen|abusó|abusaron|abusaba|abusando)\s+(?:de|del)\s+"
+        _term("abuso", r"\b(?:abuso|abusar|abusa|abusan|abuse|abusen|abusó|abusaron|abusaba|"
+                       r"abusando)\s+(?:de|del)\s+"
                        r"(?:(?:la|las|el|los|un|una|unos|unas|su|sus|este|esta|estos|estas)\s+)?"
                        r"(?:sustancias?|drogas?|medicamentos?|medicinas?|fármacos?|pastillas?|"
                        r"píldoras?|alcohol|benzodiacepinas?|opioides?|calmantes|analgésicos?|"
