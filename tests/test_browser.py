@@ -1,8 +1,11 @@
 """End to end in real headless Chromium (Debian's, driven by Playwright): search, open a
-document, build a packet, download it and read its cover back."""
+document, build a packet, download it and read its cover back, email it to a loopback
+mail server, sign in. Every page is photographed (kept in $HANDOUTS_SCREENSHOTS)."""
 
+import datetime as dt
 import os
 import shutil
+import socket
 import threading
 from pathlib import Path
 
@@ -13,24 +16,66 @@ from handouts.webapp import Settings, create_app
 
 from conftest import REPO, pdftotext
 
+PASSWORD = "correct horse"
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As the machine's notes advise: no background networking, no GPU, a fresh profile.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
-def site(shipped_out):
+def serve(app):
     import waitress
 
-    app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
-                     Settings(workers=1))
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def site(shipped_out):
+    app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
+                     Settings(workers=1))
+    server = serve(app)
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     app.extensions["handouts"]["renderer"].close()
+
+
+@pytest.fixture(scope="module")
+def guarded_site(shipped_out):
+    """The app behind the staff password."""
+    app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
+                     Settings(workers=1, password=PASSWORD, guess_delay=0.1))
+    server = serve(app)
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    app.extensions["handouts"]["renderer"].close()
+
+
+@pytest.fixture
+def mailbox(monkeypatch):
+    """A mail server on loopback (aiosmtpd), and the app's settings pointing at it."""
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Box:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Box(), hostname="127.0.0.1", port=port)
+    controller.start()
+    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
+                        "SMTP_FROM": "care@clinic.example"}.items():
+        monkeypatch.setenv(name, value)
+    yield received
+    controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +90,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, tmp_path):
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     yield page
     context.close()
@@ -90,7 +135,7 @@ def test_search_open_a_document_and_download_a_packet(page, site, tmp_path):
 
 
 def test_keyboard_first_and_tablet_sized(browser, site, tmp_path):
-    context = browser.new_context(viewport={"width": 768, "height": 1024})
+    context = browser.new_context(viewport={"width": 800, "height": 1024})
     page = context.new_page()
     try:
         page.goto(site)
@@ -102,7 +147,101 @@ def test_keyboard_first_and_tablet_sized(browser, site, tmp_path):
         assert focused == "q"  # straight to the search box after skipping the header
         width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert width[0] <= width[1]  # nothing runs off a tablet's screen
+        # The filters are compact: the first cards show on the first screen.
+        filters = page.locator(".filters").bounding_box()
+        first, second = page.locator(".card").nth(0).bounding_box(), page.locator(".card").nth(1).bounding_box()
+        assert filters["height"] < 250
+        assert first["y"] + first["height"] < 1024 and second["y"] < 1024
         shot(page, "catalog-tablet", tmp_path)
+    finally:
+        context.close()
+
+
+CONTROLS = ", ".join(["main button", "main a.button", "main select", "main textarea",
+                      "main input:not([type=hidden]):not([type=checkbox])", "main label.check",
+                      ".top nav a", ".top nav button"])
+TARGETS = f"""[...document.querySelectorAll('{CONTROLS}')]
+    .map(e => [e.textContent.trim() || e.id || e.name, e.getBoundingClientRect().height])"""
+
+
+def test_every_control_is_large_enough_to_touch(browser, site, tmp_path):
+    context = browser.new_context(viewport={"width": 800, "height": 1024})
+    page = context.new_page()
+    try:
+        for slug in ("crisis-help-lines", "mixing-dangers"):
+            page.goto(f"{site}/documents/{slug}")
+            page.get_by_role("button", name="to the packet").click()
+        page.goto(site + "/packet")
+        targets = page.evaluate(TARGETS)
+        assert len(targets) >= 14
+        small = [(name, height) for name, height in targets if height < 44]
+        assert small == []
+        box = page.get_by_role("checkbox", name="Large print").bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24
+        page.get_by_text("Large print").click()  # the label is the target: a tap on the words works
+        assert page.get_by_role("checkbox", name="Large print").is_checked()
+        shot(page, "packet-tablet", tmp_path)
+    finally:
+        context.close()
+
+
+def test_email_a_packet_with_enter_in_the_address(page, site, mailbox, tmp_path):
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    page.goto(site + "/documents/crisis-help-lines")
+    page.get_by_role("button", name="Add Crisis and help lines to the packet").click()
+    page.goto(site + "/packet")
+    page.get_by_label("Name of the patient or family").fill("Rosa & Family <test>")
+    page.get_by_role("button", name="Email it to the family").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Email the packet"
+    assert "Rosa & Family <test>" in page.locator(".summary-box").inner_text()
+    shot(page, "email", tmp_path)
+    # A wrong address: said plainly, on the same page.
+    page.get_by_label("Their email address").fill("rosa@example")
+    page.get_by_label("Date their written consent").fill(dt.date.today().isoformat())
+    page.get_by_label("Their email address").press("Enter")
+    assert "That email address does not look right" in page.get_by_role("alert").inner_text()
+    shot(page, "email-problem", tmp_path)
+    page.get_by_label("Their email address").fill("rosa@example.org")
+    page.get_by_label("Their email address").press("Enter")  # Enter sends; it never downloads
+    page.wait_for_url("**/packet/sent")
+    assert "The packet was emailed" in page.get_by_role("status").inner_text()
+    shot(page, "sent", tmp_path)
+    [(recipients, content)] = mailbox
+    assert recipients == ["rosa@example.org"] and b"handouts.pdf" in content
+    page.reload()
+    assert "The packet was emailed" in page.get_by_role("status").inner_text()
+    assert "Rosa" not in page.content() and "rosa@" not in page.content()
+    assert len(mailbox) == 1  # a reload sends nothing
+    assert downloads == []
+
+
+def test_problem_page(page, site, tmp_path):
+    page.goto(site + "/documents/no-such-handout")
+    assert page.get_by_role("alert").inner_text() == "There is no such page."
+    shot(page, "problem", tmp_path)
+
+
+def test_sign_in_in_the_clinic_look_and_back_to_where_you_were(browser, guarded_site, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(guarded_site + "/documents/klonopin-overview")
+        assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+        page.evaluate("document.fonts.ready")
+        assert page.evaluate("document.fonts.check('18px \"Atkinson Hyperlegible\"')")
+        assert page.evaluate("[...document.fonts].some(f => f.status == 'loaded')")
+        colour = page.evaluate("getComputedStyle(document.querySelector('h1')).color")
+        assert colour == "rgb(14, 90, 95)"  # the stylesheet loaded: the brand's primary colour
+        shot(page, "login", tmp_path)
+        page.get_by_label("Staff password").fill("a guess")
+        page.get_by_role("button", name="Sign in").click()
+        assert "That password is not right" in page.get_by_role("alert").inner_text()
+        shot(page, "login-failed", tmp_path)
+        page.get_by_label("Staff password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/documents/klonopin-overview")
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Klonopin")
     finally:
         context.close()
 
