@@ -149,7 +149,8 @@ def test_keyboard_first_and_tablet_sized(browser, site, tmp_path):
         assert width[0] <= width[1]  # nothing runs off a tablet's screen
         # The filters are compact: the first cards show on the first screen.
         filters = page.locator(".filters").bounding_box()
-        first, second = page.locator(".card").nth(0).bounding_box(), page.locator(".card").nth(1).bounding_box()
+        cards = page.locator(".card")
+        first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
         assert filters["height"] < 250
         assert first["y"] + first["height"] < 1024 and second["y"] < 1024
         shot(page, "catalog-tablet", tmp_path)

@@ -121,13 +121,25 @@ def parsed(content: bytes):
     return email.message_from_bytes(content, policy=policy.default)
 
 
+@pytest.fixture(scope="module")
+def handout_pages(tmp_path_factory) -> list[int]:
+    """The pages of each handout sent, rendered alone: a packet is a cover and these."""
+    from handouts.build import Project
+    from handouts.packet import PacketRequest, Personalisation, build_documents
+
+    project = Project(sources=REPO / "sources", out=tmp_path_factory.mktemp("unused"),
+                      brand=REPO / "_brand.yml")
+    request = PacketRequest(("klonopin-overview", "crisis-help-lines"), Personalisation("x"))
+    return [pages for _, _, pages in build_documents(project, request)]
+
+
 def pdf_pages(data: bytes) -> int:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         return len(pdf.pages)
 
 
 @pytest.mark.parametrize("server", ["none", "starttls", "ssl"], indirect=True)
-def test_delivers_one_message_with_the_packet(server, monkeypatch, caplog):
+def test_delivers_one_message_with_the_packet(server, monkeypatch, caplog, handout_pages):
     box, port, ca_file, mode = server
     environment(monkeypatch, port, ca_file, mode, user="clinic" if mode == "starttls" else None)
     caplog.set_level(logging.DEBUG)
@@ -150,7 +162,7 @@ def test_delivers_one_message_with_the_packet(server, monkeypatch, caplog):
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "handouts.pdf"
     data = attachment.get_content()
-    assert pdf_pages(data) == 1 + 4 + 2  # the cover, Klonopin's four pages, the crisis lines' two
+    assert pdf_pages(data) == 1 + sum(handout_pages)  # the cover, then each handout as it prints
     # The name is on the packet's cover, and nowhere else: not in the message, not in a log.
     for part in (content.decode("utf-8", "replace"), text, html, out, err):
         assert NAME not in part
@@ -158,7 +170,7 @@ def test_delivers_one_message_with_the_packet(server, monkeypatch, caplog):
     assert nothing_personal_logged(caplog)
 
 
-def test_separate_attachments_carry_no_cover(server, monkeypatch):
+def test_separate_attachments_carry_no_cover(server, monkeypatch, handout_pages):
     box, port, ca_file, _ = server
     environment(monkeypatch, port, ca_file)
     code, out, err = send("--consent-on", CONSENT, "--separate")
@@ -166,7 +178,7 @@ def test_separate_attachments_carry_no_cover(server, monkeypatch):
     message = parsed(box.messages[0][2])
     attachments = list(message.iter_attachments())
     assert [a.get_filename() for a in attachments] == ["handout-1.pdf", "handout-2.pdf"]
-    assert [pdf_pages(a.get_content()) for a in attachments] == [4, 2]
+    assert [pdf_pages(a.get_content()) for a in attachments] == handout_pages
     assert b"Maria" not in b"".join(a.get_content() for a in attachments)
     text = " ".join(message.get_body(("plain",)).get_content().split())
     assert "sending you the handouts" in text and "They are in the PDF files attached" in text
@@ -326,4 +338,7 @@ def test_spanish_message(server, monkeypatch):
     assert message["Subject"] == "Información de su equipo de atención"
     text = message.get_body(("plain",)).get_content()
     assert text.startswith("Hola:")
-    assert "Llame o envíe un mensaje de texto al 988" in text
+    from handouts.brand import read_brand
+
+    spanish = read_brand(REPO / "_brand.yml").in_language("es")
+    assert all(line.action in text for line in spanish.crisis_lines)

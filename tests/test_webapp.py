@@ -3,9 +3,9 @@
 import datetime as dt
 import logging
 import re
+import os
 import socket
 import sys
-import os
 import tempfile
 import threading
 import time
@@ -655,7 +655,6 @@ def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
 
 
 def test_a_worker_that_dies_is_replaced(client, app):
-    import os
     import signal
 
     csrf = add(client, "crisis-help-lines")
@@ -673,13 +672,9 @@ def test_stopping_the_app_stops_its_workers(shipped_out, stop):
     """However the app ends, its render workers (and their fork server) end with it."""
     import http.cookiejar
     import signal
-    import socket
     import subprocess
-    import sys
-    import time
     import urllib.parse
     import urllib.request
-    from pathlib import Path
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -716,8 +711,6 @@ def test_stopping_the_app_stops_its_workers(shipped_out, stop):
 
 
 def descendants(pid: int) -> list[int]:
-    from pathlib import Path
-
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         for child in (task / "children").read_text().split():
@@ -726,8 +719,6 @@ def descendants(pid: int) -> list[int]:
 
 
 def running(pid: int) -> bool:
-    from pathlib import Path
-
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except OSError:
