@@ -78,6 +78,7 @@ class CrisisLine:
     action: str  # Call or text 988
     number: str  # 988, dialled from a link on screen
     details: str | None = None
+    when: str | None = None  # when to call it: printed where a source asks for [[crisis-lines]]
 
 
 @dataclass(frozen=True)

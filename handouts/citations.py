@@ -203,11 +203,12 @@ class _CitationNumberer(Treeprocessor):
             for key in keys:
                 if key not in self.numbering.order:
                     self.numbering.order.append(key)
-            for index, key in enumerate(keys):
-                number = self.numbering.order.index(key) + 1
+            # Numbered in order of first use; shown in rising order: 1,6 not 6,1.
+            numbers = sorted(self.numbering.order.index(key) + 1 for key in keys)
+            for index, number in enumerate(numbers):
                 link = etree.SubElement(sup, "a", {"href": f"#ref-{number}", "class": "citation-link"})
                 link.text = str(number)
-                if index < len(keys) - 1:
+                if index < len(numbers) - 1:
                     link.tail = ","
 
 

@@ -20,6 +20,7 @@ class Format:
     orientation: str = "portrait"
     max_pages: int | None = None  # more is an overflow error, never a silent cut
     bleeds: bool = False  # gets bleed and crop marks in the print-shop profile
+    clear_edges: float | None = None  # inches no text may come nearer a sheet's foot
 
 
 FORMATS = {
@@ -27,7 +28,7 @@ FORMATS = {
     "large-print": Format("large-print", "handout.html.j2",
                           ("base.css", "handout.css", "large-print.css")),
     "brochure": Format("brochure", "brochure.html.j2", ("base.css", "brochure.css"),
-                       orientation="landscape", max_pages=2, bleeds=True),
+                       orientation="landscape", max_pages=2, bleeds=True, clear_edges=0.25),
     "card": Format("card", "card.html.j2", ("base.css", "card.css"), max_pages=2, bleeds=True),
 }
 

@@ -257,7 +257,8 @@ def _expand_blocks(body_html: str, env: jinja2.Environment, context: dict) -> st
     """Print the brand's crisis lines or contact details where a source asks for them."""
     def block(match: re.Match) -> str:
         name = "crisis-lines" if match[1] == "crisis-lines" else "contact-details"
-        inner = env.get_template(f"partials/{name}.html.j2").render(context)
+        # In a body, the crisis lines come with when to call each one.
+        inner = env.get_template(f"partials/{name}.html.j2").render({**context, "guidance": True})
         return f'<div class="brand-block brand-{match[1]}">{inner}</div>'
     return BLOCK_PARAGRAPH.sub(block, body_html)
 

@@ -40,6 +40,7 @@ class PdfResult:
     refused: tuple[str, ...]  # URLs the fetcher would not load
     fonts: tuple[UsedFont, ...]
     overflow: float = 0.0  # inches of content past the format's last page
+    foot_clearance: float | None = None  # inches from the lowest text or image to a sheet's foot
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         refused=tuple(url for part in parts for url in part.access.refused),
         fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
         overflow=_overflow(document, first.max_pages),
+        foot_clearance=_foot_clearance(document) if first.max_pages else None,
     )
 
 
@@ -155,22 +157,37 @@ def _overflow(document, max_pages: int | None) -> float:
     return sum(_flow_height(page._page_box) for page in document.pages[max_pages:]) / 96
 
 
-def _flow_height(page_box) -> float:
-    """The height of the text and images on a page, in CSS pixels, adding up the
-    page's thirds (the columns of a tri-fold) when more than one is used."""
+def _foot_clearance(document) -> float:
+    """The least room, in inches, between a line of text or an image and the foot of
+    its page: a brochure panel that is too full spills towards the edge, not onto a
+    new page, so this is how the build finds it."""
+    least = min((page._page_box.margin_height() - box.position_y - box.margin_height()
+                 for page in document.pages for box in _drawn_boxes(page._page_box)),
+                default=float("inf"))
+    return round(least / 96, 3)
+
+
+def _drawn_boxes(page_box):
     from weasyprint.formatting_structure import boxes
 
-    third = page_box.margin_width() / 3
-    columns: dict[int, list[float]] = {}
     stack = list(page_box.children)
     while stack:
         box = stack.pop()
         if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
-            top, bottom = box.position_y, box.position_y + box.margin_height()
-            column = columns.setdefault(int(box.position_x // third), [top, bottom])
-            column[0], column[1] = min(column[0], top), max(column[1], bottom)
+            yield box
         elif isinstance(box, boxes.ParentBox):
             stack.extend(box.children)
+
+
+def _flow_height(page_box) -> float:
+    """The height of the text and images on a page, in CSS pixels, adding up the
+    page's thirds (the columns of a tri-fold) when more than one is used."""
+    third = page_box.margin_width() / 3
+    columns: dict[int, list[float]] = {}
+    for box in _drawn_boxes(page_box):
+        top, bottom = box.position_y, box.position_y + box.margin_height()
+        column = columns.setdefault(int(box.position_x // third), [top, bottom])
+        column[0], column[1] = min(column[0], top), max(column[1], bottom)
     return sum(bottom - top for top, bottom in columns.values())
 
 

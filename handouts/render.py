@@ -251,6 +251,11 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
                                   f"font '{font.family}', not {brand.typeface.family}"))
     if fmt is not None and result.pages > (fmt.max_pages or result.pages):
         problems.append(error(path, None, overflow_message(path, fmt, result)))
+    elif fmt is not None and fmt.clear_edges and result.foot_clearance < fmt.clear_edges:
+        problems.append(error(path, None, f"{fmt.name}: '{path.name.split('.')[0]}' runs "
+                              f"{fmt.clear_edges - result.foot_clearance:.2f} in into the "
+                              f"{fmt.clear_edges} in kept clear at the foot of a panel; shorten "
+                              "it (a long resource list counts too)"))
     for message in result.warnings:
         # An image that exists but cannot be read (corrupt, or an SVG that reaches
         # outside) would be left out of the page: that fails the document.

@@ -155,6 +155,54 @@ def char_boxes(path: Path, page_index: int) -> list[tuple[str, tuple[float, floa
         pdf.close()
 
 
+def char_sizes(path: Path, page_index: int) -> list[tuple[str, float]]:
+    """Every drawn character of a page and the size in points it is drawn at."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        textpage = pdf[page_index].get_textpage()
+        text = textpage.get_text_range()
+        found = []
+        for index in range(min(textpage.count_chars(), len(text))):
+            if text[index].isspace():
+                continue
+            matrix = raw.FS_MATRIX()
+            raw.FPDFText_GetMatrix(textpage, index, ctypes.byref(matrix))
+            scale = (matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+            found.append((text[index], round(raw.FPDFText_GetFontSize(textpage, index) * scale, 2)))
+        return found
+    finally:
+        pdf.close()
+
+
+def qr_squares(path: Path, page_index: int) -> list[tuple[float, float, float, float]]:
+    """The boxes (left, bottom, right, top) of the QR codes drawn on a page: square
+    vector drawings at least 0.6 in a side."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        squares = []
+        for obj in pdf[page_index].get_objects(max_depth=1):
+            if obj.type != raw.FPDF_PAGEOBJ_PATH:
+                continue
+            edges = [ctypes.c_float() for _ in range(4)]
+            raw.FPDFPageObj_GetBounds(obj.raw, *[ctypes.byref(e) for e in edges])
+            left, bottom, right, top = (e.value for e in edges)
+            if right - left >= 0.6 * 72 and abs((right - left) - (top - bottom)) < 2:
+                squares.append((left, bottom, right, top))
+        return squares
+    finally:
+        pdf.close()
+
+
 def pdftotext(path: Path, *args: str, mode: str = "-layout") -> str:
     """The text poppler reads: `-layout` keeps the page's look, `-raw` content order."""
     return subprocess.run(["pdftotext", mode, *args, str(path), "-"],

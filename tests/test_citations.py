@@ -43,7 +43,7 @@ def test_numbered_in_order_of_first_use(sources):
         (1, "medlineplus-clonazepam"), (2, "nida-benzodiazepines-opioids")]
     one, two = ('<a class="citation-link" href="#ref-1">1</a>',
                 '<a class="citation-link" href="#ref-2">2</a>')
-    assert superscripts(doc.body_html) == [one, f"{two},{one}", two]
+    assert superscripts(doc.body_html) == [one, f"{one},{two}", two]  # shown in rising order
     assert "A<sup" in doc.body_html  # the space before a citation is dropped
 
 

@@ -72,7 +72,7 @@ def text_in_panel(pdf, page_index, text, ranges) -> set[int]:
 def test_outside_is_flap_back_cover_front_cover(brochure):
     ranges = panels(11 * INCH, outside=True)
     assert text_in_panel(brochure, 0, "Resources", ranges) == {0}
-    assert text_in_panel(brochure, 0, "Questions? Contact us", ranges) == {1}
+    assert text_in_panel(brochure, 0, "Questions? Contact Essence Healthcare", ranges) == {1}
     assert text_in_panel(brochure, 0, "Help right now, any time", ranges) == {1}
     assert text_in_panel(brochure, 0, "Klonopin (clonazepam)", ranges) == {2}
     assert text_in_panel(brochure, 0, "What it is and how to stay safe", ranges) == {2}
@@ -187,24 +187,43 @@ def test_ten_cards_a_sheet_fronts_then_backs(cards):
 
 
 def test_cards_sit_in_a_grid_registered_for_duplex(cards):
-    def origins(page_index, text):
-        chars = char_boxes(cards, page_index)
-        joined = "".join(c for c, _ in chars)
-        found, start = [], joined.find(text)
-        while start >= 0:
-            found.append(chars[start][1][:2])
-            start = joined.find(text, start + 1)
-        return found
+    """Flipped on its long edge, the back of the sheet puts each back behind a front:
+    the backs' grid is the fronts' grid mirrored about the middle of the sheet."""
+    import ctypes
 
-    fronts = origins(0, "EssenceHealthcare")
-    backs = origins(1, "Helprightnow")
-    left, top = 0.75 * INCH, 0.5 * INCH
-    columns = {round((x - left) // (3.5 * INCH)) for x, _ in fronts + backs}
-    rows = {round((792 - top - y) // (2 * INCH)) for _, y in fronts + backs}
-    assert columns == {0, 1} and rows == {0, 1, 2, 3, 4}
-    # The grid is centred, so a back lands behind its front when the sheet is flipped.
-    assert sorted(round(x - left) % 252 for x, _ in fronts) == sorted(round(x - left) % 252 for x, _ in fronts)
-    assert left + 7 * INCH + left == 8.5 * INCH
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument(cards)
+    try:
+        bands = []  # each front's band in the brand colour, inset 0.15 in in its card
+        for obj in pdf[0].get_objects(max_depth=1):
+            edges = [ctypes.c_float() for _ in range(4)]
+            raw.FPDFPageObj_GetBounds(obj.raw, *[ctypes.byref(e) for e in edges])
+            left, bottom, right, top = (e.value for e in edges)
+            if obj.type == raw.FPDF_PAGEOBJ_PATH and 3 * INCH < right - left < 3.5 * INCH:
+                bands.append((left, top))
+    finally:
+        pdf.close()
+    inset = 0.15 * INCH
+    card_lefts = {round(left - inset, 1) for left, _ in bands}
+    assert len(bands) == 10 and len(card_lefts) == 2
+    chars = char_boxes(cards, 1)
+    joined = "".join(c for c, _ in chars)
+    backs, start = [], joined.find("Helprightnow")
+    while start >= 0:
+        backs.append(chars[start][1])
+        start = joined.find("Helprightnow", start + 1)
+    assert len(backs) == 10
+    mirrored = {round(8.5 * INCH - (left + 3.5 * INCH), 1) for left in card_lefts}
+    back_lefts = sorted({round(box[0] - inset) for box in backs})
+    assert len(back_lefts) == 2  # a glyph's side bearing is well under the 1.5 pt allowed
+    assert all(abs(a - b) <= 1.5 for a, b in zip(back_lefts, sorted(mirrored)))
+    # Row by row too: each back's first line sits in the band of the same row's front.
+    front_rows = sorted({round(top) for _, top in bands}, reverse=True)
+    back_rows = sorted({round(box[3]) for box in backs}, reverse=True)
+    assert len(front_rows) == len(back_rows) == 5
+    assert all(0 <= front - back <= 0.5 * INCH for front, back in zip(front_rows, back_rows))
 
 
 def test_card_for_a_source_that_asks_for_one(tmp_path):
@@ -258,3 +277,35 @@ def test_print_shop_is_a_brand_setting_too(tmp_path):
     assert ws.run("build", "wallet-card").code == 0
     with pikepdf.open(ws.pdf("wallet-card.pdf", "card")) as doc:
         assert [float(v) for v in doc.pages[0].TrimBox] == [0, 0, 252, 144]
+
+
+@pytest.mark.parametrize("fmt", ["handout", "large-print"])
+def test_no_text_runs_under_a_qr_code(shipped_out, fmt):
+    from conftest import qr_squares
+
+    for pdf in sorted((shipped_out / fmt).glob("*.pdf")):
+        for index in range(len(boxes(pdf))):
+            squares = qr_squares(pdf, index)
+            for char, (left, bottom, right, top) in char_boxes(pdf, index):
+                for q_left, q_bottom, q_right, q_top in squares:
+                    inside = left < q_right and right > q_left and bottom < q_top and top > q_bottom
+                    assert not inside, (pdf.name, index + 1, char)
+
+
+def test_large_print_is_18_pt_throughout(shipped_out):
+    """Every character of every large-print page, footers included, at 18 pt or more;
+    only the superscript citation numbers are smaller."""
+    from conftest import char_sizes
+
+    for pdf in sorted((shipped_out / "large-print").glob("*.pdf")):
+        for index in range(len(boxes(pdf))):
+            small = {char for char, size in char_sizes(pdf, index) if size < 18}
+            assert small <= set("0123456789,"), (pdf.name, index + 1, small)
+
+
+def test_one_page_crisis_sheet_and_short_handouts(shipped_out):
+    pages = {pdf.name: len(boxes(pdf)) for pdf in (shipped_out / "handout").glob("*.pdf")}
+    assert pages["crisis-help-lines.pdf"] == pages["crisis-help-lines.es.pdf"] == 1
+    # The overview of Klonopin covers what the first issue asks, with seven resources.
+    longer = {name for name, count in pages.items() if count > 2}
+    assert longer <= {"klonopin-overview.pdf", "klonopin-overview.es.pdf"}, pages

@@ -161,8 +161,8 @@ def test_resource_entries_show_title_publisher_and_address(shipped):
 
 
 def test_closes_with_contact_and_crisis_lines_from_the_brand(shipped):
-    last = " ".join(page_texts(shipped)[-1].split())
-    assert "Questions? Contact us" in last
+    last = " ".join(page_texts(shipped)[-1].split())  # the two boxes side by side
+    assert "Questions? Contact Essence" in last and "Help right now, any time" in last
     assert "[Clinic phone number]" in last
     for words in ("Call 911", "Call or text 988", "Call 1-800-662-HELP (4357)",
                   "TTY 1-800-487-4889", "Call 1-800-222-1222"):
@@ -261,3 +261,25 @@ def test_every_qr_code_scans_to_its_address(shipped_out, tmp_path, fmt):
     cited = {url for url in links if not url.startswith("tel:")}
     assert len(cited) == 7
     assert found == cited
+
+
+def test_crisis_lines_in_a_body_say_when_to_call_each(shipped_out):
+    """[[crisis-lines]] in a source prints each line with when to call it, from the
+    brand file; the closing block of other handouts keeps to the numbers."""
+    from handouts.brand import load_brand
+
+    brand = load_brand(REPO / "_brand.yml")
+    sheet = " ".join(pdftotext(shipped_out / "handout" / "crisis-help-lines.pdf").split())
+    overview = " ".join(pdftotext(shipped_out / "handout" / "klonopin-overview.pdf").split())
+    for line in brand.crisis_lines:
+        assert line.when and line.when in sheet
+        assert line.when not in overview and line.action in overview
+
+
+def test_the_document_line_has_no_empty_parts(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.write("done.md", source_text("title: T\nsummary: S\ncode: EHC-ED-099\n"
+                                    "review:\n  status: approved"))
+    assert ws.run("build", "--format", "handout").code == 0
+    footer = [line for line in page_texts(ws.pdf("done.pdf"))[0].splitlines() if "EHC-ED-099" in line]
+    assert footer and footer[0].split("Page")[0].strip() == "EHC-ED-099 · Version 1"

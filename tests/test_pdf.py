@@ -89,3 +89,29 @@ def test_commands_that_render_nothing_do_not_import_weasyprint():
             "print('weasyprint' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_panel_too_full_to_keep_its_foot_clear_is_an_error(tmp_path):
+    """A brochure panel that is too full spills towards the sheet's edge rather than
+    onto a page of its own: measured from the laid-out lines, and an error."""
+    from handouts.formats import FORMATS
+
+    brochure, brand = FORMATS["brochure"], load_brand(REPO / "_brand.yml")
+    face = brand.typeface.faces[0].path.as_uri()
+    page = ('<style>@font-face { font-family: "Atkinson Hyperlegible"; src: url("%s") }'
+            '@page { size: 11in 8.5in; margin: 0 } body { margin: 0; font-family: "Atkinson Hyperlegible" }'
+            '.spacer { height: %sin }</style><div class="spacer"></div><p>Last line</p>')
+    access = FileAccess(folders=(tmp_path, brand.typeface.folder))
+    source = tmp_path / "doc.md"
+
+    def problems(spacer: float):
+        result = render_pdf(RenderedHtml(html(page % (face, spacer)), tmp_path.as_uri() + "/", (),
+                                         max_pages=2), access)
+        return result, [p.message for p in judge(result, source, "brochure", brand, brochure)]
+
+    clear, none = problems(7.5)
+    assert clear.foot_clearance > 0.25 and none == []
+    tight, [message] = problems(8.1)
+    assert 0 < tight.foot_clearance < 0.25
+    assert message == (f"brochure: 'doc' runs {0.25 - tight.foot_clearance:.2f} in into the 0.25 in "
+                       "kept clear at the foot of a panel; shorten it (a long resource list counts too)")
