@@ -41,6 +41,7 @@ class PdfResult:
     fonts: tuple[UsedFont, ...]
     overflow: float = 0.0  # inches of content past the format's last page
     foot_clearance: float | None = None  # inches from the lowest text or image to a sheet's foot
+    over_keep_clear: float = 0.0  # inches of text over an element marked `keep-clear`
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
         overflow=_overflow(document, first.max_pages),
         foot_clearance=_foot_clearance(document) if first.max_pages else None,
+        over_keep_clear=_over_keep_clear(document),
     )
 
 
@@ -167,16 +169,42 @@ def _foot_clearance(document) -> float:
     return round(least / 96, 3)
 
 
-def _drawn_boxes(page_box):
+def _over_keep_clear(document) -> float:
+    """How far, in inches, text runs over a picture the layout marks `keep-clear`
+    (the brochure's cover graphic): a cover whose words are too long for it."""
+    deepest = 0.0
+    for page in document.pages:
+        areas = [(box.position_x, box.position_y, box.position_x + box.margin_width(),
+                  box.position_y + box.margin_height())
+                 for box in _all_boxes(page._page_box)
+                 if "keep-clear" in ((box.element.get("class") or "").split()
+                                     if box.element is not None else ())]
+        for line in _drawn_boxes(page._page_box) if areas else ():
+            left, top = line.position_x, line.position_y
+            right, bottom = left + line.margin_width(), top + line.margin_height()
+            for a_left, a_top, a_right, a_bottom in areas:
+                if left < a_right and right > a_left and top < a_bottom and bottom > a_top:
+                    deepest = max(deepest, bottom - a_top)
+    return round(deepest / 96, 2)
+
+
+def _all_boxes(page_box):
     from weasyprint.formatting_structure import boxes
 
     stack = list(page_box.children)
     while stack:
         box = stack.pop()
-        if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
-            yield box
-        elif isinstance(box, boxes.ParentBox):
+        yield box
+        if isinstance(box, boxes.ParentBox):
             stack.extend(box.children)
+
+
+def _drawn_boxes(page_box):
+    """The lines of text and the images of a page."""
+    from weasyprint.formatting_structure import boxes
+
+    return (box for box in _all_boxes(page_box)
+            if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)))
 
 
 def _flow_height(page_box) -> float:

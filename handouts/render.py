@@ -191,7 +191,7 @@ def formats_for(document: Document, request) -> list[Format]:
 def brand_card(brand: Brand) -> ResolvedDocument:
     """A document with no source: the wallet card is made from the brand file alone."""
     source = SourceFile(brand.path, BRAND_CARD, "en", "", brand_digest(brand.path))
-    meta = DocMeta(title=f"{brand.name} wallet card",
+    meta = DocMeta(title=f"{brand.name} wallet card", topics=("contact", "crisis lines"),
                    summary="How to reach us, and where to find help any time.",
                    formats=("card",), review=Review(status="approved"))
     document = Document(source, meta, "", 1, YamlText(None, brand.path))
@@ -256,6 +256,9 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
                               f"{fmt.clear_edges - result.foot_clearance:.2f} in into the "
                               f"{fmt.clear_edges} in kept clear at the foot of a panel; shorten "
                               "it (a long resource list counts too)"))
+    if result.over_keep_clear > 0:
+        problems.append(error(path, None, f"{label}: the words run {result.over_keep_clear:.2f} in "
+                              "over the cover picture; shorten the title, subtitle or summary"))
     for message in result.warnings:
         # An image that exists but cannot be read (corrupt, or an SVG that reaches
         # outside) would be left out of the page: that fails the document.

@@ -309,3 +309,17 @@ def test_one_page_crisis_sheet_and_short_handouts(shipped_out):
     # The overview of Klonopin covers what the first issue asks, with seven resources.
     longer = {name for name, count in pages.items() if count > 2}
     assert longer <= {"klonopin-overview.pdf", "klonopin-overview.es.pdf"}, pages
+
+
+def test_a_cover_whose_words_run_into_its_picture_is_an_error(tmp_path):
+    ws = Workspace(tmp_path)
+    summary = " ".join(["This summary goes on and on, far longer than a cover can hold."] * 9)
+    ws.write("wordy.md", source_text(f"title: A title long enough to take three lines of the cover\n"
+                                     f"summary: {summary}\nformats: [brochure]",
+                                     "## What to do next\n\nCall us.\n"))
+    run = ws.run("build", "wordy")
+    assert run.code == 1
+    [problem] = run.error_lines
+    assert re.search(r"wordy\.md: error: brochure: the words run \d\.\d\d in over the cover "
+                     r"picture; shorten the title, subtitle or summary$", problem), problem
+    assert not ws.pdf("wordy.pdf", "brochure").exists()
