@@ -1,9 +1,9 @@
 """`make_docs.py serve`: the staff app, for browsing, printing, packets and email.
 
 Flask, served by waitress. The app calls the pipeline's own stages (build,
-packet, delivery) and re-implements none of them. Packets render in a small
-pool of warm worker processes, as many as there are CPUs, so the catalog stays
-quick while they run.
+packet, delivery) and re-implements none of them. Packets are made by warm
+worker processes, one per CPU (renderer.py), so the catalog stays quick while
+they run.
 
 Security, in brief: it listens on 127.0.0.1 unless told otherwise, and then
 only with a staff password (HANDOUTS_STAFF_PASSWORD); on 127.0.0.1 it answers
@@ -28,9 +28,6 @@ import signal
 import sys
 import threading
 import time
-from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +36,8 @@ from flask import (Flask, Response, abort, flash, redirect, render_template, req
                    session, url_for)
 
 from .build import PROJECT_ROOT, Project
-from .problems import ContentError, UsageError
+from .problems import UsageError
+from .renderer import Renderer, Unmade
 from .webcatalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
 
 PASSWORD_VARIABLE = "HANDOUTS_STAFF_PASSWORD"
@@ -383,111 +381,6 @@ def send_packet(project: Project, packet, address: str, settings, lang: str) -> 
     words = email_text(_brand(project), project.layouts, lang, len(attachments))
     send(compose(address, settings.sender, words.subject, words.text, words.html, attachments),
          settings)
-
-
-class Renderer:
-    """Packets rendered by warm worker processes, one per CPU, each rendering one
-    packet at a time: the web server's threads stay free to answer everyone else.
-
-    A worker keeps the handouts it has laid out (see packet.build_packet), so a
-    packet costs about three times as much on a worker that has not laid out its
-    handouts yet. Each packet goes to the worker that will finish it soonest,
-    counting that: the same handouts for the next family usually go where they
-    are already laid out, and a busy worker's queue is never made longer."""
-
-    COST_NEW, COST_KEPT = 3, 1  # a packet's handouts laid out anew, or already kept
-
-    def __init__(self, workers: int | None):
-        import threading
-
-        from .workers import default_jobs
-
-        self.pools = [self._new_pool() for _ in range(workers or default_jobs())]
-        self.queued = [0] * len(self.pools)  # the cost of what each worker has still to do
-        self.kept: list[OrderedDict] = [OrderedDict() for _ in self.pools]
-        self.lock = threading.Lock()
-
-    def packet(self, project: Project, packet_request):
-        index, cost = self.choose((packet_request.slugs, packet_request.lang,
-                                   packet_request.large_print))
-        try:
-            return self._render(index, project, packet_request)
-        finally:
-            with self.lock:
-                self.queued[index] -= cost
-
-    def _render(self, index: int, project: Project, packet_request):
-        pool = self.pools[index]
-        try:
-            return pool.submit(render_packet, project, packet_request).result()
-        except BrokenProcessPool:
-            # The worker died (killed, out of memory): start another and try once more.
-            with self.lock:
-                if self.pools[index] is pool:
-                    self.pools[index] = self._new_pool()
-                    self.kept[index].clear()
-            return self.pools[index].submit(render_packet, project, packet_request).result()
-
-    @staticmethod
-    def _new_pool() -> ProcessPoolExecutor:
-        import multiprocessing
-
-        from .workers import warm_worker
-
-        # A fork server's clean process: the app's own has run Pango in threads.
-        pool = ProcessPoolExecutor(1, initializer=warm_worker, initargs=(os.getpid(),),
-                                   mp_context=multiprocessing.get_context("forkserver"))
-        pool.submit(os.getpid)  # start and warm the worker now, not for the first packet
-        return pool
-
-    def choose(self, handouts: tuple) -> tuple[int, int]:
-        """The worker to render a packet of `handouts`, and what it is counted to cost."""
-        with self.lock:
-            index = min(range(len(self.pools)),
-                        key=lambda i: self.queued[i] + self._cost(i, handouts))
-            cost = self._cost(index, handouts)
-            self.queued[index] += cost
-            self._keep(index, handouts)
-        return index, cost
-
-    def _cost(self, index: int, handouts: tuple) -> int:
-        return self.COST_KEPT if handouts in self.kept[index] else self.COST_NEW
-
-    def _keep(self, index: int, handouts: tuple) -> None:
-        """Mirror what the worker keeps: its most recent sets of handouts."""
-        from .packet import DOCUMENTS_KEPT
-
-        kept = self.kept[index]
-        kept[handouts] = True
-        kept.move_to_end(handouts)
-        while len(kept) > DOCUMENTS_KEPT:
-            kept.popitem(last=False)
-
-    def close(self) -> None:
-        for pool in self.pools:
-            pool.shutdown(cancel_futures=True)
-
-
-@dataclass(frozen=True)
-class Unmade:
-    """Why a packet could not be made: the documents at fault, if it was one of them.
-    The app says it in its own words; the pipeline's wording is for the command line."""
-
-    slugs: tuple[str, ...] = ()
-
-
-def render_packet(project: Project, packet_request):
-    """In a worker: the packet, or Unmade."""
-    from .packet import build_packet
-
-    try:
-        return build_packet(project, packet_request)
-    except ContentError as exc:
-        at_fault = {p.path.name.split(".")[0] for p in exc.problems if p.path}
-        return Unmade(tuple(s for s in packet_request.slugs if s in at_fault))
-    except UsageError:  # a source gone since the catalog was built
-        return Unmade(tuple(s for s in packet_request.slugs
-                            if not any(project.sources.glob(f"{s}.*md"))))
 
 
 # -- small helpers ------------------------------------------------------------------------

@@ -655,7 +655,7 @@ def test_every_value_is_escaped(tmp_path):
 
 
 def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
-    from handouts.webapp import Renderer
+    from handouts.renderer import Renderer
 
     renderer = Renderer(workers=2)
     try:
