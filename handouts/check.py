@@ -22,10 +22,10 @@ from .accessibility import alt_text_problem, low_contrast, pdf_problems
 from .brand import PLACEHOLDER, Brand, Contact, load_brand
 from .build import Project
 from .outputs import read_catalog
-from .citations import CITATION, CODE_SPAN, citation_keys, resolve
+from .citations import CITATION, citation_keys, images_with_lines, resolve
 from .documents import DocMeta, Document, parse
 from .i18n import translation_problem
-from .markup import FENCE, images_in, markdown_to_html, sanitize
+from .markup import markdown_to_html, sanitize
 from .problems import ContentError, Problem, error, warning
 from .readability import Score, Sentence, line_of_sentence, score, section_prose, sections
 from .resources import Library, load_library
@@ -50,7 +50,6 @@ PREAMBLE = re.compile(r"^(introduction|background|overview|history|about|introdu
 PHONE_NUMBER = re.compile(r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ](?:\d{4}|[A-Z]{4})\b"
                           r"|\b1-8\d\d-[A-Z]{4}\b")
 # `![alt](src)`, as python-markdown reads it: the address up to a space or `)`.
-MARKDOWN_IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\(\s*<?(?P<src>[^)\s>]*)")
 # Whole words: "Helpful side effects" is not a next step, "Who to call" is.
 NEXT_STEP = re.compile(r"\b(?:next|contact|call|help|questions?|reach|what to do|get in touch|"
                        r"próximos pasos|qué hacer|contacto|llame|ayuda|preguntas?|comuníquese)\b",
@@ -121,7 +120,7 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
         except ContentError as exc:
             # The front matter's problems are reported; the rest is still checked.
             salvaged = _salvaged(source)
-            findings += [_front_matter_rule(p, salvaged) for p in exc.problems]
+            findings += [_ruled(p, "source") for p in exc.problems]  # title, summary: their own
             documents += [salvaged] if salvaged else []
 
     scores: dict[Path, Score] = {}
@@ -319,44 +318,11 @@ def _review(document: Document, today: dt.date) -> list[Problem]:
 def _alt_text(document: Document, body_html: str | None) -> list[Problem]:
     found = []
     html = body_html if body_html is not None else sanitize(markdown_to_html(document.body_md))
-    lines, seen = _image_lines(document), Counter()
-    for image in images_in(html):
+    for image, line in images_with_lines(document, html):
         problem = alt_text_problem(image.alt, image.src)
-        uses = lines.get(image.src, [])
-        line = uses[seen[image.src]] if seen[image.src] < len(uses) else _line_of_text(document, image.src)
-        seen[image.src] += 1
         if problem and image.alt:  # a missing alt is already a source error
             found.append(error(document.source.path, line, f"image '{image.src}' {problem}", "alt-text"))
     return found
-
-
-def _image_lines(document: Document) -> dict[str, list[int]]:
-    """The file line of each `![alt](src)`, by address, in reading order: the same
-    picture may appear twice, and each use has its own alt text."""
-    body = _code_blanked(document.body_md)
-    lines: dict[str, list[int]] = defaultdict(list)
-    for match in MARKDOWN_IMAGE.finditer(body):
-        lines[match["src"]].append(document.body_line + body.count("\n", 0, match.start()))
-    return lines
-
-
-def _code_blanked(body_md: str) -> str:
-    """The body with code blocks and code spans blanked, lines kept where they were."""
-    kept, in_fence = [], False
-    for line in body_md.split("\n"):
-        if FENCE.match(line):
-            in_fence = not in_fence
-            kept.append("")
-        else:
-            kept.append("" if in_fence else CODE_SPAN.sub(lambda m: " " * len(m.group()), line))
-    return "\n".join(kept)
-
-
-def _line_of_text(document: Document, needle: str) -> int:
-    for offset, line in enumerate(document.body_md.split("\n")):
-        if needle in line:
-            return document.body_line + offset
-    return document.body_line
 
 
 def _references(document: Document, library: Library) -> tuple[list[Problem], str | None]:
@@ -515,13 +481,3 @@ def _plain(value) -> str:
 def _names(value) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     return tuple(item.strip() for item in items if isinstance(item, str) and item.strip())
-
-
-def _front_matter_rule(problem: Problem, document: Document | None) -> Problem:
-    """A front matter problem about the title or summary takes that setting's rule,
-    whether the setting is missing (parse names it) or written empty (parse does not)."""
-    if not problem.rule and document:
-        for key in ("title", "summary"):
-            if (key,) in document.front_matter.lines and problem.line == document.front_matter.line(key):
-                return replace(problem, rule=key)
-    return _ruled(problem, "source")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as etree
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,6 +32,7 @@ CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")
 # wrongly, not text (an e-mail address's @ follows a letter).
 BRACKET = re.compile(r"\[[^\]\n]*(?<![\w.+-])@[^\]\n]*\]")
 CODE_SPAN = re.compile(r"(`+).*?\1")
+MARKDOWN_IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\(\s*<?(?P<src>[^)\s>]*)")
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,7 @@ def _missing_key_message(key: str, library: Library) -> str:
 def _images(document: Document, html: str, problems: list[Problem]) -> list[Path]:
     sources_dir = document.source.path.parent.resolve()
     found: list[Path] = []
-    for image in images_in(html):
-        line = _line_of_text(document, image.src)
+    for image, line in images_with_lines(document, html):
         path = sources_dir / unquote(urlsplit(image.src).path)
         if not image.src or urlsplit(image.src).scheme or not path.resolve().is_relative_to(sources_dir):
             problems.append(error(document.source.path, line, f"image '{image.src}' must be a file "
@@ -117,7 +118,7 @@ def _images(document: Document, html: str, problems: list[Problem]) -> list[Path
 def _local_links(document: Document, html: str):
     for href in links_in(html):
         if not is_outward_link(href):
-            yield error(document.source.path, _line_of_text(document, href),
+            yield error(document.source.path, line_of_text(document, href),
                         f"link '{href}' cannot be followed from a handout; link to a web "
                         "address (https://...), an email (mailto:) or a phone (tel:)")
 
@@ -162,11 +163,45 @@ def _line_of_key(document: Document, key: str) -> int | None:
     return None
 
 
-def _line_of_text(document: Document, needle: str) -> int | None:
+def line_of_text(document: Document, needle: str) -> int | None:
+    """The file line of the first body line holding `needle`."""
     for offset, text in enumerate(document.body_md.split("\n")):
         if needle and needle in text:
             return document.body_line + offset
     return None
+
+
+def image_lines(document: Document) -> dict[str, list[int]]:
+    """The file line of each `![alt](src)`, by address, in reading order: the same
+    picture may appear twice, and each use is reported at its own line."""
+    body = _code_blanked(document.body_md)
+    lines: dict[str, list[int]] = defaultdict(list)
+    for match in MARKDOWN_IMAGE.finditer(body):
+        lines[match["src"]].append(document.body_line + body.count("\n", 0, match.start()))
+    return lines
+
+
+def images_with_lines(document: Document, html: str):
+    """(image, file line) for each image of `html`, the body's HTML, in order."""
+    lines, seen = image_lines(document), Counter()
+    for image in images_in(html):
+        uses = lines.get(image.src, [])
+        line = (uses[seen[image.src]] if seen[image.src] < len(uses)
+                else line_of_text(document, image.src))  # written as raw HTML
+        seen[image.src] += 1
+        yield image, line
+
+
+def _code_blanked(body_md: str) -> str:
+    """The body with code blocks and code spans blanked, lines kept where they were."""
+    kept, in_fence = [], False
+    for line in body_md.split("\n"):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            kept.append("")
+        else:
+            kept.append("" if in_fence else CODE_SPAN.sub(lambda m: " " * len(m.group()), line))
+    return "\n".join(kept)
 
 
 # -- the Markdown extension ---------------------------------------------------

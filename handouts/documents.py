@@ -167,7 +167,7 @@ class _Reader:
             return None
         text = " ".join(str(value).split())
         if required and not text:
-            self.add(where, f"'{key}' must not be empty")
+            self.add(where, f"'{key}' must not be empty", rule=key)
         return text or None
 
     def words(self, data: dict, key: str, allowed: tuple[str, ...] = (),

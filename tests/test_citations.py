@@ -159,3 +159,9 @@ def test_template_syntax_in_body_is_text(sources):
     doc = resolved(sources, "Seven times seven is {{ 7*7 }}. {% if x %}y{% endif %}\n")
     assert "{{ 7*7 }}" in doc.body_html
     assert "{% if x %}" in doc.body_html
+
+
+def test_a_picture_used_twice_is_reported_at_each_use(sources):
+    found = failure(sources, "![A locked medicine box](images/box.svg)\n\nText.\n\n![](images/box.svg)\n")
+    assert found == [(10, "image 'images/box.svg' has no alt text: describe it in the brackets, "
+                          "![a locked medicine box](...)")]
