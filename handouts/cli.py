@@ -304,32 +304,26 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
-    import ipaddress
     import os
 
-    from .webapp import PASSWORD_VARIABLE, serve
+    from .webapp import PASSWORD_VARIABLE, Settings, check_reach, serve
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     if not project.sources.is_dir():
         raise UsageError(f"sources folder not found: {project.sources}")
-    password = os.environ.get(PASSWORD_VARIABLE) or None
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback and not password:
-        raise UsageError(f"to serve on {args.host}, where others can reach it, set a staff "
-                         f"password in {PASSWORD_VARIABLE}")
+    settings = Settings(password=os.environ.get(PASSWORD_VARIABLE) or None, host=args.host,
+                        port=args.port)
+    check_reach(settings)  # before the catalog is built, not after
     # First bring the catalog up to date, telling staff what could not be built.
     print("Bringing the handouts up to date...", file=stdout, flush=True)
     with progress_display(stdout) as progress:
         report = build(project, BuildRequest(), progress=progress)
     print_problems(report.problems, stderr)
     print(summary(report), file=stdout)
-    where = args.host if loopback else "this computer's name or address"
+    where = args.host if settings.loopback else "this computer's name or address"
     print(f"Serving the staff app on http://{where}:{args.port}/ (Ctrl-C stops)", file=stdout,
           flush=True)
-    serve(project, args.host, args.port, password)
+    serve(project, settings)
     return 0
 
 

@@ -70,10 +70,15 @@ class Settings:
         return is_loopback(self.host)
 
 
-def create_app(project: Project, settings: Settings = Settings()) -> Flask:
+def check_reach(settings: Settings) -> None:
+    """Beyond this computer, only with a staff password."""
     if not settings.loopback and not settings.password:
         raise UsageError(f"to serve on {settings.host}, where others can reach it, set a staff "
                          f"password in {PASSWORD_VARIABLE}")
+
+
+def create_app(project: Project, settings: Settings = Settings()) -> Flask:
+    check_reach(settings)
     app = Flask(__name__, template_folder=str(project.templates / "web"),
                 static_folder=str(PROJECT_ROOT / "static"))
     app.secret_key = settings.secret_key or secrets.token_bytes(32)
@@ -468,14 +473,15 @@ def _brand(project: Project):
     return read_brand(project.brand)
 
 
-def serve(project: Project, host: str, port: int, password: str | None, threads: int = 16) -> None:
+def serve(project: Project, settings: Settings, threads: int = 16) -> None:
     """Serve until interrupted (the command line brings the catalog up to date first)."""
     import waitress
 
-    app = create_app(project, Settings(password=password, host=host, port=port))
+    app = create_app(project, settings)
     # Stopped by a service manager: end as Ctrl-C does, closing the render workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="handouts")
+        waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
+                       ident="handouts")
     finally:
         app.extensions["handouts"]["renderer"].close()

@@ -1,6 +1,7 @@
 """The staff app's routes and security, with Flask's test client."""
 
 import datetime as dt
+from dataclasses import replace
 import logging
 import re
 import os
@@ -628,9 +629,9 @@ def test_on_0_0_0_0_with_a_password_it_starts(monkeypatch, shipped_out):
     code = main(["serve", "--host", "0.0.0.0", "--port", "8123", "--sources", str(REPO / "sources"),
                  "--out", str(shipped_out), "--brand", str(REPO / "_brand.yml")])
     assert code == 0
-    [(project, host, port, password)] = served
-    assert (host, port, password) == ("0.0.0.0", 8123, PASSWORD)
-    app = create_app(project, Settings(password=password, host=host, port=port, workers=1))
+    [(project, settings)] = served
+    assert (settings.host, settings.port, settings.password) == ("0.0.0.0", 8123, PASSWORD)
+    app = create_app(project, replace(settings, workers=1))
     try:
         client = app.test_client()
         response = client.get("/", headers={"Host": "frontdesk-pc.clinic.lan:8123"})
