@@ -95,8 +95,9 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         refused=tuple(url for part in parts for url in part.access.refused),
         fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
         overflow=_overflow(document, first.max_pages),
+        # Measured on fixed-size formats only (brochure, card): a handout just flows on.
         foot_clearance=_foot_clearance(document) if first.max_pages else None,
-        over_keep_clear=_over_keep_clear(document),
+        over_keep_clear=_over_keep_clear(document) if first.max_pages else 0.0,
     )
 
 

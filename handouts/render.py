@@ -252,7 +252,7 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
     if fmt is not None and result.pages > (fmt.max_pages or result.pages):
         problems.append(error(path, None, overflow_message(path, fmt, result)))
     elif fmt is not None and fmt.clear_edges and result.foot_clearance < fmt.clear_edges:
-        problems.append(error(path, None, f"{fmt.name}: '{path.name.split('.')[0]}' runs "
+        problems.append(error(path, None, f"{fmt.name}: '{_slug(path)}' runs "
                               f"{fmt.clear_edges - result.foot_clearance:.2f} in into the "
                               f"{fmt.clear_edges} in kept clear at the foot of a panel; shorten "
                               "it (a long resource list counts too)"))
@@ -269,10 +269,14 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
 
 def overflow_message(path: Path, fmt: Format, result) -> str:
     lines = result.overflow * 72 / 15  # at the brochure's 11 pt on 15 pt lines
-    slug = path.name.split(".")[0]
+    slug = _slug(path)
     return (f"{fmt.name}: '{slug}' does not fit: about {result.overflow:.1f} in "
             f"(some {lines:.0f} lines) more than its {fmt.max_pages} pages hold; shorten it "
             f"or take {fmt.name} out of its formats")
+
+
+def _slug(path: Path) -> str:
+    return path.name.split(".")[0]
 
 
 def catalog_entry(document: Document, fmt: Format, result, project, profile: str) -> CatalogEntry:
