@@ -43,6 +43,11 @@ class Project:
         return self.sources / "resources.yaml"
 
     @property
+    def blocks(self) -> Path:
+        """The safety blocks: `[[overdose]]` in a source prints `blocks/overdose.yml`."""
+        return self.sources / "blocks"
+
+    @property
     def layouts(self):
         from .layout import Templates
 
@@ -208,6 +213,7 @@ def _split_records(records: list[Record], source: SourceFile, request: BuildRequ
 def render_plan(project: Project, request: BuildRequest, manifest: Manifest, plan: Plan,
                 selected: list[SourceFile], progress):
     """Load the brand and render what the plan says, with the heavy stages."""
+    from .blocks import load_blocks
     from .brand import load_brand
     from .i18n import untranslated_problems
     from .render import Rendered, render_sources, shared_files
@@ -222,10 +228,12 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     if shared != manifest.shared:  # the brand now uses other files: re-plan with them
         plan = make_plan(project, request, Manifest(manifest.records, shared), inputs, selected)
     loaded = load_library(project.resources)
-    rendered = render_sources(list(plan.stale), loaded.library, brand, project, request, inputs,
-                              progress, only=plan.only, card=plan.brand_card)
+    placed = load_blocks(project.blocks)
+    rendered = render_sources(list(plan.stale), loaded.library, placed.blocks, brand, project,
+                              request, inputs, progress, only=plan.only, card=plan.brand_card)
     languages = {source.lang for source in plan.stale}
-    problems = (*loaded.problems, *untranslated_problems(languages, brand), *rendered.problems)
+    problems = (*loaded.problems, *placed.problems, *untranslated_problems(languages, brand),
+                *rendered.problems)
     return replace(rendered, problems=problems), shared, plan
 
 

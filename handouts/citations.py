@@ -12,15 +12,17 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as etree
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .documents import Document
+from .blocks import NO_BLOCKS, Blocks, SafetyBlock
+from .documents import DocMeta, Document
 from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, images_in, is_outward_link, links_in,
                      markdown_to_html, sanitize)
 from .problems import ContentError, Problem, error
@@ -52,6 +54,27 @@ class ResolvedDocument:
     body_html: str
     citations: tuple[Citation, ...]
     images: tuple[Path, ...]
+    blocks: tuple[SafetyBlock, ...] = ()  # the safety blocks it places, in order
+
+    @property
+    def meta(self) -> DocMeta:
+        """The front matter as it prints: a document that places a draft safety block
+        is itself a draft, watermark and all, however its own review reads."""
+        meta = self.document.meta
+        if meta.review.is_draft or not any(b.review.is_draft for b in self.blocks):
+            return meta
+        return replace(meta, review=replace(meta.review, status="draft"))
+
+    @property
+    def card_back(self) -> str | None:
+        """The wallet card's back for this document: the short form of the first block
+        it places that has one (the crisis lines print there otherwise)."""
+        lang = self.document.lang
+        for block in self.blocks:
+            text = block.texts.get(lang)
+            if text and text.card:
+                return sanitize(markdown_to_html(text.card))
+        return None
 
 
 def citation_keys(marker: str) -> list[str]:
@@ -59,31 +82,37 @@ def citation_keys(marker: str) -> list[str]:
     return [part.strip().removeprefix("@") for part in marker.split(";")]
 
 
-def resolve(document: Document, library: Library) -> ResolvedDocument:
-    """Number the citations of `document` and check its images."""
-    problems = [*_malformed_citations(document), *_unknown_blocks(document)]
+def resolve(document: Document, library: Library, blocks: Blocks = NO_BLOCKS,
+            images_root: Path | None = None) -> ResolvedDocument:
+    """Place the safety blocks of `document`, number its citations and check its images,
+    which are relative to `images_root` (the document's own folder, unless given)."""
+    problems = [*_malformed_citations(document), *_unknown_blocks(document, blocks)]
     numbering = _Numbering()
-    written = markdown_to_html(document.body_md, (_CitationExtension(numbering),))
+    placed = _Placed(blocks, document.lang)
+    written = markdown_to_html(document.body_md, (_CitationExtension(numbering),
+                                                  _SafetyBlockExtension(placed)))
     html = sanitize(written)
-    citations = _citations(document, library, numbering.order, problems)
+    citations = _citations(document, library, numbering.order, placed.blocks, problems)
     # Images and links are checked as written, before the sanitiser drops what it must.
-    images = _images(document, written, problems)
+    images = _images(document, written, problems, images_root or document.source.path.parent)
     problems += _local_links(document, written)
     if problems:
         raise ContentError(problems)
-    return ResolvedDocument(document, html, tuple(citations), tuple(images))
+    once = {block.name: block for block in placed.blocks}  # each block, where first placed
+    return ResolvedDocument(document, html, tuple(citations), tuple(images), tuple(once.values()))
 
 
 def _citations(document: Document, library: Library, cited_keys: list[str],
-               problems: list[Problem]) -> list[Citation]:
+               placed: list[SafetyBlock], problems: list[Problem]) -> list[Citation]:
     citations: list[Citation] = []
     further = [k for k in document.meta.resources if k not in cited_keys]
     for key in [*cited_keys, *further]:
         cited = key in cited_keys
-        line = _line_of_key(document, key) if cited else document.front_matter.line("resources")
         resource = library.entries.get(key)
         if resource is None:
-            problems.append(error(document.source.path, line, _missing_key_message(key, library)))
+            path, line = (_where_key_is(document, key, placed) if cited
+                          else (document.source.path, document.front_matter.line("resources")))
+            problems.append(error(path, line, _missing_key_message(key, library)))
             continue
         citations.append(Citation(len(citations) + 1, resource, cited))
     return citations
@@ -96,8 +125,8 @@ def _missing_key_message(key: str, library: Library) -> str:
     return f"unknown citation key '{key}' (not in {name})"
 
 
-def _images(document: Document, html: str, problems: list[Problem]) -> list[Path]:
-    sources_dir = document.source.path.parent.resolve()
+def _images(document: Document, html: str, problems: list[Problem], root: Path) -> list[Path]:
+    sources_dir = root.resolve()
     found: list[Path] = []
     for image, line in images_with_lines(document, html):
         path = sources_dir / unquote(urlsplit(image.src).path)
@@ -132,16 +161,33 @@ def _malformed_citations(document: Document):
                             "[@key] or [@key1; @key2]")
 
 
-def _unknown_blocks(document: Document):
+def _unknown_blocks(document: Document, blocks: Blocks):
+    path, lang = document.source.path, document.lang
+    lines = document.body_md.split("\n")
     for line, text in _prose_lines(document):
         for mark in BLOCK_MARK.finditer(text):
-            if mark[1] not in BRAND_BLOCKS:
-                yield error(document.source.path, line, f"'{mark.group()}' is not something the "
-                            f"brand file can print here; known: "
-                            f"{', '.join(f'[[{b}]]' for b in BRAND_BLOCKS)}")
-            elif text.strip() != mark.group():
-                yield error(document.source.path, line, f"write {mark.group()} on a line of its "
-                            "own, with a blank line before and after")
+            name, block = mark[1], blocks.get(mark[1])
+            if name not in BRAND_BLOCKS and name not in blocks.names:
+                known = [*BRAND_BLOCKS, *blocks.names]
+                yield error(path, line, f"'{mark.group()}' is not a block this project has; "
+                            f"known: {', '.join(f'[[{b}]]' for b in known)}")
+            elif not _on_its_own(lines, line - document.body_line, mark.group()):
+                yield error(path, line, f"write {mark.group()} on a line of its own, with a "
+                            "blank line before and after")
+            elif block is None and name not in BRAND_BLOCKS:
+                yield error(path, line, f"the {mark.group()} block cannot be used until "
+                            f"{name}.yml in the blocks folder is fixed")
+            elif block is not None and lang not in block.texts:
+                yield error(path, line, f"the {mark.group()} block has no '{lang}' text yet: "
+                            f"add '{lang}: text: |' to {block.path.name} (never print another "
+                            "language's safety advice)")
+
+
+def _on_its_own(lines: list[str], index: int, mark: str) -> bool:
+    """A mark is a paragraph of its own: alone on its line, blank lines around it."""
+    def blank(i: int) -> bool:
+        return i < 0 or i >= len(lines) or not lines[i].strip()
+    return lines[index].strip() == mark and blank(index - 1) and blank(index + 1)
 
 
 def _prose_lines(document: Document):
@@ -161,6 +207,19 @@ def _line_of_key(document: Document, key: str) -> int | None:
             if key in citation_keys(match.group(1)):
                 return line
     return None
+
+
+def _where_key_is(document: Document, key: str, placed: list[SafetyBlock]) -> tuple[Path, int | None]:
+    """The file and line citing `key`: the document's own, else a block it places."""
+    line = _line_of_key(document, key)
+    if line is not None:
+        return document.source.path, line
+    for block in placed:
+        text = block.texts[document.lang]
+        for offset, written in enumerate(text.markdown.split("\n")):
+            if any(key in citation_keys(m.group(1)) for m in CITATION.finditer(written)):
+                return block.path, text.line + offset
+    return document.source.path, None
 
 
 def line_of_text(document: Document, needle: str) -> int | None:
@@ -245,6 +304,72 @@ class _CitationNumberer(Treeprocessor):
                 link.text = str(number)
                 if index < len(numbers) - 1:
                     link.tail = ","
+
+
+class _Placed:
+    """The safety blocks a document may place, and those it did, in order."""
+
+    def __init__(self, blocks: Blocks, lang: str):
+        self.available, self.lang = blocks, lang
+        self.blocks: list[SafetyBlock] = []
+
+
+class _SafetyBlockProcessor(BlockProcessor):
+    """A paragraph of just `[[overdose]]`: the block's Markdown, parsed in its place,
+    so that its citations are numbered with the document's own. A block never places
+    another (nor itself)."""
+
+    def __init__(self, parser, placed: _Placed):
+        super().__init__(parser)
+        self.placed = placed
+        self.inside = False
+
+    def _block(self, chunk: str) -> SafetyBlock | None:
+        mark = BLOCK_MARK.fullmatch(chunk.strip())
+        block = self.placed.available.get(mark[1]) if mark and not self.inside else None
+        return block if block is not None and self.placed.lang in block.texts else None
+
+    def test(self, parent, block) -> bool:
+        return self._block(block) is not None
+
+    def run(self, parent, blocks) -> None:
+        block = self._block(blocks.pop(0))
+        self.placed.blocks.append(block)
+        div = etree.SubElement(parent, "div", {"class": f"safety-block safety-{block.name}"})
+        self.inside = True
+        try:
+            self.parser.parseChunk(div, block.texts[self.placed.lang].markdown)
+        finally:
+            self.inside = False
+        _group_parts(div)
+
+
+def _group_parts(div: etree.Element) -> None:
+    """Each `###` part of a block (a heading and what follows it) in a box of its own,
+    and the parts together in one: the layout may set them side by side (the signs
+    of an overdose beside the steps) where the page has room."""
+    children = list(div)
+    first = next((i for i, child in enumerate(children) if child.tag == "h3"), None)
+    if first is None:
+        return
+    for child in children[first:]:
+        div.remove(child)
+    parts = etree.SubElement(div, "div", {"class": "block-parts"})
+    for child in children[first:]:
+        if child.tag == "h3":
+            part = etree.SubElement(parts, "div", {"class": "block-part"})
+        part.append(child)
+
+
+class _SafetyBlockExtension(Extension):
+    def __init__(self, placed: _Placed):
+        super().__init__()
+        self.placed = placed
+
+    def extendMarkdown(self, md):
+        # Before paragraphs and lists, after the blank-line and code-block processors.
+        md.parser.blockprocessors.register(_SafetyBlockProcessor(md.parser, self.placed),
+                                           "safety-block", 95)
 
 
 class _CitationExtension(Extension):

@@ -27,6 +27,8 @@ class Review:
     reviewed_by: str | None = None
     reviewed_on: dt.date | None = None
     next_review: dt.date | None = None
+    # A translation is approved only once a qualified medical translator has read it.
+    translation_reviewed_by: str | None = None
 
     @property
     def is_draft(self) -> bool:
@@ -136,7 +138,12 @@ def read_meta(fm: YamlText) -> DocMeta:
 
 _FIELDS = ("title", "subtitle", "summary", "audience", "topics", "formats",
            "resources", "code", "version", "review", "allow_terms", "source_digest")
-_REVIEW_FIELDS = ("status", "reviewed_by", "reviewed_on", "next_review")
+_REVIEW_FIELDS = ("status", "reviewed_by", "reviewed_on", "next_review", "translation_reviewed_by")
+
+
+def read_review(fm: YamlText, value: Any, problems: list[Problem]) -> Review:
+    """The `review:` settings of a front matter or a safety block, collecting problems."""
+    return _Reader(fm, problems).review(value)
 
 
 @dataclass
@@ -220,4 +227,5 @@ class _Reader:
             reviewed_by=self.text(value, "reviewed_by", keys=("review",)),
             reviewed_on=self.date(value, "reviewed_on"),
             next_review=self.date(value, "next_review"),
+            translation_reviewed_by=self.text(value, "translation_reviewed_by", keys=("review",)),
         )

@@ -57,14 +57,16 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
     brand = brand.in_language(document.lang)
     env = _environment(templates.templates, document.lang)
     context = {
-        "doc": document.meta,
+        "doc": resolved.meta,
         "lang": document.lang,
         "citations": resolved.citations,
+        "card_back": Markup(resolved.card_back) if resolved.card_back else None,
         "brand": brand,
         "format": fmt,
         "print_shop": print_shop and fmt.bleeds,
         "brand_css": Markup(brand_css(brand, fmt, print_shop)),
         "generator": f"handouts {__version__}",
+        "fit": None,  # added to the line spacing by a re-layout (render.render_fitted)
         **(extra or {}),
     }
     context["body"] = Markup(_expand_blocks(resolved.body_html, env, context))
@@ -182,7 +184,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
     items = []
     for number, resolved in enumerate(documents, start=1):
         prefix = f"d{number}-"
-        item = {**shared, "doc": resolved.document.meta, "citations": resolved.citations,
+        item = {**shared, "doc": resolved.meta, "citations": resolved.citations,
                 "anchor_prefix": prefix}
         body = _expand_blocks(resolved.body_html, env, item)
         line = env.get_template("partials/document-line.html.j2").render(item)
@@ -192,7 +194,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
             "body": Markup(prefix_anchors(body, prefix)),
             "printed_blocks": set(BLOCK_PARAGRAPH.findall(resolved.body_html)),
             "footer": Markup(line).unescape().strip(),
-            "draft": resolved.document.meta.review.is_draft,
+            "draft": resolved.meta.review.is_draft,
         })
     context = {
         **shared,
@@ -205,6 +207,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         "total_pages": total_pages,
         "brand_css": Markup(brand_css(brand, fmt)),
         "generator": f"handouts {__version__}",
+        "fit": None,
     }
     html = env.get_template("packet.html.j2").render(context)
     stylesheets = (*fmt.stylesheets, "packet.css")

@@ -65,6 +65,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     The documents are laid out once for a given set of documents and kept (they
     carry nothing personal); each family's cover is laid out on its own and put
     in front. So the second family to get the same handouts waits for one page."""
+    from .blocks import read_blocks
     from .brand import read_brand
     from .citations import resolve
     from .documents import parse
@@ -78,9 +79,10 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     sources, notes = choose_sources(project, request)
     brand = read_brand(project.brand)
     library = read_library(project.resources).library
+    blocks = read_blocks(project.blocks).blocks
     resolved = []
     for source in sources:
-        document = resolve(parse(source), library)  # ContentError propagates
+        document = resolve(parse(source), library, blocks)  # ContentError propagates
         found = glyph_problems(document, brand)
         if found:
             raise ContentError(found)
@@ -98,7 +100,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     def laid_out(part: str, **pages):
         html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
                              request.large_print, part=part, **pages)
-        return lay_out(html, access())
+        return lay_out(html, access(), brand.typeface.family)
 
     key = _documents_key(project, request, resolved)
     documents = _DOCUMENTS.get(key) or _keep(key, laid_out("documents"))
@@ -112,7 +114,8 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
         result = write_pdf(cover, documents, pages=[*cover.pages, *documents.pages[1:]])
     else:  # a cover that runs over a page moves every number after it: all in one go
         result = render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
-                                          request.lang, request.large_print), access())
+                                          request.lang, request.large_print), access(),
+                            brand.typeface.family)
     found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing))
     if any(p.is_error for p in found):
         raise ContentError(found)
@@ -144,7 +147,8 @@ def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
     brand_digest = hashlib.sha256(project.brand.read_bytes()).hexdigest()
     parts = [(r.document.source.digest,
               inputs.digest(fmt, request.lang, tuple(c.resource.key for c in r.citations),
-                            tuple(str(p) for p in r.images)))
+                            tuple(str(p) for p in r.images),
+                            tuple(str(b.path) for b in r.blocks)))
              for r in resolved]
     packet_layout = inputs.file(project.templates / "packet.html.j2") + inputs.file(
         project.styles / "packet.css")
@@ -154,6 +158,7 @@ def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
 def build_documents(project: Project, request: PacketRequest) -> list[tuple[str, bytes, int]]:
     """Each document alone, as its handout (or large print) prints: (slug, PDF, pages).
     For sending separately: these carry no cover, so no one's name."""
+    from .blocks import read_blocks
     from .brand import read_brand
     from .build import BuildRequest
     from .render import Context, DocumentJob, render_document
@@ -162,7 +167,8 @@ def build_documents(project: Project, request: PacketRequest) -> list[tuple[str,
     sources, _ = choose_sources(project, request)
     fmt = "large-print" if request.large_print else "handout"
     context = Context(read_brand(project.brand), read_library(project.resources).library,
-                      project, BuildRequest(formats=(fmt,), jobs=1))
+                      read_blocks(project.blocks).blocks, project,
+                      BuildRequest(formats=(fmt,), jobs=1))
     documents = []
     for source in sources:
         result = render_document(DocumentJob(context, source))

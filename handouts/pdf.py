@@ -5,7 +5,8 @@ rendered, inside the functions that render: a process that merely receives a
 PdfResult from a worker never loads it. WeasyPrint gets one fetcher, held to
 what `fetcher.FileAccess` allows, for the HTML and every stylesheet. One font
 configuration and one parsed copy of each stylesheet serve every document a
-process renders; images are read afresh for each.
+process renders; images are read afresh for each. An SVG picture is handed over
+with its text in the brand's typeface wherever it names no font (`pictures`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from . import pictures
 from .fetcher import FileAccess
 from .layout import RenderedHtml
 
@@ -42,6 +44,7 @@ class PdfResult:
     overflow: float = 0.0  # inches of content past the format's last page
     foot_clearance: float | None = None  # inches from the lowest text or image to a sheet's foot
     over_keep_clear: float = 0.0  # inches of text over an element marked `keep-clear`
+    last_page_fill: float = 1.0  # share of the last page's text area that is used
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,19 @@ class LaidOut:
         return self.document.pages
 
 
-def render_pdf(rendered: RenderedHtml, access: FileAccess) -> PdfResult:
-    """Render `rendered`, reading only what `access` allows, all in memory."""
-    return write_pdf(lay_out(rendered, access))
+def render_pdf(rendered: RenderedHtml, access: FileAccess,
+               typeface: str | None = None) -> PdfResult:
+    """Render `rendered`, reading only what `access` allows, all in memory; the text of
+    its SVG pictures that names no font is drawn in the family `typeface`."""
+    return write_pdf(lay_out(rendered, access, typeface))
 
 
-def lay_out(rendered: RenderedHtml, access: FileAccess) -> LaidOut:
+def lay_out(rendered: RenderedHtml, access: FileAccess, typeface: str | None = None) -> LaidOut:
     from weasyprint import HTML
 
     with _captured_warnings() as warnings:
         html = HTML(string=rendered.html, base_url=rendered.base_url,
-                    url_fetcher=locked_fetcher(access))
+                    url_fetcher=locked_fetcher(access, typeface))
         stylesheets = [_stylesheet(path, *_version(path)) for path in rendered.stylesheets]
         # A fresh image cache each time: a cache kept across builds would hide
         # an edited image and the warnings about a broken one.
@@ -98,12 +103,14 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         # Measured on fixed-size formats only (brochure, card): a handout just flows on.
         foot_clearance=_foot_clearance(document) if first.max_pages else None,
         over_keep_clear=_over_keep_clear(document) if first.max_pages else 0.0,
+        last_page_fill=_fill(document.pages[-1]) if document.pages else 1.0,
     )
 
 
-def locked_fetcher(access: FileAccess):
-    """A WeasyPrint URL fetcher that reads only what `access` allows."""
-    return _locked_fetcher_class()(access)
+def locked_fetcher(access: FileAccess, typeface: str | None = None):
+    """A WeasyPrint URL fetcher that reads only what `access` allows, and serves SVG
+    pictures with their unnamed and generic fonts set to the family `typeface`."""
+    return _locked_fetcher_class()(access, typeface)
 
 
 @lru_cache(maxsize=1)
@@ -113,16 +120,21 @@ def _locked_fetcher_class():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LockedFetcher(URLFetcher):
-        def __init__(self, access: FileAccess):
+        def __init__(self, access: FileAccess, typeface: str | None):
             super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
             self.access = access
+            self.typeface = typeface
 
         def fetch(self, url, headers=None):
             path = self.access.check(url)  # raises FetchRefused
             if path is None:
                 return super().fetch(url)  # a data: URL the layout made
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+            data = path.read_bytes()
+            if content_type == pictures.SVG_TYPE and self.typeface:
+                # WeasyPrint draws SVG text that names no font in the system's sans-serif.
+                data = pictures.in_typeface(data, self.typeface)
+            return URLFetcherResponse(url, data, {"Content-Type": content_type})
 
     return LockedFetcher
 
@@ -170,6 +182,16 @@ def _foot_clearance(document) -> float:
     return round(least / 96, 3)
 
 
+def _fill(page) -> float:
+    """How much of a page's text area, top to bottom, its text and images use: a
+    handout that ends on a page a tenth used wastes a sheet of paper."""
+    box = page._page_box
+    top, height = box.content_box_y(), box.height
+    bottom = max((b.position_y + b.margin_height() for b in _drawn_boxes(box, skip_margins=True)),
+                 default=top)
+    return round(min(max((bottom - top) / height, 0.0), 1.0), 3) if height else 1.0
+
+
 def _over_keep_clear(document) -> float:
     """How far, in inches, text runs over a picture the layout marks `keep-clear`
     (the brochure's cover graphic): a cover whose words are too long for it."""
@@ -189,10 +211,12 @@ def _over_keep_clear(document) -> float:
     return round(deepest / 96, 2)
 
 
-def _all_boxes(page_box):
+def _all_boxes(page_box, skip_margins: bool = False):
+    """Every box of a page; with `skip_margins`, not those of the running footer."""
     from weasyprint.formatting_structure import boxes
 
-    stack = list(page_box.children)
+    stack = [child for child in page_box.children
+             if not (skip_margins and isinstance(child, boxes.MarginBox))]
     while stack:
         box = stack.pop()
         yield box
@@ -200,11 +224,11 @@ def _all_boxes(page_box):
             stack.extend(box.children)
 
 
-def _drawn_boxes(page_box):
+def _drawn_boxes(page_box, skip_margins: bool = False):
     """The lines of text and the images of a page."""
     from weasyprint.formatting_structure import boxes
 
-    return (box for box in _all_boxes(page_box)
+    return (box for box in _all_boxes(page_box, skip_margins)
             if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)))
 
 

@@ -2,7 +2,7 @@
 
 The manifest (`output/.manifest.json`) remembers, for every built file, the
 digest of its source and of everything else it was made from: the resources
-it cites, its images, the templates and partials its layout uses, its
+it cites, its images, the safety blocks it places, the templates and partials its layout uses, its
 stylesheets and their icons, the brand file and logos, the fonts, the
 translation catalog, the print profile and the pipeline's own code. A file
 whose record still matches, and which is still on disk as built, is up to
@@ -25,8 +25,9 @@ from .sources import SourceFile
 
 PACKAGE = Path(__file__).resolve().parent
 # Modules whose code never changes what a built PDF looks like.
-NOT_SHAPING = frozenset({"cli", "check", "watch", "webapp", "webcatalog", "delivery", "packet",
-                         "accessibility", "readability", "wording", "plan", "outputs", "workers"})
+NOT_SHAPING = frozenset({"cli", "check", "communication", "safety", "watch", "webapp",
+                         "webcatalog", "delivery", "packet", "accessibility", "readability",
+                         "wording", "plan", "outputs", "workers"})
 TEMPLATE_REFERENCE = re.compile(r"""{%-?\s*(?:include|extends|import|from)\s+["']([^"']+)["']""")
 CSS_URL = re.compile(r"""url\(\s*["']?(?!data:)([^"')]+)["']?\s*\)""")
 
@@ -43,6 +44,7 @@ class Record:
     wants: tuple[str, ...]  # every format its source asks for
     resources: tuple[str, ...]  # keys of the resources it cites
     images: tuple[str, ...]  # the images it shows
+    blocks: tuple[str, ...]  # the files of the safety blocks it places
     inputs: str  # digest of everything but the source it was made from
     sha256: str  # of the file as written
 
@@ -60,7 +62,8 @@ class Manifest:
         try:
             records = {r["path"]: Record(**{**r, "wants": tuple(r["wants"]),
                                              "resources": tuple(r["resources"]),
-                                             "images": tuple(r["images"])})
+                                             "images": tuple(r["images"]),
+                                             "blocks": tuple(r["blocks"])})
                        for r in data["records"]}
             return cls(records, tuple(data["shared"]))
         except (KeyError, TypeError):
@@ -83,7 +86,8 @@ class Inputs:
         self.print_shop = print_shop
         self._files: dict[Path, str] = {}
 
-    def digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...]) -> str:
+    def digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...],
+               blocks: tuple[str, ...]) -> str:
         parts = {
             "pipeline": self.pipeline,
             "shared": self.shared,
@@ -91,6 +95,7 @@ class Inputs:
             "locale": self.file(PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po"),
             "resources": [self.resource(key) for key in resources],
             "images": [self.file(Path(image)) for image in images],
+            "blocks": [self.file(Path(block)) for block in blocks],
             "print_shop": self.print_shop and fmt.bleeds,
         }
         return _sha(json.dumps(parts, sort_keys=True))
@@ -160,7 +165,8 @@ def up_to_date(record: Record, source: SourceFile, inputs: Inputs, out: Path) ->
     fmt = FORMATS.get(record.format)
     if fmt is None or record.source_digest != source.digest:
         return False
-    if record.inputs != inputs.digest(fmt, record.lang, record.resources, record.images):
+    if record.inputs != inputs.digest(fmt, record.lang, record.resources, record.images,
+                                      record.blocks):
         return False
     return inputs.file(out / record.path) == record.sha256
 

@@ -16,10 +16,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote, urlsplit
 
+from .blocks import Blocks, load_blocks
 from .brand import Brand
 from .build import BRAND_CARD
-from .citations import ResolvedDocument, resolve
+from . import pictures
+from .citations import ResolvedDocument, images_with_lines, resolve
 from .documents import DocMeta, Document, Review, parse
 from .fetcher import FileAccess
 from .formats import FORMATS, Format, formats_of
@@ -29,6 +32,7 @@ from .plan import Inputs, Record
 from .problems import ContentError, Problem, error, warning
 from .resources import Library, load_library
 from .sources import SourceFile
+from .typeface import Typeface
 from .typeface import describe as describe_char
 from .workers import Workers, peak_memory_kb
 from .yamltext import YamlText
@@ -59,20 +63,23 @@ class Documents:
     library: Library
     problems: tuple[Problem, ...]
     failed: tuple[str, ...]  # source file names that could not be used
+    blocks: Blocks | None = None
 
 
 def read_documents(sources: list[SourceFile], resources: Path) -> Documents:
-    """Parse and resolve `sources` against the resource library at `resources`."""
+    """Parse and resolve `sources` against the resource library at `resources` and
+    the safety blocks beside it."""
     loaded = load_library(resources)
-    problems, failed = list(loaded.problems), []
+    placed = load_blocks(resources.parent / "blocks")
+    problems, failed = [*loaded.problems, *placed.problems], []
     resolved: list[ResolvedDocument] = []
     for source in sources:
         try:
-            resolved.append(resolve(parse(source), loaded.library))
+            resolved.append(resolve(parse(source), loaded.library, placed.blocks))
         except ContentError as exc:
             problems.extend(exc.problems)
             failed.append(source.path.name)
-    return Documents(tuple(resolved), loaded.library, tuple(problems), tuple(failed))
+    return Documents(tuple(resolved), loaded.library, tuple(problems), tuple(failed), placed.blocks)
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class Context:
 
     brand: Brand
     library: Library
+    blocks: Blocks
     project: object  # build.Project
     request: object  # build.BuildRequest
 
@@ -107,6 +115,7 @@ class RenderedFile:
     wants: tuple[str, ...]  # every format the source asks for
     resources: tuple[str, ...]  # keys of the resources it cites
     images: tuple[str, ...]
+    blocks: tuple[str, ...]  # the files of the safety blocks it places
 
 
 @dataclass(frozen=True)
@@ -117,14 +126,14 @@ class DocumentResult:
     peak_memory_kb: int
 
 
-def render_sources(sources: list[SourceFile], library: Library, brand: Brand, project, request,
-                   inputs: Inputs, progress: Callable[[str, int, int], None] | None = None,
+def render_sources(sources: list[SourceFile], library: Library, blocks: Blocks, brand: Brand,
+                   project, request, inputs: Inputs, progress: Callable[[str, int, int], None] | None = None,
                    only: dict[str, frozenset[str]] | None = None,
                    card: bool = False) -> Rendered:
     """Every wanted format of every source (or `only` those stale, by source path), and the
     clinic's own card if `card`: all of a document's formats, or none. Each document is
     read, laid out and rendered by a worker, in parallel when there are enough."""
-    context = Context(brand, library, project, request)
+    context = Context(brand, library, blocks, project, request)
     jobs = [DocumentJob(context, s, (only or {}).get(str(s.path.resolve()))) for s in sources]
     jobs += [DocumentJob(context, None)] if card else []
     def done(result: DocumentResult, count: int, total: int) -> None:
@@ -148,15 +157,13 @@ def render_sources(sources: list[SourceFile], library: Library, brand: Brand, pr
 def render_document(job: DocumentJob) -> DocumentResult:
     """One document, every wanted format: read, resolved, laid out, rendered and judged.
     Runs in a worker process (or in the build's own, for a few documents)."""
-    from .pdf import render_pdf  # imports WeasyPrint: only where PDFs are rendered
-
     context, brand, request = job.context, job.context.brand, job.context.request
     project = context.project
     if job.source is None:
         resolved = brand_card(brand)
     else:
         try:
-            resolved = resolve(parse(job.source), context.library)
+            resolved = resolve(parse(job.source), context.library, context.blocks)
         except ContentError as exc:
             return DocumentResult((), exc.problems, job.source.path.name, peak_memory_kb())
     document = resolved.document
@@ -165,22 +172,62 @@ def render_document(job: DocumentJob) -> DocumentResult:
     for fmt in formats_for(document, request) if not problems else ():
         if job.only is not None and fmt.name not in job.only:
             continue
-        html = layout(resolved, fmt, brand, project.layouts, print_shop=context.print_shop)
-        access = FileAccess((project.sources, project.templates, project.styles,
-                             brand.typeface.folder), brand.files)
-        result = render_pdf(html, access)
+        result = render_fitted(resolved, fmt, brand, project, context.print_shop)
         problems += judge(result, document.source.path, fmt.name, brand, fmt)
         profile = "print-shop" if context.print_shop and fmt.bleeds else "office"
         files.append(RenderedFile(
-            entry=catalog_entry(document, fmt, result, project, profile), data=result.data,
+            entry=catalog_entry(resolved, fmt, result, project, profile), data=result.data,
             fmt=fmt.name, lang=document.lang, source=str(document.source.path.resolve()),
             source_digest=document.source.digest,
             wants=tuple(f.name for f in formats_of(document.meta.formats)),
             resources=tuple(c.resource.key for c in resolved.citations),
-            images=tuple(str(p) for p in resolved.images)))
+            images=tuple(str(p) for p in resolved.images),
+            blocks=tuple(str(b.path.resolve()) for b in resolved.blocks)))
     failed = any(p.is_error or request.strict for p in problems)
     return DocumentResult(() if failed else tuple(files), tuple(problems),
                           document.source.path.name if failed else None, peak_memory_kb())
+
+
+# A document that flows on over pages should not end on a page mostly blank: at
+# least 40% used, as its glyphs show. Lines are measured here by their boxes,
+# which reach a little below the glyphs, so the build asks for a little more.
+LAST_PAGE_FILL = 0.42
+# What a re-layout adds to the line spacing (and, scaled, to the space between
+# blocks; styles/base.css): tighter first, which may pull a short last page back
+# onto the one before, then looser, which fills it further, in small steps
+# because a kept-together box moves a whole step at a time.
+FITS = (-0.05, -0.09, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12)
+
+
+def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
+                  print_shop: bool):
+    """`resolved` in `fmt`; if it flows onto a last page less than LAST_PAGE_FILL used,
+    laid out again with tighter, then looser spacing, until one is not, and the
+    best kept: fewest pages with a last page well used, else the fullest last
+    page. Every text size stays as it is; only the space between lines and blocks
+    changes. Most documents are laid out once."""
+    from .pdf import render_pdf  # imports WeasyPrint: only where PDFs are rendered
+
+    def rendered(fit: float | None):
+        html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop,
+                      extra={"fit": fit})
+        access = FileAccess((project.sources, project.templates, project.styles,
+                             brand.typeface.folder), brand.files)
+        return render_pdf(html, access, brand.typeface.family)
+
+    first = rendered(None)
+    if fmt.max_pages or not wastes_paper(first):
+        return first
+    tried = [first]
+    for fit in FITS:
+        tried.append(rendered(fit))
+        if not wastes_paper(tried[-1]):
+            break
+    return min(tried, key=lambda r: (wastes_paper(r), r.pages, -r.last_page_fill))
+
+
+def wastes_paper(result) -> bool:
+    return result.pages > 1 and result.last_page_fill < LAST_PAGE_FILL
 
 
 def formats_for(document: Document, request) -> list[Format]:
@@ -218,8 +265,9 @@ def record(rendered: RenderedFile, inputs: Inputs) -> Record:
         wants=rendered.wants,
         resources=rendered.resources,
         images=rendered.images,
+        blocks=rendered.blocks,
         inputs=inputs.digest(FORMATS[rendered.fmt], rendered.lang, rendered.resources,
-                             rendered.images),
+                             rendered.images, rendered.blocks),
         sha256=rendered.entry.sha256,
     )
 
@@ -237,7 +285,43 @@ def glyph_problems(resolved: ResolvedDocument, brand: Brand) -> list[Problem]:
               for c in resolved.citations]
     return [error(where, line, f"{describe_char(char)} is not in the {brand.typeface.family} "
                   "typeface; use another character or write it out")
-            for where, line, text in texts for char in brand.typeface.missing(text)]
+            for where, line, text in texts for char in brand.typeface.missing(text)
+            ] + picture_problems(resolved, brand)
+
+
+def picture_problems(resolved: ResolvedDocument, brand: Brand) -> list[Problem]:
+    """Text of the document's SVG pictures that would not print in the typeface: characters
+    it lacks, and fonts other than it. Each at the line that uses the picture: the picture's
+    own file has no line a writer would look for."""
+    document = resolved.document
+    folder, used = document.source.path.parent.resolve(), set(resolved.images)
+    found: dict[Path, list[str]] = {}  # by picture: one read however often it is used
+    problems = []
+    for image, line in images_with_lines(document, resolved.body_html):
+        path = (folder / unquote(urlsplit(image.src).path)).resolve()
+        if path in used and pictures.is_svg(path):
+            if path not in found:
+                found[path] = _picture_text_problems(pictures.load(path), brand.typeface)
+            problems += [error(document.source.path, line, f"image '{image.src}': {message}")
+                         for message in found[path]]
+    return problems
+
+
+def _picture_text_problems(picture: pictures.Picture | None, typeface: Typeface) -> list[str]:
+    if picture is None or not picture.text.strip():
+        return []  # no text, or not SVG that can be read: WeasyPrint says so when it draws
+    messages = []
+    if missing := typeface.missing(picture.text):
+        chars = ", ".join(describe_char(c) for c in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        messages.append(f"its text {chars}{more} {'is' if len(missing) == 1 else 'are'} not "
+                        f"in the {typeface.family} typeface; use other characters in the "
+                        "picture or write them out")
+    if others := [f for f in picture.families if not pictures.same_family(f, typeface.family)]:
+        messages.append(f"its text names the font {', '.join(repr(f) for f in others)}, not "
+                        f"{typeface.family}; take the font out of the picture and its text "
+                        f"prints in {typeface.family}")
+    return messages
 
 
 def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = None,
@@ -256,6 +340,10 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
                               f"{fmt.clear_edges - result.foot_clearance:.2f} in into the "
                               f"{fmt.clear_edges} in kept clear at the foot of a panel; shorten "
                               "it (a long resource list counts too)"))
+    if fmt is not None and not fmt.max_pages and wastes_paper(result):
+        problems.append(warning(path, None, f"{label}: ends on a page only "
+                                f"{result.last_page_fill:.0%} used (aim 40% or more), even with its spacing tightened or loosened; shorten "
+                                "or lengthen the document by a few lines"))
     if result.over_keep_clear > 0:
         problems.append(error(path, None, f"{label}: the words run {result.over_keep_clear:.2f} in "
                               "over the cover picture; shorten the title, subtitle or summary"))
@@ -279,8 +367,9 @@ def _slug(path: Path) -> str:
     return path.name.split(".")[0]
 
 
-def catalog_entry(document: Document, fmt: Format, result, project, profile: str) -> CatalogEntry:
-    meta = document.meta
+def catalog_entry(resolved: ResolvedDocument, fmt: Format, result, project,
+                  profile: str) -> CatalogEntry:
+    document, meta = resolved.document, resolved.meta  # a draft block makes a draft
     return CatalogEntry(
         slug=document.slug,
         lang=document.lang,
