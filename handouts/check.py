@@ -19,16 +19,20 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .accessibility import alt_text_problem, low_contrast, pdf_problems
+from .blocks import Blocks, SafetyBlock, load_blocks
 from .brand import PLACEHOLDER, Brand, Contact, load_brand
 from .build import Project
-from .outputs import read_catalog
+from .communication import (call_without_number, has_picture, jargon_before_definition,
+                            missing_steps, undefined_jargon)
 from .citations import CITATION, citation_keys, images_with_lines, resolve
 from .documents import DocMeta, Document, parse
 from .i18n import translation_problem
-from .markup import markdown_to_html, sanitize
+from .markup import BLOCK_MARK, markdown_to_html, sanitize
+from .outputs import read_catalog
 from .problems import ContentError, Problem, error, warning
 from .readability import Score, Sentence, line_of_sentence, score, section_prose, sections
 from .resources import Library, load_library
+from .safety import placed_blocks, safety_findings
 from .sources import SourceFile, discover
 from .wording import find_terms, passage, passages, terms_for
 from .yamltext import YamlText, load_yaml
@@ -105,9 +109,12 @@ class CheckReport:
 
 def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckReport:
     findings: list[Problem] = []
-    _brand(project, findings)
+    brand = _brand(project, findings)
     loaded = load_library(project.resources)
     findings += [_ruled(p, "resources") for p in loaded.problems]
+    placed = load_blocks(project.blocks)
+    findings += [_ruled(p, "blocks") for p in placed.problems]
+    blocks = placed.blocks
     discovered = discover(project.sources)
     findings += [_ruled(p, "source") for p in discovered.problems]
 
@@ -125,20 +132,23 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
 
     scores: dict[Path, Score] = {}
     for document in documents:
-        problems, body_html = _references(document, loaded.library)
+        problems, body_html = _references(document, loaded.library, blocks)
         findings += problems
         findings += _words(document)
         findings += _allowed_terms(document)
         findings += _phone_numbers(document)
         findings += _structure(document)
         findings += _alt_text(document, body_html)
+        findings += _clear_communication(document, body_html, blocks, brand)
         scores[document.source.path], found = _reading_level(document)
         findings += found
     for document in complete:
         findings += _review(document, options.today)
+        findings += _draft_blocks(document, blocks)
+    findings += _blocks(blocks, loaded.library, options.today)
     findings += _translations(complete)
     findings += _codes(documents)
-    findings += _resources(loaded.library, documents, options.today)
+    findings += _resources(loaded.library, documents, blocks, options.today)
     if options.built:
         findings += _built(project)
     return CheckReport(tuple(findings), _summaries(documents, scores, findings), options.strict)
@@ -304,6 +314,10 @@ def _review(document: Document, today: dt.date) -> list[Problem]:
             days = (review.next_review - today).days
             found.append(warning(path, line, f"review is due in {days} days "
                                  f"({review.next_review.isoformat()})", "review-due"))
+    if review.status == "approved" and document.lang != "en" and not review.translation_reviewed_by:
+        found.append(error(path, fm.line("review", "status"), "an approved translation needs "
+                           "'translation_reviewed_by': the qualified medical translator who "
+                           "reviewed it", "reviewer"))
     if review.status == "approved":
         for key in ("reviewed_by", "reviewed_on"):
             if not getattr(review, key):
@@ -325,13 +339,91 @@ def _alt_text(document: Document, body_html: str | None) -> list[Problem]:
     return found
 
 
-def _references(document: Document, library: Library) -> tuple[list[Problem], str | None]:
+def _references(document: Document, library: Library, blocks: Blocks,
+                images_root: Path | None = None) -> tuple[list[Problem], str | None]:
     """Citation and image problems, from the resolve stage the build uses, and the
     body's HTML when it resolves."""
     try:
-        return [], resolve(document, library).body_html
+        return [], resolve(document, library, blocks, images_root).body_html
     except ContentError as exc:
         return [_ruled(p, "source") for p in exc.problems], None
+
+
+# -- clear communication and safety: errors once approved, warnings while a draft ------
+
+def _clear_communication(document: Document, body_html: str | None, blocks: Blocks,
+                         brand: Brand | None) -> list[Problem]:
+    path = document.source.path
+    report = warning if document.meta.review.is_draft else error
+    found = [report(path, f.line, f.message, "safety") for f in safety_findings(document)]
+    found += [report(path, f.line, f.message, "jargon") for f in undefined_jargon(document, blocks)]
+    found += [report(path, f.line, f.message, "steps") for f in missing_steps(document, blocks)]
+    if brand is not None:
+        phone = brand.in_language(document.lang).contact.phone
+        found += [report(path, f.line, f.message, "call")
+                  for f in call_without_number(document, phone, bool(phone and PLACEHOLDER.match(phone)))]
+    if not has_picture(body_html, document, blocks):
+        # A warning even once approved: a picture helps, but its lack harms no one.
+        found.append(warning(path, document.body_line, "no picture: add one that shows the main "
+                             "message or how to do a step (a nasal spray, a locked box, a "
+                             "calendar), with alt text", "visual"))
+    return found
+
+
+def _draft_blocks(document: Document, blocks: Blocks) -> list[Problem]:
+    """An approved document prints as a draft while a block it places is one."""
+    if document.meta.review.is_draft:
+        return []
+    drafts = {name: b for name in placed_blocks(document)
+              if (b := blocks.get(name)) and b.review.is_draft}
+    return [error(document.source.path, document.front_matter.line("review", "status"),
+                  f"approved, but the {b.mark} block it places is still a draft: a clinician "
+                  f"approves {b.path.name} first (until then it prints as a draft)", "reviewer")
+            for b in drafts.values()]
+
+
+# -- safety blocks: each checked once, in its own file, in each language -----------------
+
+def _blocks(blocks: Blocks, library: Library, today: dt.date) -> list[Problem]:
+    found: list[Problem] = []
+    for block in blocks.entries.values():
+        found += _review(_block_document(block, "en"), today)
+        for lang in block.texts:
+            found += _block_text(block, lang, blocks, library)
+    return found
+
+
+def _block_text(block: SafetyBlock, lang: str, blocks: Blocks, library: Library) -> list[Problem]:
+    document = _block_document(block, lang)
+    path, text = block.path, block.texts[lang]
+    report = warning if block.review.is_draft else error
+    problems, body_html = _references(document, library, blocks, images_root=blocks.folder.parent)
+    found = [*problems, *_words(document), *_phone_numbers(document), *_alt_text(document, body_html)]
+    found += _reading_level(document)[1]
+    own = [(part, True) for part in passages(text.markdown, text.line)]
+    found += [report(path, line, f"'{words}' is a medical word: a block is read wherever it is "
+                     "placed, so explain it in the block, the first time", "jargon")
+              for line, _, words in jargon_before_definition(own, lang)]
+    found += [report(path, f.line, f.message, "steps")
+              for f in missing_steps(document, blocks, required=False)]
+    for offset, line in enumerate(text.markdown.split("\n")):
+        for mark in BLOCK_MARK.finditer(line):
+            if blocks.get(mark[1]) is not None:
+                found.append(error(path, text.line + offset, f"{mark.group()}: a block cannot "
+                                   "place another block", "blocks"))
+    if lang != "en" and not block.review.is_draft and not text.translation_reviewed_by:
+        found.append(error(path, block.front_matter.line(lang), f"approved, but its '{lang}' "
+                           "text has no 'translation_reviewed_by': a qualified medical "
+                           "translator reviews it first", "reviewer"))
+    return found
+
+
+def _block_document(block: SafetyBlock, lang: str) -> Document:
+    """A block's text in one language, read as a document of its own, at its own lines."""
+    text = block.texts[lang]
+    source = SourceFile(block.path, block.name, lang, text.markdown, "")
+    meta = DocMeta(title=block.title, summary="", review=block.review)
+    return Document(source, meta, text.markdown, text.line, block.front_matter)
 
 
 # -- across documents ---------------------------------------------------------------
@@ -355,12 +447,15 @@ def _codes(documents: list[Document]) -> list[Problem]:
     return found
 
 
-def _resources(library: Library, documents: list[Document], today: dt.date) -> list[Problem]:
+def _resources(library: Library, documents: list[Document], blocks: Blocks,
+               today: dt.date) -> list[Problem]:
     used = Counter()
     for document in documents:
         used.update(document.meta.resources)
-        used.update(key for match in CITATION.finditer(document.body_md)
-                    for key in citation_keys(match.group(1)))
+    cited_in = [d.body_md for d in documents]
+    cited_in += [t.markdown for b in blocks.entries.values() for t in b.texts.values()]
+    used.update(key for text in cited_in for match in CITATION.finditer(text)
+                for key in citation_keys(match.group(1)))
     found = []
     for key, resource in library.entries.items():
         if resource.accessed and today - resource.accessed > ACCESSED_LIMIT:

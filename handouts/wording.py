@@ -14,7 +14,7 @@ before. Each finding names the line where its words start.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from .markup import FENCE
@@ -150,14 +150,15 @@ class Passage:
 
     text: str
     starts: tuple[tuple[int, int], ...]  # (offset in text, file line) of each line joined
+    kind: str = "prose"  # or "heading", "title" (a callout's), "row" (a table's)
 
     def line_at(self, offset: int) -> int:
         return max((start for start in self.starts if start[0] <= offset), default=self.starts[0])[1]
 
 
-def passage(line: int, text: str) -> Passage:
+def passage(line: int, text: str, kind: str = "prose") -> Passage:
     """One line's text as a passage: a front matter value, a callout title."""
-    return Passage(" ".join(text.split()), ((0, line),))
+    return Passage(" ".join(text.split()), ((0, line),), kind)
 
 
 def passages(body_md: str, body_line: int) -> list[Passage]:
@@ -188,12 +189,13 @@ def passages(body_md: str, body_line: int) -> list[Passage]:
         elif callout := CALLOUT.match(text):
             flush()
             if callout["title"]:
-                found.append(passage(number, callout["title"]))
+                found.append(passage(number, callout["title"], "title"))
         elif UNDERLINE.match(text) and current:
-            flush()  # the line above was a heading
+            found.append(replace(_joined(current), kind="heading"))  # the line above was one
+            current.clear()
         elif HEADING.match(text) or TABLE_ROW.match(text):
             flush()
-            found.append(passage(number, text))
+            found.append(passage(number, text, "heading" if HEADING.match(text) else "row"))
         else:
             if LIST_ITEM.match(text):
                 flush()
