@@ -181,7 +181,8 @@ def char_sizes(path: Path, page_index: int) -> list[tuple[str, float]]:
 
 def qr_squares(path: Path, page_index: int) -> list[tuple[float, float, float, float]]:
     """The boxes (left, bottom, right, top) of the QR codes drawn on a page: square
-    vector drawings at least 0.6 in a side."""
+    vector drawings at least 0.6 in a side, of hundreds of strokes (a picture's
+    square panel is a few)."""
     import ctypes
 
     import pypdfium2 as pdfium
@@ -196,7 +197,8 @@ def qr_squares(path: Path, page_index: int) -> list[tuple[float, float, float, f
             edges = [ctypes.c_float() for _ in range(4)]
             raw.FPDFPageObj_GetBounds(obj.raw, *[ctypes.byref(e) for e in edges])
             left, bottom, right, top = (e.value for e in edges)
-            if right - left >= 0.6 * 72 and abs((right - left) - (top - bottom)) < 2:
+            if (right - left >= 0.6 * 72 and abs((right - left) - (top - bottom)) < 2
+                    and raw.FPDFPath_CountSegments(obj.raw) > 100):
                 squares.append((left, bottom, right, top))
         return squares
     finally:

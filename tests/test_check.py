@@ -22,7 +22,8 @@ doctor can help you stop slowly. Ask us if you have questions.
 
 ## What to do next
 
-Call us if you have questions. We are here to help you.
+1. Take it just as your doctor says.
+2. Ask your care team if you have questions. We are here to help you.
 """
 HARD = """\
 ## Pharmacology
@@ -466,7 +467,7 @@ def test_missing_or_empty_summary_is_an_error(workspace, summary):
     workspace.write("nosummary.md", f"---\n{front_matter}\n---\n\n## What to do next\n\nCall us.\n")
     code, report = findings(workspace)
     assert code == 1
-    assert rules(report, "nosummary.md") == [("summary", "error")]
+    assert [r for r in rules(report, "nosummary.md") if r[0] == "summary"] == [("summary", "error")]
     assert report["documents"][0]["slug"] == "nosummary"
 
 
@@ -474,7 +475,7 @@ def test_a_summary_passes(workspace):
     workspace.write("summary.md", "---\ntitle: T\nsummary: Take it as prescribed.\n---\n\n"
                                   "## What to do next\n\nCall us.\n")
     code, report = findings(workspace)
-    assert rules(report, "summary.md") == [] and code == 0
+    assert "summary" not in {r for r, _ in rules(report, "summary.md")} and code == 0
 
 
 @pytest.mark.parametrize("front_matter", [
@@ -750,8 +751,8 @@ def test_strict_fails_on_warnings(workspace):
 # -- safety lines come from one place ------------------------------------------------------
 
 def test_phone_numbers_typed_in_a_source_are_errors(workspace):
-    body = EASY.replace("Call us if you have questions.",
-                        "Call SAMHSA at 1-800-662-4357 or 1-800-662-HELP. Call us if you have questions.")
+    body = EASY.replace("Ask your care team if you have questions.",
+                        "Call SAMHSA at 1-800-662-4357 or 1-800-662-HELP.")
     workspace.write("numbers.md", source_text(front(), body))
     code, report = findings(workspace)
     found = of_rule(report, "safety-lines")

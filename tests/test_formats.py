@@ -19,7 +19,7 @@ def boxes(pdf) -> list[list[float]]:
 # -- sizes and page counts ----------------------------------------------------------
 
 def test_every_format_has_its_size_and_page_count(shipped_out):
-    assert boxes(shipped_out / "brochure" / "klonopin-overview.pdf") == [[0, 0, 792, 612]] * 2
+    assert boxes(shipped_out / "brochure" / "safe-storage-disposal.pdf") == [[0, 0, 792, 612]] * 2
     assert boxes(shipped_out / "card" / "wallet-card.pdf") == [[0, 0, 612, 792]] * 2
     handout = boxes(shipped_out / "handout" / "klonopin-overview.pdf")
     large = boxes(shipped_out / "large-print" / "klonopin-overview.pdf")
@@ -32,7 +32,8 @@ def test_catalog_lists_every_format(shipped_out):
     catalog = json.loads((shipped_out / "catalog.json").read_text())
     formats = {(e["format"], e["slug"]) for e in catalog["files"]}
     assert {("handout", "klonopin-overview"), ("large-print", "klonopin-overview"),
-            ("brochure", "klonopin-overview"), ("card", "wallet-card")} <= formats
+            ("brochure", "safe-storage-disposal"), ("card", "wallet-card"),
+            ("card", "naloxone")} <= formats
 
 
 # -- the tri-fold brochure -------------------------------------------------------------
@@ -57,7 +58,7 @@ def panel_of(box, ranges) -> int | None:
 
 @pytest.fixture(scope="module")
 def brochure(shipped_out):
-    return shipped_out / "brochure" / "klonopin-overview.pdf"
+    return shipped_out / "brochure" / "safe-storage-disposal.pdf"
 
 
 def text_in_panel(pdf, page_index, text, ranges) -> set[int]:
@@ -74,13 +75,13 @@ def test_outside_is_flap_back_cover_front_cover(brochure):
     assert text_in_panel(brochure, 0, "Resources", ranges) == {0}
     assert text_in_panel(brochure, 0, "Questions? Contact Essence Healthcare", ranges) == {1}
     assert text_in_panel(brochure, 0, "Help right now, any time", ranges) == {1}
-    assert text_in_panel(brochure, 0, "Klonopin (clonazepam)", ranges) == {2}
-    assert text_in_panel(brochure, 0, "What it is and how to stay safe", ranges) == {2}
+    assert text_in_panel(brochure, 0, "Store and get rid of", ranges) == {2}
+    assert text_in_panel(brochure, 0, "Lock them up, and take back", ranges) == {2}
 
 
 def test_inside_carries_the_body_in_three_panels(brochure):
     ranges = panels(11 * INCH, outside=False)
-    assert text_in_panel(brochure, 1, "What is Klonopin?", ranges) == {0}
+    assert text_in_panel(brochure, 1, "Lock up your medicines", ranges) == {0}
     assert text_in_panel(brochure, 1, "What to do next", ranges) == {2}
 
 
@@ -239,7 +240,7 @@ def test_card_for_a_source_that_asks_for_one(tmp_path):
 
 def test_office_profile_keeps_everything_inside_printable_margins(shipped_out):
     for fmt, name in [("handout", "klonopin-overview"), ("large-print", "klonopin-overview"),
-                      ("brochure", "klonopin-overview"), ("card", "wallet-card")]:
+                      ("brochure", "safe-storage-disposal"), ("card", "wallet-card")]:
         pdf = shipped_out / fmt / f"{name}.pdf"
         for index, (_, _, width, height) in enumerate(boxes(pdf)):
             for char, (left, bottom, right, top) in char_boxes(pdf, index):
@@ -300,15 +301,43 @@ def test_large_print_is_18_pt_throughout(shipped_out):
     for pdf in sorted((shipped_out / "large-print").glob("*.pdf")):
         for index in range(len(boxes(pdf))):
             small = {char for char, size in char_sizes(pdf, index) if size < 18}
-            assert small <= set("0123456789,"), (pdf.name, index + 1, small)
+            # Citation numbers, and the numbers a picture draws on its panels (the
+            # overdose steps' "911" and "2–3"), sized with the picture.
+            assert small <= set("0123456789,–"), (pdf.name, index + 1, small)
 
 
-def test_one_page_crisis_sheet_and_short_handouts(shipped_out):
+def test_one_page_crisis_sheet_and_one_sheet_naloxone(shipped_out):
     pages = {pdf.name: len(boxes(pdf)) for pdf in (shipped_out / "handout").glob("*.pdf")}
     assert pages["crisis-help-lines.pdf"] == pages["crisis-help-lines.es.pdf"] == 1
-    # The overview of Klonopin covers what the first issue asks, with seven resources.
-    longer = {name for name, count in pages.items() if count > 2}
-    assert longer <= {"klonopin-overview.pdf", "klonopin-overview.es.pdf"}, pages
+    # The naloxone handout is one sheet: the whole response on its front page.
+    assert pages["naloxone.pdf"] == 2
+    front = " ".join(page_texts(shipped_out / "handout" / "naloxone.pdf")[0].split())
+    assert "Signs of an overdose" in front and "5. Stay with them until help comes." in front
+    assert max(pages.values()) <= 5, pages
+
+
+@pytest.mark.parametrize("fmt", ["handout", "large-print"])
+def test_no_handout_ends_on_a_page_mostly_blank(shipped_out, fmt):
+    """A handout of two pages or more ends on a page at least 40% used: the text and
+    pictures of its last page reach at least that far down the text area."""
+    from conftest import char_boxes
+
+    for pdf in sorted((shipped_out / fmt).glob("*.pdf")):
+        sizes = boxes(pdf)
+        if len(sizes) < 2:
+            continue
+        page_top, page_bottom = text_area(fmt)
+        lowest = min(bottom for _, (_, bottom, _, _) in char_boxes(pdf, len(sizes) - 1)
+                     if bottom > page_bottom)  # the running footer sits below the text area
+        used = (page_top - lowest) / (page_top - page_bottom)
+        assert used >= 0.4, (pdf.name, len(sizes), round(used, 2))
+
+
+def text_area(fmt: str) -> tuple[float, float]:
+    """The top and bottom of a Letter page's text area, in PDF points from its foot
+    (the margins of styles/handout.css and styles/large-print.css)."""
+    top, bottom = {"handout": (0.6, 0.72), "large-print": (0.75, 1.15)}[fmt]
+    return 11 * INCH - top * INCH, bottom * INCH
 
 
 def test_a_cover_whose_words_run_into_its_picture_is_an_error(tmp_path):

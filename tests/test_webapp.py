@@ -29,6 +29,10 @@ def shipped(shipped_out) -> Project:
     return Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml")
 
 
+# The shipped library's handouts: one card each, in English.
+HANDOUTS = len([p for p in (REPO / "sources").glob("*.md") if p.name.count(".") == 1])
+
+
 @pytest.fixture(scope="module")
 def app(shipped_out):
     application = create_app(Project(sources=REPO / "sources", out=shipped_out,
@@ -86,7 +90,7 @@ def add(client, *slugs):
 
 def test_catalog_lists_every_document_as_a_card(client):
     page = client.get("/").get_data(as_text=True)
-    assert page.count('<li class="card">') == 12  # 11 handouts and the clinic's wallet card
+    assert page.count('<li class="card">') == HANDOUTS + 1  # and the clinic's wallet card
     assert "Klonopin (clonazepam)" in page and "Draft" in page
     assert '<main id="main"' in page and 'role="search"' in page  # landmarks
     assert '<label for="q">Search</label>' in page
@@ -95,7 +99,7 @@ def test_catalog_lists_every_document_as_a_card(client):
 def test_the_wallet_card_is_not_offered_for_packets(client):
     """It is made from the brand alone: there is no handout to put in a packet."""
     page = client.get("/").get_data(as_text=True)
-    assert page.count("to the packet</button>") == 11
+    assert page.count("to the packet</button>") == HANDOUTS
     assert "Add <span class=\"visually-hidden\">Essence Healthcare wallet card" not in page
     card_page = client.get("/documents/wallet-card").get_data(as_text=True)
     assert "to the packet</button>" not in card_page and "does not go in a packet" in card_page
@@ -113,10 +117,16 @@ def test_the_wallet_card_is_not_offered_for_packets(client):
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
+NALOXONE = {"Naloxone: how to save a life", "Benzos, opioids and alcohol",
+            "Support groups and your aftercare plan", "Supporting a loved one in treatment",
+            "What detox is like"}  # in its title, summary or topics
+
+
 @pytest.mark.parametrize("query, expected", [
-    ("?q=naloxone", {"Benzos, opioids and alcohol"}),
-    ("?q=NALOXONE", {"Benzos, opioids and alcohol"}),
-    ("?lang=es&format=brochure", {"Klonopin (clonazepam)", "Líneas de crisis y de ayuda"}),
+    ("?q=naloxone", NALOXONE),
+    ("?q=NALOXONE", NALOXONE),
+    ("?q=save+life", {"Naloxone: how to save a life"}),
+    ("?lang=es&format=brochure", {"Líneas de crisis y de ayuda"}),
     ("?audience=families&topic=crisis", {"Crisis and help lines"}),
 ])
 def test_search_and_filters(client, query, expected):
@@ -125,10 +135,13 @@ def test_search_and_filters(client, query, expected):
     assert titles == expected
 
 
-def test_document_page_has_pages_downloads_print_and_translation(client):
+def test_document_page_has_pages_downloads_print_and_translation(client, shipped_out):
+    import pikepdf
+
     page = client.get("/documents/klonopin-overview").get_data(as_text=True)
-    assert page.count('alt="Page ') == 4
-    for fmt in ("handout", "large-print", "brochure"):
+    with pikepdf.open(shipped_out / "handout" / "klonopin-overview.pdf") as pdf:
+        assert page.count('alt="Page ') == len(pdf.pages)
+    for fmt in ("handout", "large-print"):
         for lang in ("en", "es"):
             assert f'/files/{fmt}/klonopin-overview/{lang}?download=1' in page
     assert 'target="_blank"' in page and "Print the handout" in page
