@@ -26,6 +26,7 @@ from .communication import (call_without_number, has_picture, jargon_before_defi
                             missing_steps, undefined_jargon)
 from .citations import CITATION, citation_keys, images_with_lines, resolve
 from .documents import DocMeta, Document, parse
+from .glyphs import glyph_problems
 from .i18n import translation_problem
 from .markup import BLOCK_MARK, markdown_to_html, sanitize
 from .outputs import read_catalog
@@ -132,7 +133,7 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
 
     scores: dict[Path, Score] = {}
     for document in documents:
-        problems, body_html = _references(document, loaded.library, blocks)
+        problems, body_html = _references(document, loaded.library, blocks, brand)
         findings += problems
         findings += _words(document)
         findings += _allowed_terms(document)
@@ -145,7 +146,7 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
     for document in complete:
         findings += _review(document, options.today)
         findings += _draft_blocks(document, blocks)
-    findings += _blocks(blocks, loaded.library, options.today)
+    findings += _blocks(blocks, loaded.library, brand, options.today)
     findings += _translations(complete)
     findings += _codes(documents)
     findings += _resources(loaded.library, documents, blocks, options.today)
@@ -339,14 +340,16 @@ def _alt_text(document: Document, body_html: str | None) -> list[Problem]:
     return found
 
 
-def _references(document: Document, library: Library, blocks: Blocks,
+def _references(document: Document, library: Library, blocks: Blocks, brand: Brand | None,
                 images_root: Path | None = None) -> tuple[list[Problem], str | None]:
-    """Citation and image problems, from the resolve stage the build uses, and the
-    body's HTML when it resolves."""
+    """Citation and image problems, from the resolve stage the build uses, and what
+    the typeface cannot draw (pictures' text too); the body's HTML when it resolves."""
     try:
-        return [], resolve(document, library, blocks, images_root).body_html
+        resolved = resolve(document, library, blocks, images_root)
     except ContentError as exc:
         return [_ruled(p, "source") for p in exc.problems], None
+    found = glyph_problems(resolved, brand, images_root) if brand is not None else []
+    return [_ruled(p, "typeface") for p in found], resolved.body_html
 
 
 # -- clear communication and safety: errors once approved, warnings while a draft ------
@@ -384,20 +387,23 @@ def _draft_blocks(document: Document, blocks: Blocks) -> list[Problem]:
 
 # -- safety blocks: each checked once, in its own file, in each language -----------------
 
-def _blocks(blocks: Blocks, library: Library, today: dt.date) -> list[Problem]:
+def _blocks(blocks: Blocks, library: Library, brand: Brand | None,
+            today: dt.date) -> list[Problem]:
     found: list[Problem] = []
     for block in blocks.entries.values():
         found += _review(_block_document(block, "en"), today)
         for lang in block.texts:
-            found += _block_text(block, lang, blocks, library)
+            found += _block_text(block, lang, blocks, library, brand)
     return found
 
 
-def _block_text(block: SafetyBlock, lang: str, blocks: Blocks, library: Library) -> list[Problem]:
+def _block_text(block: SafetyBlock, lang: str, blocks: Blocks, library: Library,
+                brand: Brand | None) -> list[Problem]:
     document = _block_document(block, lang)
     path, text = block.path, block.texts[lang]
     report = warning if block.review.is_draft else error
-    problems, body_html = _references(document, library, blocks, images_root=blocks.folder.parent)
+    problems, body_html = _references(document, library, blocks, brand,
+                                      images_root=blocks.folder.parent)
     found = [*problems, *_words(document), *_phone_numbers(document), *_alt_text(document, body_html)]
     found += _reading_level(document)[1]
     own = [(part, True) for part in passages(text.markdown, text.line)]

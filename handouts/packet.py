@@ -72,7 +72,9 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     from .fetcher import FileAccess
     from .layout import layout_packet
     from .pdf import lay_out, render_pdf, write_pdf
-    from .render import glyph_problems, judge
+    from .formats import FORMATS
+    from .glyphs import glyph_problems
+    from .render import fit_of, judge
     from .resources import read_library
 
     check_person(request.person)
@@ -97,9 +99,12 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
         return FileAccess((project.sources, project.templates, project.styles,
                            brand.typeface.folder), brand.files)
 
+    fmt = FORMATS["large-print" if request.large_print else "handout"]
+    fits = [fit_of(document, fmt, brand, project) for document in resolved]
+
     def laid_out(part: str, **pages):
         html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
-                             request.large_print, part=part, **pages)
+                             request.large_print, part=part, fits=fits, **pages)
         return lay_out(html, access(), brand.typeface.family)
 
     key = _documents_key(project, request, resolved)
@@ -114,8 +119,8 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
         result = write_pdf(cover, documents, pages=[*cover.pages, *documents.pages[1:]])
     else:  # a cover that runs over a page moves every number after it: all in one go
         result = render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
-                                          request.lang, request.large_print), access(),
-                            brand.typeface.family)
+                                          request.lang, request.large_print, fits=fits),
+                            access(), brand.typeface.family)
     found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing))
     if any(p.is_error for p in found):
         raise ContentError(found)

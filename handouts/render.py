@@ -16,24 +16,21 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urlsplit
 
 from .blocks import Blocks, load_blocks
 from .brand import Brand
 from .build import BRAND_CARD
-from . import pictures
-from .citations import ResolvedDocument, images_with_lines, resolve
+from .citations import ResolvedDocument, resolve
 from .documents import DocMeta, Document, Review, parse
 from .fetcher import FileAccess
 from .formats import FORMATS, Format, formats_of
-from .layout import layout
+from .glyphs import glyph_problems
+from .layout import Fit, layout
 from .outputs import CatalogEntry
 from .plan import Inputs, Record
 from .problems import ContentError, Problem, error, warning
 from .resources import Library, load_library
 from .sources import SourceFile
-from .typeface import Typeface
-from .typeface import describe as describe_char
 from .workers import Workers, peak_memory_kb
 from .yamltext import YamlText
 
@@ -192,38 +189,61 @@ def render_document(job: DocumentJob) -> DocumentResult:
 # least 40% used, as its glyphs show. Lines are measured here by their boxes,
 # which reach a little below the glyphs, so the build asks for a little more.
 LAST_PAGE_FILL = 0.42
-# What a re-layout adds to the line spacing (and, scaled, to the space between
-# blocks; styles/base.css): tighter first, which may pull a short last page back
-# onto the one before, then looser, which fills it further, in small steps
-# because a kept-together box moves a whole step at a time.
-FITS = (-0.05, -0.09, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12)
+# The layouts tried, in order: tighter spacing, which may pull a short last page
+# back onto the one before; the resource list on a page of its own, which a long
+# list fills; then looser spacing, which fills the last page further, in small
+# steps because a box kept whole moves a whole step at a time.
+FITS = (*(Fit(spacing) for spacing in (-0.03, -0.06, -0.09)), Fit(resources_apart=True),
+        *(Fit(spacing) for spacing in (0.015, 0.03, 0.045, 0.06, 0.08, 0.10, 0.12)))
 
 
 def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
                   print_shop: bool):
     """`resolved` in `fmt`; if it flows onto a last page less than LAST_PAGE_FILL used,
-    laid out again with tighter, then looser spacing, until one is not, and the
-    best kept: fewest pages with a last page well used, else the fullest last
-    page. Every text size stays as it is; only the space between lines and blocks
-    changes. Most documents are laid out once."""
+    laid out again (FITS) until one is not, and the best kept: fewest pages with a
+    last page well used, else the fullest last page. Every text size stays as it
+    is; only the space between lines and blocks changes, or where a page breaks.
+    Most documents are laid out once."""
+    return _fitted(resolved, fmt, brand, project, print_shop)[1]
+
+
+def fit_of(resolved: ResolvedDocument, fmt: Format, brand: Brand, project) -> Fit | None:
+    """The re-layout `resolved` prints with in `fmt`, if any: a packet lays each of its
+    documents out as it prints alone. Kept for what the layout is made from."""
+    html = layout(resolved, fmt, brand, project.layouts)
+    versions = tuple((p, p.stat().st_mtime_ns) for p in html.stylesheets)
+    key = (hashlib.sha256(html.html.encode("utf-8")).hexdigest(), versions)
+    if key not in _FITS:
+        _FITS[key] = _fitted(resolved, fmt, brand, project, False)[0]
+        while len(_FITS) > 64:
+            _FITS.pop(next(iter(_FITS)))
+    return _FITS[key]
+
+
+_FITS: dict = {}  # what fit_of found, by layout: nothing personal is ever in here
+
+
+def _fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project, print_shop: bool):
     from .pdf import render_pdf  # imports WeasyPrint: only where PDFs are rendered
 
-    def rendered(fit: float | None):
+    def rendered(fit: Fit | None):
         html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop,
                       extra={"fit": fit})
         access = FileAccess((project.sources, project.templates, project.styles,
                              brand.typeface.folder), brand.files)
-        return render_pdf(html, access, brand.typeface.family)
+        return fit, render_pdf(html, access, brand.typeface.family)
 
     first = rendered(None)
-    if fmt.max_pages or not wastes_paper(first):
+    if fmt.max_pages or not wastes_paper(first[1]):
         return first
     tried = [first]
     for fit in FITS:
         tried.append(rendered(fit))
-        if not wastes_paper(tried[-1]):
+        # Tighter spacing is kept only if it saves a page; the others, once they fill one.
+        result = tried[-1][1]
+        if not wastes_paper(result) and (fit.spacing >= 0 or result.pages < first[1].pages):
             break
-    return min(tried, key=lambda r: (wastes_paper(r), r.pages, -r.last_page_fill))
+    return min(tried, key=lambda t: (wastes_paper(t[1]), t[1].pages, -t[1].last_page_fill))
 
 
 def wastes_paper(result) -> bool:
@@ -270,58 +290,6 @@ def record(rendered: RenderedFile, inputs: Inputs) -> Record:
                              rendered.images, rendered.blocks),
         sha256=rendered.entry.sha256,
     )
-
-
-def glyph_problems(resolved: ResolvedDocument, brand: Brand) -> list[Problem]:
-    """Characters the typeface cannot draw, found before they fall back to another font."""
-    document = resolved.document
-    path = document.source.path
-    texts = [(path, document.front_matter.line(key), str(getattr(document.meta, key) or ""))
-             for key in ("title", "subtitle", "summary")]
-    texts += [(path, document.body_line + offset, line)
-              for offset, line in enumerate(document.body_md.split("\n"))]
-    library = path.parent / "resources.yaml"
-    texts += [(library, c.resource.line, f"{c.resource.title} {c.resource.publisher or ''}")
-              for c in resolved.citations]
-    return [error(where, line, f"{describe_char(char)} is not in the {brand.typeface.family} "
-                  "typeface; use another character or write it out")
-            for where, line, text in texts for char in brand.typeface.missing(text)
-            ] + picture_problems(resolved, brand)
-
-
-def picture_problems(resolved: ResolvedDocument, brand: Brand) -> list[Problem]:
-    """Text of the document's SVG pictures that would not print in the typeface: characters
-    it lacks, and fonts other than it. Each at the line that uses the picture: the picture's
-    own file has no line a writer would look for."""
-    document = resolved.document
-    folder, used = document.source.path.parent.resolve(), set(resolved.images)
-    found: dict[Path, list[str]] = {}  # by picture: one read however often it is used
-    problems = []
-    for image, line in images_with_lines(document, resolved.body_html):
-        path = (folder / unquote(urlsplit(image.src).path)).resolve()
-        if path in used and pictures.is_svg(path):
-            if path not in found:
-                found[path] = _picture_text_problems(pictures.load(path), brand.typeface)
-            problems += [error(document.source.path, line, f"image '{image.src}': {message}")
-                         for message in found[path]]
-    return problems
-
-
-def _picture_text_problems(picture: pictures.Picture | None, typeface: Typeface) -> list[str]:
-    if picture is None or not picture.text.strip():
-        return []  # no text, or not SVG that can be read: WeasyPrint says so when it draws
-    messages = []
-    if missing := typeface.missing(picture.text):
-        chars = ", ".join(describe_char(c) for c in missing[:3])
-        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        messages.append(f"its text {chars}{more} {'is' if len(missing) == 1 else 'are'} not "
-                        f"in the {typeface.family} typeface; use other characters in the "
-                        "picture or write them out")
-    if others := [f for f in picture.families if not pictures.same_family(f, typeface.family)]:
-        messages.append(f"its text names the font {', '.join(repr(f) for f in others)}, not "
-                        f"{typeface.family}; take the font out of the picture and its text "
-                        f"prints in {typeface.family}")
-    return messages
 
 
 def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = None,
