@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from .blocks import Blocks
@@ -94,6 +95,7 @@ DEFINED_BY = {
         r"\([^()]*{t}[^()]*\)",  # very small (pinpoint) pupils
         r"{t}{p},\s+(?:or|a|an|the|which|that|who|also called|meaning)\b",  # naloxone, a medicine
         r"{t}{p},\s+(?:[\w-]+\s+){{1,3}}(?:like|such as|that|which|who)\b",  # opioids, drugs like
+        r"{t}{p},\s+(?:[\w-]+\s+){{0,2}}(?:medicines?|drugs?|pills?|treatments?|care)\b",
         r"{t}{p}\s+(?:is|are)\s+(?:when|what|how|a|an|the|(?:[\w-]+\s+){{0,2}}"
         r"(?:medicines?|drugs?|pills?|treatments?|care))\b",  # benzos are calming medicines
         r"{t}{p}\s+(?:means?|includes?|refers? to|is short for|stands for|is a word for)\b",
@@ -106,6 +108,8 @@ DEFINED_BY = {
         r"\([^()]*{t}[^()]*\)",
         r"{t}{p},\s+(?:o|u|un|una|el|la|los|las|que|lo que|es decir)\b",
         r"{t}{p},\s+(?:[\w-]+\s+){{1,3}}(?:como|que)\b",
+        r"{t}{p},\s+(?:[\w-]+\s+){{0,2}}(?:medicinas?|medicamentos?|drogas?|pastillas?|"
+        r"tratamientos?)\b",
         r"{t}{p}\s+(?:es|son)\s+(?:cuando|lo que|como|un|una|el|la|los|las|(?:[\w-]+\s+){{0,2}}"
         r"(?:medicinas?|medicamentos?|drogas?|pastillas?|tratamientos?|atención))\b",
         r"{t}{p}\s+(?:significa|quiere decir|incluye|incluyen|se refiere a)\b",
@@ -116,6 +120,7 @@ DEFINED_BY = {
     ),
 }
 EMPHASIS = re.compile(r"\*\*|__")
+BRAND_NAME = r"(?:\s*\([^()]*\))?"  # "naloxone (Narcan) is": `{p}` in DEFINED_BY
 # Not prose: an image, a citation, a link's target, a web address.
 NOT_PROSE = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[@[^\]]*\]|\]\([^)]*\)|\bhttps?://\S+|\b[\w.-]+\.(?:gov|org|com|net|edu)\b\S*",
                        re.IGNORECASE)
@@ -153,15 +158,16 @@ def undefined_jargon(document: Document, blocks: Blocks) -> list[Finding]:
 def jargon_before_definition(parts: Iterable[tuple[Passage, bool]], lang: str):
     """(line, term, words) of each term first used, in a passage of one's own (True),
     before any passage explains it. Headings and callout titles are labels, not uses."""
-    terms = [(term, _compiled(term), _definitions(term, lang)) for term in JARGON[lang]]
+    terms = _terms(lang)
     explained: set[str] = set()
     for part, own in parts:
         if part.kind in ("heading", "title"):
             continue
         visible = NOT_PROSE.sub(lambda m: " " * len(m.group()), part.text)
         plain = EMPHASIS.sub("", visible)  # "**Methadone** is a medicine" explains it too
-        here = {term.name for term, _, defines in terms
-                if any(d.search(visible) or d.search(plain) for d in defines)}
+        # An explanation holds its word: only the words used here are looked for.
+        here = {term.name for term, uses, defines in terms if uses.search(visible)
+                and (defines.search(visible) or defines.search(plain))}
         for start, term, words in _uses(visible, terms):
             if term.name not in explained | here and own:
                 yield part.line_at(start), term, words
@@ -181,14 +187,17 @@ def _uses(text: str, terms) -> list[tuple[int, Jargon, str]]:
     return sorted(found, key=lambda use: use[0])
 
 
-def _compiled(term: Jargon) -> re.Pattern:
-    return re.compile(rf"(?<![\w-])(?:{term.pattern})(?![\w-])", re.IGNORECASE)
-
-
-def _definitions(term: Jargon, lang: str) -> list[re.Pattern]:
-    word = rf"(?<![\w-])(?:{term.pattern})(?![\w-])"
-    return [re.compile(template.format(t=word, p=r"(?:\s*\([^()]*\))?"), re.IGNORECASE)
-            for template in DEFINED_BY[lang]]
+@lru_cache(maxsize=4)
+def _terms(lang: str) -> tuple[tuple[Jargon, re.Pattern, re.Pattern], ...]:
+    """Each term of a language, the pattern of its uses and of its explanations
+    (all of DEFINED_BY in one), compiled once a process."""
+    found = []
+    for term in JARGON[lang]:
+        word = rf"(?<![\w-])(?:{term.pattern})(?![\w-])"
+        defines = "|".join(f"(?:{template.format(t=word, p=BRAND_NAME)})"
+                           for template in DEFINED_BY[lang])
+        found.append((term, re.compile(word, re.IGNORECASE), re.compile(defines, re.IGNORECASE)))
+    return tuple(found)
 
 
 def _reading_order(document: Document, blocks: Blocks) -> list[tuple[Passage, bool]]:

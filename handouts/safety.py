@@ -35,12 +35,15 @@ GIVING = {
                      r"aplicar|roc[íi]e|rociar|administre|administrar|ponga|ponerle)\b"
                      r"(?:\s+[\w'’()-]+){0,3}?\s+\(?(?:naloxona|narcan)\b", re.IGNORECASE),
 }
-# "If opioids may be involved", "it only works on opioids": a condition nobody can judge.
+# "If opioids may be involved", "it only works on opioids": a condition nobody can
+# judge. "It does no harm if there are no opioids" reassures: it is not one.
 CONDITIONAL = {
-    "en": re.compile(r"\b(?:if|only|unless|when)\b[^.!?]*\b(?:opioids?|opiates?)\b"
+    "en": re.compile(r"\bif\b(?![^.!?]*\bno\b)[^.!?]*\b(?:opioids?|opiates?)\b"
+                     r"|\b(?:only|just|unless)\b[^.!?]*\b(?:opioids?|opiates?)\b"
                      r"|\b(?:opioids?|opiates?)\b[^.!?]*\b(?:may|might|could) be involved\b",
                      re.IGNORECASE),
-    "es": re.compile(r"\b(?:si|solo|sólo|solamente|únicamente)\b[^.!?]*\bopioides?\b",
+    "es": re.compile(r"\bsi\b(?![^.!?]*\bno\b)[^.!?]*\bopioides?\b"
+                     r"|\b(?:solo|sólo|solamente|únicamente|a menos que)\b[^.!?]*\bopioides?\b",
                      re.IGNORECASE),
 }
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
