@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import jinja2
 import segno
@@ -44,6 +44,14 @@ class RenderedHtml:
 
 
 @dataclass(frozen=True)
+class Fit:
+    """How a re-layout differs, to use a document's last page (render.render_fitted)."""
+
+    spacing: float = 0.0  # added to the line spacing; the space between blocks scales with it
+    resources_apart: bool = False  # the resource list starts a page of its own
+
+
+@dataclass(frozen=True)
 class Templates:
     """Where the layouts and stylesheets live."""
 
@@ -66,7 +74,7 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
         "print_shop": print_shop and fmt.bleeds,
         "brand_css": Markup(brand_css(brand, fmt, print_shop)),
         "generator": f"handouts {__version__}",
-        "fit": None,  # added to the line spacing by a re-layout (render.render_fitted)
+        "fit": None,  # a Fit, when the document is laid out again (render.render_fitted)
         **(extra or {}),
     }
     context["body"] = Markup(_expand_blocks(resolved.body_html, env, context))
@@ -171,12 +179,13 @@ def _geometry(paper: str, fmt: Format) -> str:
 def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Templates,
                   person, lang: str, large_print: bool = False, part: str = "all",
                   contents_pages: Mapping[str, int] | None = None,
-                  total_pages: int | None = None) -> RenderedHtml:
+                  total_pages: int | None = None,
+                  fits: Sequence[Fit | None] = ()) -> RenderedHtml:
     """A personalised packet: a cover for `person`, then each document as its handout
     (or large print) lays it out, in `lang`, with anchors kept apart per document.
     `part` is "all", "documents" (a blank first page where the cover goes, and no
     personal details at all) or "cover" (given each document's first page, by anchor,
-    and the packet's total)."""
+    and the packet's total). `fits` are the documents' re-layouts, as each prints alone."""
     fmt = FORMATS["large-print" if large_print else "handout"]
     brand = brand.in_language(lang)
     env = _environment(templates.templates, lang)
@@ -195,6 +204,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
             "printed_blocks": set(BLOCK_PARAGRAPH.findall(resolved.body_html)),
             "footer": Markup(line).unescape().strip(),
             "draft": resolved.meta.review.is_draft,
+            "fit": fits[number - 1] if number <= len(fits) else None,
         })
     context = {
         **shared,
