@@ -141,6 +141,47 @@ def shipped_out(tmp_path_factory) -> Path:
     return out
 
 
+def cited(slug: str, lang: str = "en") -> list:
+    """The resources a shipped source cites, in their numbered order, as the pipeline
+    resolves them: counts in tests follow the content as it is edited."""
+    from handouts.render import read_documents
+    from handouts.sources import read_source
+
+    name = f"{slug}.md" if lang == "en" else f"{slug}.{lang}.md"
+    documents = read_documents([read_source(REPO / "sources" / name)],
+                               REPO / "sources" / "resources.yaml")
+    [resolved] = documents.resolved
+    return [c.resource for c in resolved.citations]
+
+
+def figure_boxes(path: Path) -> dict[int, list[tuple[float, float, float, float]]]:
+    """The boxes (left, bottom, right, top) in points of the tagged figures of each
+    page, by page index: the pictures and QR codes, whose own text is sized with the
+    picture. WeasyPrint writes a figure's /BBox in CSS pixels from the page's top."""
+    import pikepdf
+
+    found: dict[int, list] = {}
+    with pikepdf.open(path) as pdf:
+        pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+        heights = [float(page.MediaBox[3]) for page in pdf.pages]
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            kids = node.get("/K")
+            kids = [] if kids is None else kids if isinstance(kids, pikepdf.Array) else [kids]
+            for kid in kids:
+                if not (isinstance(kid, pikepdf.Dictionary) and "/S" in kid):
+                    continue
+                stack.append(kid)
+                box = kid.get("/A", {}).get("/BBox") if kid.S == "/Figure" else None
+                if box is not None and "/Pg" in kid:
+                    index = pages[kid.Pg.objgen]
+                    left, top, right, bottom = (float(v) * 0.75 for v in box)
+                    found.setdefault(index, []).append(
+                        (left, heights[index] - bottom, right, heights[index] - top))
+    return found
+
+
 def char_boxes(path: Path, page_index: int) -> list[tuple[str, tuple[float, float, float, float]]]:
     """Every drawn character of a page and its box (left, bottom, right, top) in points."""
     import pypdfium2 as pdfium
