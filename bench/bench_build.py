@@ -181,6 +181,7 @@ def make_synthetic(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True)
     shutil.copy(REPO / "sources" / "resources.yaml", folder)
     shutil.copytree(REPO / "sources" / "images", folder / "images")
+    shutil.copytree(REPO / "sources" / "blocks", folder / "blocks")
     originals = sorted(p for p in (REPO / "sources").glob("*.md") if p.stem.count(".") == 0)
     for n in range(count):
         text = originals[n % len(originals)].read_text()

@@ -5,6 +5,10 @@ are numbered in order of first use; each number is a superscript link to its
 entry in the document's resource list. Resources named in the front matter
 but not cited follow, numbered on. Images are checked here too: they must
 exist inside the sources folder and carry alt text.
+
+The safety blocks a document places (`[[overdose]]`, see `blocks`) are parsed
+here, in their place and in the document's language, so that their citations
+are numbered with the document's own and their pictures checked with its.
 """
 
 from __future__ import annotations
@@ -346,8 +350,8 @@ class _SafetyBlockProcessor(BlockProcessor):
 
 def _group_parts(div: etree.Element) -> None:
     """Each `###` part of a block (a heading and what follows it) in a box of its own,
-    and the parts together in one: the layout may set them side by side (the signs
-    of an overdose beside the steps) where the page has room."""
+    and the parts together in one: the layout keeps the signs of an overdose and its
+    steps together on one page of a handout, and lets them break in large print."""
     children = list(div)
     first = next((i for i, child in enumerate(children) if child.tag == "h3"), None)
     if first is None:

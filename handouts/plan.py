@@ -47,6 +47,7 @@ class Record:
     blocks: tuple[str, ...]  # the files of the safety blocks it places
     inputs: str  # digest of everything but the source it was made from
     sha256: str  # of the file as written
+    fit: tuple[float, bool] | None = None  # the re-layout it printed with (layout.Fit)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ class Manifest:
             records = {r["path"]: Record(**{**r, "wants": tuple(r["wants"]),
                                              "resources": tuple(r["resources"]),
                                              "images": tuple(r["images"]),
-                                             "blocks": tuple(r["blocks"])})
+                                             "blocks": tuple(r["blocks"]),
+                                             "fit": tuple(r["fit"]) if r.get("fit") else None})
                        for r in data["records"]}
             return cls(records, tuple(data["shared"]))
         except (KeyError, TypeError):

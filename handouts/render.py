@@ -15,7 +15,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .blocks import Blocks, load_blocks
 from .brand import Brand
@@ -33,6 +33,9 @@ from .resources import Library, load_library
 from .sources import SourceFile
 from .workers import Workers, peak_memory_kb
 from .yamltext import YamlText
+
+if TYPE_CHECKING:
+    from .pdf import PdfResult
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class RenderedFile:
     resources: tuple[str, ...]  # keys of the resources it cites
     images: tuple[str, ...]
     blocks: tuple[str, ...]  # the files of the safety blocks it places
+    fit: Fit | None = None  # the re-layout it printed with
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def render_document(job: DocumentJob) -> DocumentResult:
     for fmt in formats_for(document, request) if not problems else ():
         if job.only is not None and fmt.name not in job.only:
             continue
-        result = render_fitted(resolved, fmt, brand, project, context.print_shop)
+        fit, result = render_fitted(resolved, fmt, brand, project, context.print_shop)
         problems += judge(result, document.source.path, fmt.name, brand, fmt)
         profile = "print-shop" if context.print_shop and fmt.bleeds else "office"
         files.append(RenderedFile(
@@ -179,7 +183,7 @@ def render_document(job: DocumentJob) -> DocumentResult:
             wants=tuple(f.name for f in formats_of(document.meta.formats)),
             resources=tuple(c.resource.key for c in resolved.citations),
             images=tuple(str(p) for p in resolved.images),
-            blocks=tuple(str(b.path.resolve()) for b in resolved.blocks)))
+            blocks=tuple(str(b.path.resolve()) for b in resolved.blocks), fit=fit))
     failed = any(p.is_error or request.strict for p in problems)
     return DocumentResult(() if failed else tuple(files), tuple(problems),
                           document.source.path.name if failed else None, peak_memory_kb())
@@ -190,31 +194,36 @@ def render_document(job: DocumentJob) -> DocumentResult:
 # which reach a little below the glyphs, so the build asks for a little more.
 LAST_PAGE_FILL = 0.42
 # The layouts tried, in order: tighter spacing, which may pull a short last page
-# back onto the one before; the resource list on a page of its own, which a long
-# list fills; then looser spacing, which fills the last page further, in small
-# steps because a box kept whole moves a whole step at a time.
-FITS = (*(Fit(spacing) for spacing in (-0.03, -0.06, -0.09)), Fit(resources_apart=True),
-        *(Fit(spacing) for spacing in (0.015, 0.03, 0.045, 0.06, 0.08, 0.10, 0.12)))
+# back onto the one before (tried only when the last page holds little enough:
+# tighter spacing gains about TIGHT_REACH of a page for every page before it);
+# the resource list on a page of its own, which a long list fills; then looser
+# spacing, which fills the last page further, in steps because a box kept whole
+# moves a whole step at a time.
+TIGHTER = Fit(-0.09)
+TIGHT_REACH = 0.18
+APART = Fit(resources_apart=True)
+LOOSER = tuple(Fit(spacing) for spacing in (0.03, 0.06, 0.10))
 
 
-def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
-                  print_shop: bool):
-    """`resolved` in `fmt`; if it flows onto a last page less than LAST_PAGE_FILL used,
-    laid out again (FITS) until one is not, and the best kept: fewest pages with a
-    last page well used, else the fullest last page. Every text size stays as it
-    is; only the space between lines and blocks changes, or where a page breaks.
-    Most documents are laid out once."""
-    return _fitted(resolved, fmt, brand, project, print_shop)[1]
+def fits_to_try(first) -> tuple[Fit, ...]:
+    """The re-layouts worth trying after `first`, in order."""
+    tighter = first.last_page_fill <= TIGHT_REACH * (first.pages - 1)
+    return ((TIGHTER,) if tighter else ()) + (APART, *LOOSER)
 
 
 def fit_of(resolved: ResolvedDocument, fmt: Format, brand: Brand, project) -> Fit | None:
     """The re-layout `resolved` prints with in `fmt`, if any: a packet lays each of its
-    documents out as it prints alone. Kept for what the layout is made from."""
+    documents out as it prints alone. As the last build chose it, if that build was
+    made from these very inputs (the app builds before it serves); else found afresh
+    and kept for what the layout is made from."""
+    built = _built_record(resolved, fmt, brand, project)
+    if built is not None:
+        return Fit(*built.fit) if built.fit else None
     html = layout(resolved, fmt, brand, project.layouts)
     versions = tuple((p, p.stat().st_mtime_ns) for p in html.stylesheets)
     key = (hashlib.sha256(html.html.encode("utf-8")).hexdigest(), versions)
     if key not in _FITS:
-        _FITS[key] = _fitted(resolved, fmt, brand, project, False)[0]
+        _FITS[key] = render_fitted(resolved, fmt, brand, project, False)[0]
         while len(_FITS) > 64:
             _FITS.pop(next(iter(_FITS)))
     return _FITS[key]
@@ -223,7 +232,24 @@ def fit_of(resolved: ResolvedDocument, fmt: Format, brand: Brand, project) -> Fi
 _FITS: dict = {}  # what fit_of found, by layout: nothing personal is ever in here
 
 
-def _fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project, print_shop: bool):
+def _built_record(resolved: ResolvedDocument, fmt: Format, brand: Brand, project) -> Record | None:
+    """The manifest's record of `resolved` in `fmt`, if the file is up to date."""
+    from .plan import Manifest, up_to_date
+
+    source = resolved.document.source
+    record = Manifest.load(project.out).records.get(output_path(source, fmt).as_posix())
+    inputs = Inputs(project.templates, project.styles, project.resources, shared_files(brand),
+                    False)
+    return record if record is not None and up_to_date(record, source, inputs, project.out) else None
+
+
+def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
+                  print_shop: bool) -> tuple[Fit | None, PdfResult]:
+    """`resolved` in `fmt`, and the re-layout it took, if any. If it flows onto a last page
+    less than LAST_PAGE_FILL used, it is laid out again (`fits_to_try`) until one is
+    not, and the best kept: fewest pages with a last page well used, else the fullest
+    last page. Every text size stays as it is; only the space between lines and blocks
+    changes, or where a page breaks. Most documents are laid out once."""
     from .pdf import render_pdf  # imports WeasyPrint: only where PDFs are rendered
 
     def rendered(fit: Fit | None):
@@ -237,7 +263,7 @@ def _fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project, prin
     if fmt.max_pages or not wastes_paper(first[1]):
         return first
     tried = [first]
-    for fit in FITS:
+    for fit in fits_to_try(first[1]):
         tried.append(rendered(fit))
         # Tighter spacing is kept only if it saves a page; the others, once they fill one.
         result = tried[-1][1]
@@ -289,6 +315,7 @@ def record(rendered: RenderedFile, inputs: Inputs) -> Record:
         inputs=inputs.digest(FORMATS[rendered.fmt], rendered.lang, rendered.resources,
                              rendered.images, rendered.blocks),
         sha256=rendered.entry.sha256,
+        fit=(rendered.fit.spacing, rendered.fit.resources_apart) if rendered.fit else None,
     )
 
 

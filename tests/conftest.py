@@ -154,6 +154,23 @@ def cited(slug: str, lang: str = "en") -> list:
     return [c.resource for c in resolved.citations]
 
 
+def struct_elements(pdf):
+    """Every structure element of a pikepdf PDF's tag tree, depth first."""
+    import pikepdf
+
+    stack = [pdf.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        kids = node.get("/K")
+        if kids is None:
+            continue
+        kids = kids if isinstance(kids, pikepdf.Array) else [kids]
+        for kid in kids:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                yield kid
+                stack.append(kid)
+
+
 def figure_boxes(path: Path) -> dict[int, list[tuple[float, float, float, float]]]:
     """The boxes (left, bottom, right, top) in points of the tagged figures of each
     page, by page index: the pictures and QR codes, whose own text is sized with the
@@ -164,21 +181,13 @@ def figure_boxes(path: Path) -> dict[int, list[tuple[float, float, float, float]
     with pikepdf.open(path) as pdf:
         pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
         heights = [float(page.MediaBox[3]) for page in pdf.pages]
-        stack = [pdf.Root.StructTreeRoot]
-        while stack:
-            node = stack.pop()
-            kids = node.get("/K")
-            kids = [] if kids is None else kids if isinstance(kids, pikepdf.Array) else [kids]
-            for kid in kids:
-                if not (isinstance(kid, pikepdf.Dictionary) and "/S" in kid):
-                    continue
-                stack.append(kid)
-                box = kid.get("/A", {}).get("/BBox") if kid.S == "/Figure" else None
-                if box is not None and "/Pg" in kid:
-                    index = pages[kid.Pg.objgen]
-                    left, top, right, bottom = (float(v) * 0.75 for v in box)
-                    found.setdefault(index, []).append(
-                        (left, heights[index] - bottom, right, heights[index] - top))
+        for element in struct_elements(pdf):
+            box = element.get("/A", {}).get("/BBox") if element.S == "/Figure" else None
+            if box is not None and "/Pg" in element:
+                index = pages[element.Pg.objgen]
+                left, top, right, bottom = (float(v) * 0.75 for v in box)
+                found.setdefault(index, []).append(
+                    (left, heights[index] - bottom, right, heights[index] - top))
     return found
 
 

@@ -245,3 +245,46 @@ def test_naming_an_unreadable_source_reports_it(workspace):
     [problem] = run.error_lines  # bad-too.md was not asked for
     assert "broken.md:2: error: not valid UTF-8" in problem
     assert not workspace.pdf("other.pdf").exists()
+
+
+def test_a_short_last_page_is_laid_out_again_and_the_packet_follows(workspace):
+    """Laid out as written, this handout spills a few lines onto a second page; a
+    slightly tighter layout holds it on one. The build keeps that, the manifest
+    remembers it, and a packet lays the handout out the same way."""
+    import pikepdf
+
+    from handouts.build import Project
+    from handouts.packet import PacketRequest, Personalisation, build_packet
+
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    assert workspace.run("build", "--format", "handout").code == 0
+    with pikepdf.open(workspace.pdf("staying-safe.pdf")) as pdf:
+        assert len(pdf.pages) == 1
+    manifest = json.loads((workspace.out / ".manifest.json").read_text())["manifest"]
+    [record] = [r for r in manifest["records"] if r["path"] == "handout/staying-safe.pdf"]
+    spacing, apart = record["fit"]
+    assert spacing < 0 and not apart
+    packet = build_packet(Project(sources=workspace.sources, out=workspace.out,
+                                  brand=workspace.brand),
+                          PacketRequest(("staying-safe",), Personalisation("Ana")))
+    assert packet.pages == 1 + 1  # the cover, then the handout as it prints alone
+
+
+def test_a_page_no_re_layout_fills_is_a_warning_naming_the_share_used(tmp_path):
+    """What the build says of a handout whose every layout ends on a page 23% used."""
+    from handouts.brand import load_brand
+    from handouts.formats import FORMATS
+    from handouts.pdf import PdfResult
+    from handouts.render import judge
+
+    from conftest import REPO
+
+    brand = load_brand(REPO / "_brand.yml")
+    result = PdfResult(b"", pages=3, warnings=(), refused=(), fonts=(), last_page_fill=0.23)
+    [problem] = judge(result, tmp_path / "long.md", "handout", brand, FORMATS["handout"])
+    assert problem.severity == "warning"
+    assert problem.message == ("handout: ends on a page only 23% used (aim 40% or more), even "
+                               "with its spacing tightened or loosened; shorten or lengthen the "
+                               "document by a few lines")
+    one_page = PdfResult(b"", pages=1, warnings=(), refused=(), fonts=(), last_page_fill=0.23)
+    assert judge(one_page, tmp_path / "short.md", "handout", brand, FORMATS["handout"]) == []

@@ -10,7 +10,7 @@ import pytest
 from handouts.cli import main
 
 from conftest import (REPO, Workspace, cited, font_size_at, page_texts, pdftotext, source_text,
-                      text_box, watermark_share)
+                      struct_elements, text_box, watermark_share)
 
 INCH = 72
 
@@ -18,21 +18,6 @@ INCH = 72
 @pytest.fixture(scope="session")
 def shipped(shipped_out):
     return shipped_out / "handout" / "klonopin-overview.pdf"
-
-
-def struct_elements(pdf: pikepdf.Pdf):
-    """Every structure element of the tag tree, depth first."""
-    stack = [pdf.Root.StructTreeRoot]
-    while stack:
-        node = stack.pop()
-        kids = node.get("/K")
-        if kids is None:
-            continue
-        kids = kids if isinstance(kids, pikepdf.Array) else [kids]
-        for kid in kids:
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                yield kid
-                stack.append(kid)
 
 
 def test_is_tagged_pdf_ua_with_metadata(shipped):

@@ -5,7 +5,7 @@ import re
 import pikepdf
 import pytest
 
-from conftest import REPO, page_texts, pdftotext
+from conftest import REPO, page_texts, pdftotext, struct_elements
 
 # Advice that makes naloxone wait on a guess nobody at the scene can make.
 CONDITIONAL = re.compile(
@@ -110,18 +110,7 @@ def test_every_handout_has_a_picture_with_alt_text(shipped_out):
 
 
 def _figures(pdf):
-    stack = [pdf.Root.StructTreeRoot]
-    while stack:
-        node = stack.pop()
-        kids = node.get("/K")
-        if kids is None:
-            continue
-        kids = kids if isinstance(kids, pikepdf.Array) else [kids]
-        for kid in kids:
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                if kid.S == "/Figure":
-                    yield kid
-                stack.append(kid)
+    return (element for element in struct_elements(pdf) if element.S == "/Figure")
 
 
 def test_no_source_or_block_says_it_either():
