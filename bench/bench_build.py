@@ -51,11 +51,15 @@ BUILD = textwrap.dedent("""
 """)
 
 PACKET = textwrap.dedent("""
-    import json, time
-    from handouts.build import Project
+    import json, tempfile, time
+    from pathlib import Path
+    from handouts.build import BuildRequest, Project, build
     from handouts.packet import PacketRequest, Personalisation, build_packet
     slugs = ("klonopin-overview", "mixing-dangers", "crisis-help-lines")
-    project = Project()
+    # As the staff app does: the library built first (its files say how each
+    # handout is laid out, which a packet follows), not timed.
+    project = Project(out=Path(tempfile.mkdtemp()))
+    build(project, BuildRequest(formats=("handout",)))
     # Warm the process (imports, fonts, stylesheets) with other handouts.
     build_packet(project, PacketRequest(("what-is-detox",), Personalisation("Warm Up")))
     def timed(name):
