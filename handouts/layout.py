@@ -297,6 +297,7 @@ def _environment(folder: Path, lang: str) -> jinja2.Environment:
         day=long_date,
         watermark=watermark_uri,
         cut_marks=cut_marks_uri,
+        language_name=language_name,
     )
     return env
 
@@ -368,6 +369,16 @@ def css_counters(text: str) -> Markup:
     pieces = [css_string(part) if index % 2 == 0 else Markup(f"counter({part})")
               for index, part in enumerate(parts) if part]
     return Markup(" ").join(pieces)
+
+
+def language_name(code: str, lang: str) -> str:
+    """The name of the language `code` in the language `lang`: en, es -> "inglés"."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(lang).languages.get(code, code)
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def month_year(value: dt.date, lang: str) -> str:

@@ -5,6 +5,9 @@
       publisher: National Institute on Drug Abuse
       url: https://nida.nih.gov/research-topics/opioids/benzodiazepines-opioids
       accessed: 2026-11-24
+      lang: en            # the page's language; English unless said
+
+A document in another language says so beside each entry ("en inglés").
 
 A broken entry is reported once, here; documents that cite it fail without
 repeating the reason.
@@ -24,7 +27,8 @@ from .problems import ContentError, Problem, error
 from .yamltext import YamlText, load_yaml
 
 KEY = re.compile(r"^[a-z0-9]+(?:[-_.:][a-z0-9]+)*$")
-FIELDS = ("title", "publisher", "url", "accessed")
+FIELDS = ("title", "publisher", "url", "accessed", "lang")
+LANGUAGE = re.compile(r"^[a-z]{2}$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Resource:
     publisher: str | None = None
     accessed: dt.date | None = None
     line: int | None = None
+    lang: str = "en"  # the language the page is written in
 
     @property
     def short_url(self) -> str:
@@ -95,6 +100,7 @@ def load_library(path: Path) -> LoadedLibrary:
                 publisher=" ".join(str(value["publisher"]).split()) if value.get("publisher") else None,
                 accessed=value.get("accessed"),
                 line=parsed.line(key),
+                lang=str(value.get("lang") or "en"),
             )
     return LoadedLibrary(Library(path, entries, frozenset(invalid)), tuple(problems))
 
@@ -122,6 +128,10 @@ def _entry_problems(parsed: YamlText, key, value) -> list[Problem]:
     if url and (parts.scheme not in ("http", "https") or not parts.netloc or " " in url):
         problems.append(parsed.error((key, "url"), f"resource '{key}': '{url}' is not a full web "
                                      "address (https://...)"))
+    lang = value.get("lang")
+    if lang is not None and not (isinstance(lang, str) and LANGUAGE.match(lang)):
+        problems.append(parsed.error((key, "lang"), f"resource '{key}': 'lang' is a two-letter "
+                                     "language code, such as en or es"))
     accessed = value.get("accessed")
     if accessed is not None and not isinstance(accessed, dt.date):
         problems.append(parsed.error((key, "accessed"), f"resource '{key}': 'accessed' must be a "

@@ -37,3 +37,17 @@ def test_malformed_file_blocks_every_key(tmp_path):
     assert problem.line == 3 and problem.message.startswith("invalid YAML")
     assert not loaded.library.readable
     assert loaded.library.blocked("x")
+
+
+def test_a_resource_says_its_language(tmp_path):
+    from handouts.resources import load_library
+
+    path = tmp_path / "resources.yaml"
+    path.write_text("en-page:\n  title: T\n  url: https://example.org/a\n"
+                    "es-page:\n  title: T\n  url: https://example.org/b\n  lang: es\n"
+                    "bad:\n  title: T\n  url: https://example.org/c\n  lang: Spanish\n")
+    loaded = load_library(path)
+    assert loaded.library.entries["en-page"].lang == "en"
+    assert loaded.library.entries["es-page"].lang == "es"
+    [problem] = loaded.problems
+    assert problem.line == 11 and "two-letter language code" in problem.message

@@ -117,3 +117,27 @@ def test_no_source_or_block_says_it_either():
     for path in [*(REPO / "sources").glob("*.md"), *(REPO / "sources" / "blocks").glob("*.yml")]:
         found = CONDITIONAL.search(" ".join(path.read_text("utf-8").split()))
         assert found is None, (path.name, found.group())
+
+
+def test_the_signs_and_the_steps_share_a_page_in_every_handout(shipped_out):
+    """A page turned over between the signs of an overdose and what to do is a page a
+    parent may not turn: in a handout they are kept together."""
+    heads = {"en": ("Signs of an overdose", "Stay with them"),
+             "es": ("Señales de sobredosis", "Quédese con ella")}
+    checked = 0
+    for pdf in sorted((shipped_out / "handout").glob("*.pdf")):
+        lang = "es" if pdf.name.endswith(".es.pdf") else "en"
+        pages = [" ".join(p.split()) for p in page_texts(pdf)]
+        signs = [i for i, p in enumerate(pages) if heads[lang][0] in p]
+        if not signs:
+            continue
+        checked += 1
+        assert heads[lang][1] in pages[signs[0]], pdf.name
+    assert checked >= 10
+
+
+def test_a_spanish_handout_says_its_resources_are_in_english(shipped_out):
+    text = " ".join(pdftotext(shipped_out / "handout" / "mixing-dangers.es.pdf").split())
+    assert "Estas páginas están en inglés." in text
+    english = " ".join(pdftotext(shipped_out / "handout" / "mixing-dangers.pdf").split())
+    assert "These pages are in" not in english and "(in English)" not in english
