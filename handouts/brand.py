@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from .filecache import reread_when_changed
 from .problems import ContentError, Problem, error
@@ -34,6 +35,7 @@ LANGUAGE = re.compile(r"^[a-z]{2}$")
 Localized = Mapping[str, str]  # language -> text; English (en) always given
 PRINT_PROFILES = ("office", "print-shop")
 PLACEHOLDER = re.compile(r"^\[.*\]$")
+CSS_SIZE = re.compile(r"\d{1,2}(?:\.\d{1,2})?(?:pt|px)")
 DEFAULT_TYPEFACE = "Atkinson Hyperlegible"
 
 
@@ -157,12 +159,13 @@ def load_brand(path: Path) -> Brand:
         logo_on_dark=settings.logo(schema, "dark"),
         colors=settings.colors(schema),
         typeface=settings.typeface(schema),
-        base_size=_typography(schema, "base", "size") or "12.5pt",
-        line_height=float(_typography(schema, "base", "line_height") or 1.45),
+        base_size=settings.base_size(schema),
+        line_height=settings.line_height(schema),
         paper=settings.paper(),
         print_profile=settings.print_profile(),
         texts=settings.languages(),
     )
+    settings.web_addresses(brand.texts)
     if not brand.name:
         problems.append(parsed.error(("meta",), "meta: name: the clinic's name is required"))
     if problems:
@@ -333,6 +336,36 @@ class _Settings:
             values[f.name] = value.lower()
         return Colors(**values)
 
+    def base_size(self, schema) -> str:
+        """The body's type size, which lands in the stylesheet: a plain CSS length."""
+        size = str(_typography(schema, "base", "size") or "12.5pt").strip()
+        if not CSS_SIZE.fullmatch(size):
+            self.add(("typography", "base", "size"), "typography: base: size must be a size such "
+                     f"as 12.5pt or 17px, not {size[:40]!r}")
+            return "12.5pt"
+        return size
+
+    def line_height(self, schema) -> float:
+        value = _typography(schema, "base", "line_height") or 1.45
+        try:
+            height = float(value)
+        except (TypeError, ValueError):
+            height = 0.0
+        if not 1.0 <= height <= 3.0:
+            self.add(("typography", "base", "line-height"), "typography: base: line-height must "
+                     f"be a number from 1 to 3, such as 1.45, not {str(value)[:40]!r}")
+            return 1.45
+        return height
+
+    def web_addresses(self, texts: Mapping[str, BrandTexts]) -> None:
+        """The clinic's website becomes a link and a QR code: only a web address will do."""
+        for lang, found in texts.items():
+            website = found.contact.website
+            if website and not PLACEHOLDER.match(website) and not is_web_address(website):
+                self.add(("defaults", "handouts", "contact", "website"),
+                         f"contact website ({lang}) must be a web address such as "
+                         f"clinic.example.org or https://clinic.example.org, not {website[:60]!r}")
+
     def logo(self, schema, variant: str) -> Logo:
         logo = schema.logo
         resource = getattr(logo, "medium", None) or logo
@@ -357,6 +390,17 @@ class _Settings:
                      "(for example fontpkg-atkinson-hyperlegible)")
             return find_typeface(DEFAULT_TYPEFACE)
 
+
+
+def web_address(website: str) -> str:
+    """The address a website's link and QR code go to: `clinic.example.org` is https."""
+    return website if "://" in website else f"https://{website}"
+
+
+def is_web_address(website: str) -> bool:
+    parts = urlsplit(web_address(website))
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(
+        char.isspace() or not char.isprintable() for char in website)
 
 
 def _pick(texts: Mapping[str, Localized | None], lang: str) -> dict[str, str | None]:

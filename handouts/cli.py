@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence, TextIO
 
 from .build import BuildReport, BuildRequest, Project, build
-from .problems import Problem, UsageError, display_path
+from .problems import Problem, UsageError, display_path, terminal_text
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -427,7 +427,7 @@ def _print_columns(headers: tuple[str, ...], rows: list[tuple], stdout: TextIO) 
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers) - 1)]
     for row in table:
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
-        print("  ".join([*cells, str(row[-1])]).rstrip(), file=stdout)
+        print(terminal_text("  ".join([*cells, str(row[-1])]).rstrip()), file=stdout)
 
 
 def print_problems(problems: Sequence[Problem], stderr: TextIO) -> None:

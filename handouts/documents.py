@@ -18,6 +18,7 @@ from .sources import SourceFile
 from .yamltext import YamlText, load_yaml
 
 AUDIENCES = ("patients", "families", "caregivers", "staff")
+VERSION_LIMIT = 20  # characters
 STATUSES = ("draft", "approved")
 
 
@@ -192,11 +193,14 @@ class _Reader:
         return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
 
     def version(self, data: dict) -> str:
+        """A version prints in every page's footer: a short line of text, or a number."""
         value = data.get("version", 1)
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)) or not str(value).strip():
-            self.add(("version",), "'version' must be a number or short text such as 2 or 2.1")
+        text = " ".join(str(value).split()) if isinstance(value, (int, float, str)) else ""
+        if isinstance(value, bool) or not text or len(text) > VERSION_LIMIT:
+            self.add(("version",), "'version' must be a number or short text such as 2 or 2.1 "
+                     f"(at most {VERSION_LIMIT} characters)")
             return "1"
-        return str(value).strip()
+        return text
 
     def date(self, data: dict, key: str) -> dt.date | None:
         value = data.get(key)

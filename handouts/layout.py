@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +23,7 @@ from babel.dates import format_date, format_skeleton
 from markupsafe import Markup
 
 from . import __version__
-from .brand import Brand
+from .brand import Brand, web_address
 from .citations import ResolvedDocument
 from .documents import DocMeta, Review
 from .formats import FORMATS, Format
@@ -298,6 +299,7 @@ def _environment(folder: Path, lang: str) -> jinja2.Environment:
         watermark=watermark_uri,
         cut_marks=cut_marks_uri,
         language_name=language_name,
+        web_address=web_address,
     )
     return env
 
@@ -357,10 +359,23 @@ def tel_uri(number: str) -> str:
 
 
 def css_string(text: str) -> Markup:
-    """Quote `text` for a CSS `content:` value."""
-    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-    escaped = escaped.replace("<", "\\3c ").replace(">", "\\3e ")
-    return Markup(f'"{escaped}"')
+    """Quote `text` as a CSS string, for a `content:` or `url()` value in a <style>.
+
+    Every character that could end the string or the rule (a quote, a backslash, any
+    line end: CSS ends a string at a line feed, a carriage return or a form feed),
+    or the <style> element itself (`<`, `>`, `&`), and every control or invisible
+    formatting character, is written as a six-digit escape, which needs no space
+    after it. So no value, however written, can close the string and add rules (a
+    rule that hid the crisis lines). NUL, which CSS cannot carry, becomes U+FFFD."""
+    return Markup('"' + "".join(_css_char(char) for char in str(text)) + '"')
+
+
+def _css_char(char: str) -> str:
+    if char == "\0":
+        char = "\ufffd"
+    if char in '"\'\\<>&' or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs"):
+        return f"\\{ord(char):06x}"
+    return char
 
 
 def css_counters(text: str) -> Markup:

@@ -26,12 +26,13 @@ class Problem:
     rule: str | None = None
 
     def format(self, rules: bool = False) -> str:
-        """`path:line: error: message`; with `rules`, `error[rule-id]:` as `check` prints."""
+        """`path:line: error: message`; with `rules`, `error[rule-id]:` as `check` prints.
+        Safe for a terminal, whatever the message quotes (see `terminal_text`)."""
         where = display_path(self.path)
         if self.line:
             where = f"{where}:{self.line}"
         kind = f"{self.severity}[{self.rule}]" if rules and self.rule else self.severity
-        return f"{where}: {kind}: {self.message}"
+        return terminal_text(f"{where}: {kind}: {self.message}")
 
     @property
     def is_error(self) -> bool:
@@ -56,6 +57,19 @@ def error(path: Path, line: int | None, message: str, rule: str | None = None) -
 
 def warning(path: Path, line: int | None, message: str, rule: str | None = None) -> Problem:
     return Problem(path, line, message, "warning", rule)
+
+
+def terminal_text(text: str) -> str:
+    """`text` with every character a terminal would act on, not print, written out as
+    an escape: an escape sequence in a title (ESC [ 2 J clears the screen), a
+    carriage return that overwrites the line, a bidirectional override that shows
+    the words in another order. So a source can never change what staff see."""
+    return "".join(char if char.isprintable() or char == "\t" else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def display_path(path: Path) -> str:

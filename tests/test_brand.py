@@ -72,3 +72,37 @@ def test_crisis_line_needs_a_number(brand_file):
     edit(brand_file, '        number: "988"\n', "")
     found = problems(brand_file)
     assert any("a crisis line needs name, action and number (missing number)" in m for _, m in found)
+
+
+@pytest.mark.parametrize("size", ["12pt; } body { display: none } x {", "12", "big", "1200pt"])
+def test_the_type_size_lands_in_the_stylesheet_only_as_a_size(brand_file, size):
+    edit(brand_file, "    size: 12.5pt", f'    size: "{size}"')
+    [(line, message)] = problems(brand_file)
+    assert brand_file.read_text().splitlines()[line - 1].strip().startswith("size:")
+    assert message.startswith("typography: base: size must be a size such as 12.5pt")
+
+
+@pytest.mark.parametrize("height", ['"1.45; } * { display: none }"', "0.2", "9", "[1]"])
+def test_the_line_height_is_a_number_from_1_to_3(brand_file, height):
+    edit(brand_file, "    line-height: 1.45", f"    line-height: {height}")
+    [(line, message)] = problems(brand_file)
+    # Not a number at all: the brand.yml schema says so; out of range: we do.
+    assert "number" in message
+    assert brand_file.read_text().splitlines()[line - 1].strip().startswith(("line-height:", "base:"))
+
+
+@pytest.mark.parametrize("website", ["javascript://%0aalert(1)", "file:///etc/passwd",
+                                     "clinic example org", "https://"])
+def test_the_clinic_website_is_a_web_address(brand_file, website):
+    edit(brand_file, 'en: "[Clinic website]"', f'en: "{website}"')
+    found = problems(brand_file)
+    assert any("contact website (en) must be a web address" in m for _, m in found), found
+
+
+def test_a_real_website_links_and_a_bare_one_is_https(brand_file):
+    from handouts.brand import web_address
+
+    edit(brand_file, 'en: "[Clinic website]"', 'en: "clinic.example.org"')
+    assert load_brand(brand_file).contact.website == "clinic.example.org"
+    assert web_address("clinic.example.org") == "https://clinic.example.org"
+    assert web_address("http://clinic.example.org") == "http://clinic.example.org"

@@ -62,3 +62,16 @@ def test_progress_bar_on_a_terminal(workspace):
     assert "Building" in text  # the bar
     assert "[1/2]" not in text  # not the plain lines
     assert "Built 3 PDFs in" in text
+
+
+def test_a_title_cannot_send_a_terminal_escape(workspace, capsys):
+    """`list` and every problem line print what a source says, never what a terminal
+    would act on: ESC [ 2 J clears a screen, a carriage return overwrites a line."""
+    from conftest import source_text
+
+    workspace.write("a.md", source_text('title: "Fine\\e[2J\\rgone \\u202e"\nsummary: S'))
+    workspace.write("b.md", source_text('title: T\nsummary: S', "[@no-such\\u001b[31mkey]\n"))
+    run = workspace.run("list")
+    assert "\x1b" not in run.out and "\r" not in run.out and "\u202e" not in run.out
+    assert "Fine\\x1b[2J" in run.out
+    assert "\x1b" not in run.err

@@ -280,3 +280,45 @@ def test_the_document_line_has_no_empty_parts(tmp_path):
     assert ws.run("build", "--format", "handout").code == 0
     footer = [line for line in page_texts(ws.pdf("done.pdf"))[0].splitlines() if "EHC-ED-099" in line]
     assert footer and footer[0].split("Page")[0].strip() == "EHC-ED-099 · Version 1"
+
+
+# A value that would close a CSS string and add rules hiding what must print.
+HIDING = "} .crisis, .resources, .contact, .closing { display: none !important } @page { background: none } x {"
+HOSTILE = [
+    f'\\"{HIDING}',  # a quote, as YAML writes it
+    f"\\r{HIDING}",  # YAML escapes: a carriage return, a form feed, a line feed
+    f"\\f{HIDING}",
+    f"\\n{HIDING}",
+    f"\\u2028{HIDING}",
+    f"\\\\\\\"{HIDING}",  # a backslash, then a quote
+    f"'{HIDING}",
+    f"</style><style>{HIDING}</style>",
+    f"\\e[2J{HIDING}",
+    "\\r}*{display:none}",  # short enough for a version
+    "\\f}*{display:none}",
+]
+
+
+@pytest.mark.parametrize("field", ["title", "subtitle", "summary", "code", "version"])
+@pytest.mark.parametrize("value", HOSTILE)
+def test_no_front_matter_value_can_hide_the_safety_parts(tmp_path, field, value):
+    """The crisis lines, the resource list, the contact box and the DRAFT watermark
+    print whatever a value in the front matter says; the value prints as written."""
+    ws = Workspace(tmp_path)
+    front = {"title": "T", "summary": "S", "code": "EHC-1", "version": "2"}
+    front[field] = value
+    yaml = "\n".join(f'{key}: "{text}"' for key, text in front.items())
+    ws.write("doc.md", f"---\n{yaml}\n---\n\n## Why\n\nBenzos slow breathing "
+             "[@nida-benzodiazepines-opioids].\n")
+    run = ws.run("build", "--format", "handout")
+    if field == "version" and len(value) > 30:  # a version is short: a long one is refused
+        assert run.code == 1 and "'version' must be a number or short text" in run.err
+        return
+    assert run.code == 0, run.err
+    pdf = ws.pdf("doc.pdf")
+    text = " ".join(pdftotext(pdf).split())
+    for part in ("Help right now, any time", "Call or text 988", "Questions? Contact",
+                 "Resources", "Benzodiazepines and Opioids"):
+        assert part in text, (field, part)
+    for page in range(len(page_texts(pdf))):
+        assert watermark_share(pdf, page) > 0.01
