@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -343,11 +344,33 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
         problems.append(error(path, None, f"{label}: the words run {result.over_keep_clear:.2f} in "
                               "over the cover picture; shorten the title, subtitle or summary"))
     for message in result.warnings:
-        # An image that exists but cannot be read (corrupt, or an SVG that reaches
-        # outside) would be left out of the page: that fails the document.
-        report = error if message.startswith("Failed to load image") else warning
-        problems.append(report(path, None, f"{label}: {message}"))
+        # A picture that exists but cannot be read or drawn (corrupt, an SVG that reaches
+        # outside or uses itself) would be left out of the page: that fails the document.
+        failed = PICTURE_FAILED.match(message)
+        if failed:
+            problems.append(error(path, None, f"{label}: the picture '{_picture_name(failed, path)}' "
+                                  "cannot be drawn (broken, or it refers to itself or to a file "
+                                  "outside the sources); fix or replace it"))
+        else:
+            problems.append(warning(path, None, f"{label}: {message}"))
     return problems
+
+
+# WeasyPrint's words for a picture it could not read, or could not draw.
+PICTURE_FAILED = re.compile(r"Failed to (?:load|render) (?:SVG )?image(?: at)? "
+                            r"[\"']?(?P<url>[^\s\"']+)")
+
+
+def _picture_name(failed: re.Match, path: Path) -> str:
+    """The picture as the writer names it: relative to the source's folder."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(failed["url"])
+    if parts.scheme != "file":
+        return failed["url"][:80]
+    picture = Path(unquote(parts.path))
+    folder = path.parent.resolve()
+    return picture.relative_to(folder).as_posix() if picture.is_relative_to(folder) else picture.name
 
 
 def overflow_message(path: Path, fmt: Format, result) -> str:

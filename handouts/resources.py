@@ -120,6 +120,14 @@ def _entry_problems(parsed: YamlText, key, value) -> list[Problem]:
         return [parsed.error((key,), f"resource '{key}' needs a title and a url")]
     problems = [parsed.error((key, field), f"resource '{key}': unknown field '{field}'")
                 for field in value if field not in FIELDS]
+    for field in ("title", "publisher", "url"):
+        # A list or a mapping would print as Python writes it: ['a', 'b'].
+        if value.get(field) is not None and not isinstance(value[field], (str, int, float)) \
+                or isinstance(value.get(field), bool):
+            problems.append(parsed.error((key, field), f"resource '{key}': '{field}' must be "
+                                         "plain text, on one line"))
+    if problems:
+        return problems
     for field in ("title", "url"):
         if not str(value.get(field) or "").strip():
             problems.append(parsed.error((key,), f"resource '{key}' has no {field}"))

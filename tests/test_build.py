@@ -213,7 +213,7 @@ def test_an_image_that_cannot_be_read_fails_its_document(workspace):
     workspace.write("pic.md", source_text("title: T\nsummary: S", "![A broken picture](images/broken.png)\n"))
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
-    assert ": error: handout: Failed to load image" in run.err
+    assert ": error: handout: the picture 'images/broken.png' cannot be drawn" in run.err
     assert not workspace.pdf("pic.pdf").exists()
 
 

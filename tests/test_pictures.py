@@ -161,7 +161,7 @@ def test_a_picture_that_is_not_well_formed_is_reported_by_the_renderer_as_before
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
     assert "Traceback" not in run.err
-    assert "Failed to load image" in run.err and "label.svg" in run.err
+    assert "cannot be drawn" in run.err and "label.svg" in run.err
 
 
 def test_a_picture_without_text_or_that_cannot_be_read_is_served_as_it_is():
@@ -185,3 +185,16 @@ def test_the_rewritten_picture_names_the_typeface_and_keeps_named_families():
     assert picture is not None and picture.text == "a\nb\nc"
     assert picture.families == (BRAND, "Arial")  # what each declaration puts first
     assert pictures.read(data.encode()).families == ("Arial",)
+
+
+@pytest.mark.parametrize("body", [
+    '<image href="label.svg" width="5" height="5"/>',  # the picture shows itself
+    '<g id="a"><use href="#a"/></g>',  # a shape made of itself
+])
+def test_a_picture_that_cannot_be_drawn_fails_its_document(workspace, body):
+    picture_source(workspace, SVG.format(body))
+    run = workspace.run("build", "--format", "handout")
+    assert run.code == 1 and "Traceback" not in run.err
+    [line] = [l for l in run.error_lines if "cannot be drawn" in l]
+    assert "'images/label.svg'" in line
+    assert not workspace.pdf("pic.pdf").exists()

@@ -1,3 +1,5 @@
+import pytest
+
 from handouts.resources import load_library
 
 
@@ -51,3 +53,20 @@ def test_a_resource_says_its_language(tmp_path):
     assert loaded.library.entries["es-page"].lang == "es"
     [problem] = loaded.problems
     assert problem.line == 11 and "two-letter language code" in problem.message
+
+
+@pytest.mark.parametrize("field, value", [("title", "[A, B]"), ("title", "{a: b}"),
+                                          ("publisher", "[NIDA]"), ("url", "[x]"),
+                                          ("title", "yes")])
+def test_a_field_of_the_wrong_type_is_an_error_at_its_line(tmp_path, field, value):
+    from handouts.resources import load_library
+
+    entry = {"title": "T", "publisher": "P", "url": "https://example.org/", field: value}
+    path = tmp_path / "resources.yaml"
+    path.write_text("key:\n" + "".join(f"  {k}: {v}\n" for k, v in entry.items()))
+    loaded = load_library(path)
+    [problem] = loaded.problems
+    line = 1 + 1 + list(entry).index(field)
+    assert problem.line == line and problem.message == (
+        f"resource 'key': '{field}' must be plain text, on one line")
+    assert "key" not in loaded.library.entries
