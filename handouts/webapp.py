@@ -8,8 +8,10 @@ they run.
 Security, in brief: it listens on 127.0.0.1 unless told otherwise, and then
 only with a staff password (HANDOUTS_STAFF_PASSWORD); on 127.0.0.1 it answers
 only requests addressed to this computer by name (no DNS rebinding); sign-ins
-are kept by the server, so signing out ends one for good, and password guesses
-are checked one at a time, slowly when wrong; every form carries a CSRF token;
+are kept by the server, so signing out ends one for good; wrong passwords are
+budgeted per client address and in total, and a guess beyond the budget is refused
+at once (429), so guessers hold no thread and signed-in staff never wait behind
+them; every form carries a CSRF token;
 every field is length-limited; documents and files are looked up in the
 catalog, never by a path from the request; every value is escaped;
 personalised PDFs are made in memory and streamed, never stored or logged.
@@ -22,12 +24,14 @@ import hashlib
 import hmac
 import io
 import ipaddress
+import math
 import os
 import secrets
 import signal
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,7 +40,7 @@ from flask import (Flask, Response, abort, flash, redirect, render_template, req
                    session, url_for)
 
 from .build import PROJECT_ROOT, Project
-from .problems import UsageError
+from .problems import ContentError, UsageError
 from .renderer import Renderer, Unmade
 from .webcatalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
 
@@ -54,6 +58,34 @@ SIGN_IN_HOURS = 10
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 OPEN_ENDPOINTS = ("login", "static", "font")  # all the sign-in page needs, and nothing else
 MAIL_LIMIT = 10_000_000
+UNEXPECTED = ("That did not work, because of a problem in this app. Try again; if it happens "
+              "again, tell whoever looks after the handouts.")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Wrong passwords allowed: `burst` at once, then one more each `every` seconds.
+
+    Kept as one number, the time the budget is whole again (a token bucket written as
+    GCRA): a guess moves that time `every` seconds on, and is refused if it would move
+    it more than `burst` guesses ahead of now."""
+
+    burst: int
+    every: float
+
+    def wait(self, whole_at: float, now: float) -> float:
+        """Seconds until one more guess is allowed; 0.0: allowed now."""
+        return max(0.0, max(whole_at, now) + self.every - self.burst * self.every - now)
+
+    def spend(self, whole_at: float, now: float) -> float:
+        return max(whole_at, now) + self.every
+
+
+# A staff member who mistypes a few times is not held up; a guesser gets three a minute.
+PER_ADDRESS = Budget(burst=5, every=20.0)
+# However many addresses a guesser uses: twelve a minute for everyone together, a fifth
+# of what one guess a second in turn allowed before.
+IN_TOTAL = Budget(burst=20, every=5.0)
 
 
 @dataclass(frozen=True)
@@ -63,7 +95,8 @@ class Settings:
     secret_key: bytes | None = None  # session signing; None: a new one each start
     host: str = "127.0.0.1"  # the address served on
     port: int | None = None  # the port served on; None: any (tests)
-    guess_delay: float = 1.0  # seconds every wrong password costs, everyone waiting in turn
+    per_address: Budget = PER_ADDRESS  # wrong passwords from one client address
+    in_total: Budget = IN_TOTAL  # wrong passwords from every address together
 
     @property
     def loopback(self) -> bool:
@@ -79,8 +112,8 @@ def check_reach(settings: Settings) -> None:
 
 def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     check_reach(settings)
-    app = Flask(__name__, template_folder=str(project.templates / "web"),
-                static_folder=str(PROJECT_ROOT / "static"))
+    app = StaffApp(__name__, template_folder=str(project.templates / "web"),
+                   static_folder=str(PROJECT_ROOT / "static"))
     app.secret_key = settings.secret_key or secrets.token_bytes(32)
     # Flask escapes only templates named .html; ours are .html.j2: escape everything.
     app.jinja_env.autoescape = True
@@ -94,9 +127,10 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     thumbnails = Thumbnails(project.out.resolve() / ".cache" / "thumbnails")
     renderer = Renderer(settings.workers)
     sign_ins = SignIns(dt.timedelta(hours=SIGN_IN_HOURS).total_seconds())
-    guesses = threading.Lock()  # one password check at a time, for everyone
+    guesses = Guesses(settings.per_address, settings.in_total)
+    brand = KeptBrand(project.brand)
     app.extensions["handouts"] = {"project": project, "catalog": catalog, "renderer": renderer,
-                                  "sign_ins": sign_ins}
+                                  "sign_ins": sign_ins, "guesses": guesses}
 
     def signed_in() -> bool:
         return sign_ins.valid(session.get("staff"))
@@ -134,9 +168,9 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
 
     @app.context_processor
     def shared():
-        brand = _brand(project)
-        return {"csrf_token": csrf_token, "basket": basket(), "clinic": brand.name,
-                "crisis_lines": brand.crisis_lines, "basket_limit": BASKET_LIMIT,
+        kept = brand.get()
+        return {"csrf_token": csrf_token, "basket": basket(), "clinic": kept.name,
+                "crisis_lines": kept.crisis_lines, "basket_limit": BASKET_LIMIT,
                 "language_name": lambda code: LANGUAGE_NAMES.get(code, code),
                 "format_name": lambda code: FORMAT_NAMES.get(code, code),
                 "signed_in": signed_in(), "password_set": bool(settings.password)}
@@ -211,6 +245,14 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
                                today=dt.date.today().isoformat(),
                                languages=catalog.choices()["languages"]), status
 
+    def unmade_page(unmade: Unmade):
+        """A packet that cannot be made, said for the front desk; the slugs (nothing
+        personal) are logged for whoever looks after the handouts."""
+        app.logger.warning("a packet could not be made; at fault: %s",
+                           ", ".join(unmade.slugs) or "not known")
+        return render_template("problem.html.j2", message=unmade_message(unmade, catalog),
+                               back_to_packet=True), UNMADE_STATUS
+
     @app.route("/packet", methods=["GET", "POST"])
     def packet_page():
         # POST: back from the email step, with what was typed (nothing is done with it).
@@ -224,7 +266,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
             return packet_page_with(form, outcome, 422)
         packet = renderer.packet(project, outcome)
         if isinstance(packet, Unmade):
-            return packet_page_with(form, unmade_message(packet, catalog), 422)
+            return unmade_page(packet)
         return send_file(io.BytesIO(packet.data), mimetype="application/pdf", as_attachment=True,
                          download_name=f"packet-{form['date']}.pdf")
 
@@ -262,9 +304,9 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
             return email_page(exc.staff, 422)
         packet = renderer.packet(project, outcome)
         if isinstance(packet, Unmade):
-            return email_page(unmade_message(packet, catalog), 422)
+            return unmade_page(packet)
         try:
-            send_packet(project, packet, address, mail, outcome.lang)
+            send_packet(project, brand.get(), packet, address, mail, outcome.lang)
         except DeliveryError as exc:
             return email_page(exc.staff, 422)
         session["sent_at"] = dt.datetime.now().strftime("%H:%M")
@@ -284,18 +326,26 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
                        else request.args.get("next"))
         failed = False
         if request.method == "POST":
-            given = hashlib.sha256(request.form.get("password", "").encode()).digest()
-            with guesses:
-                right = hmac.compare_digest(given, hashlib.sha256(settings.password.encode()).digest())
-                if not right:
-                    time.sleep(settings.guess_delay)  # and everyone else's guess waits too
-            if right:
+            client = client_of(request.remote_addr)
+            # Spent before the password is looked at, so that guesses sent at once cannot
+            # all slip in before the first is counted, and refused guesses learn nothing.
+            wait = guesses.take(client)
+            if wait:
+                return refused(wait, target)
+            if password_is(request.form.get("password", ""), settings.password):
+                guesses.give_back(client)  # a sign-in is not a guess
                 session.clear()  # a new session: nothing carried over from before signing in
                 session["staff"] = sign_ins.start()
                 session.permanent = True
                 return redirect(target or url_for("catalog_page"))
             failed = True
         return render_template("login.html.j2", failed=failed, next=target), 401 if failed else 200
+
+    def refused(wait: float, target: str | None):
+        """Beyond the budget: answered at once, holding no thread, checking nothing."""
+        seconds = math.ceil(wait)
+        page = render_template("login.html.j2", wait=seconds, next=target)
+        return page, 429, {"Retry-After": str(seconds)}
 
     @app.post("/logout")
     def logout():
@@ -305,7 +355,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
 
     @app.get("/fonts/<name>")
     def font(name: str):
-        for face in brand_faces(project):
+        for face in brand.get().typeface.faces:
             if face.path.name == name:
                 return send_file(face.path, mimetype="font/ttf", max_age=86400)
         abort(404)
@@ -318,7 +368,29 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
             error.code, getattr(error, "description", "That did not work."))
         return render_template("problem.html.j2", message=message, code=error.code), error.code
 
+    @app.errorhandler(500)
+    def failure(error):
+        """Whatever went wrong, a page in words, never a bare 500."""
+        try:
+            return render_template("problem.html.j2", message=UNEXPECTED, code=500), 500
+        except Exception:  # the page itself cannot be drawn: the words still can
+            return Response(UNEXPECTED + "\n", 500, mimetype="text/plain")
+
     return app
+
+
+class StaffApp(Flask):
+    """Flask, with logs that keep what staff typed out of them."""
+
+    def log_exception(self, exc_info) -> None:
+        """What failed and where (file, line, function), but not the exception's message,
+        its causes or the source lines: those may quote what staff typed (a name, an
+        address), and logs must not."""
+        kind, _, trace = exc_info
+        frames = "".join(f"  {frame.filename}:{frame.lineno} in {frame.name}\n"
+                         for frame in traceback.extract_tb(trace))
+        self.logger.error("%s on %s [%s] (message withheld)\n%s", getattr(kind, "__name__", kind),
+                          request.endpoint, request.method, frames)
 
 
 # -- the packet's form ------------------------------------------------------------------
@@ -365,6 +437,11 @@ def consent_problem(consent_on: str) -> str | None:
     return None
 
 
+# The packet asked for cannot be made from the documents as they are now: the request was
+# understood, and sending it again unchanged will not help (422, as for the form's problems).
+UNMADE_STATUS = 422
+
+
 def unmade_message(unmade: Unmade, catalog: Catalog) -> str:
     titles = [f"\u201c{card.title}\u201d" for card in map(catalog.card, unmade.slugs) if card]
     if not titles:
@@ -377,13 +454,13 @@ def unmade_message(unmade: Unmade, catalog: Catalog) -> str:
             f"{'it' if len(titles) == 1 else 'them'} out of the packet and try again.")
 
 
-def send_packet(project: Project, packet, address: str, settings, lang: str) -> None:
+def send_packet(project: Project, brand, packet, address: str, settings, lang: str) -> None:
     from .delivery import Attachment, check_size, compose, send
     from .layout import email_text
 
     attachments = [Attachment("handouts.pdf", packet.data)]
     check_size(attachments, MAIL_LIMIT)
-    words = email_text(_brand(project), project.layouts, lang, len(attachments))
+    words = email_text(brand, project.layouts, lang, len(attachments))
     send(compose(address, settings.sender, words.subject, words.text, words.html, attachments),
          settings)
 
@@ -463,14 +540,80 @@ class SignIns:
                 self._until.pop(token, None)
 
 
-def brand_faces(project: Project):
-    return _brand(project).typeface.faces
+class Guesses:
+    """Budgets for wrong passwords: one per client address, one for all together.
+
+    A guess beyond either is refused at once, so a guesser holds no thread, and signed-in
+    staff, whose requests never come here, never wait behind one. The lock guards a few
+    sums, never a sleep or a password check."""
+
+    def __init__(self, per_address: Budget, in_total: Budget, clock=time.monotonic):
+        self.per_address, self.in_total = per_address, in_total
+        self._clock = clock  # passed in, so tests can move time on
+        self._whole_at: dict[str, float] = {}  # by client: when its budget is whole again
+        self._total_whole_at = -math.inf
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        """Spend a guess for `client`: 0.0 if it may guess now, else the seconds to wait."""
+        with self._lock:
+            now = self._clock()
+            mine = self._whole_at.get(client, now)
+            wait = max(self.per_address.wait(mine, now),
+                       self.in_total.wait(self._total_whole_at, now))
+            if not wait:
+                self._whole_at[client] = self.per_address.spend(mine, now)
+                self._total_whole_at = self.in_total.spend(self._total_whole_at, now)
+            # A whole budget is as good as none: forgetting those keeps this small, since
+            # the budget in total bounds how many addresses can be part-spent at a time.
+            self._whole_at = {c: t for c, t in self._whole_at.items() if t > now}
+        return wait
+
+    def give_back(self, client: str) -> None:
+        """The password was right: return the guess `take` spent."""
+        with self._lock:
+            if client in self._whole_at:
+                self._whole_at[client] -= self.per_address.every
+            self._total_whole_at -= self.in_total.every
 
 
-def _brand(project: Project):
-    from .brand import read_brand
+def client_of(remote_addr: str | None) -> str:
+    """Whose guess a request is: its address, or for IPv6 its /64, which one home or
+    office is given whole (so a guesser cannot take a new address for each guess)."""
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
-    return read_brand(project.brand)
+
+def password_is(given: str, password: str) -> bool:
+    """In constant time: digests of equal length, compared without an early exit."""
+    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
+                               hashlib.sha256(password.encode()).digest())
+
+
+class KeptBrand:
+    """The brand as last read well. A brand file broken while the app runs must not take
+    every page down, nor the crisis lines in its footer; builds report the problem."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._good = None
+
+    def get(self):
+        from .brand import read_brand
+
+        try:
+            self._good = read_brand(self.path)  # kept by read_brand until the file changes
+        except ContentError:
+            if self._good is None:
+                raise  # never read well: nothing to fall back on
+        return self._good
 
 
 def serve(project: Project, settings: Settings, threads: int = 16) -> None:

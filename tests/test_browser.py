@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from handouts.build import Project
-from handouts.webapp import Settings, create_app
+from handouts.build import BuildRequest, Project, build
+from handouts.webapp import Budget, Settings, create_app
 
-from conftest import REPO, pdftotext
+from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext
 
 PASSWORD = "correct horse"
 
@@ -47,7 +47,7 @@ def site(shipped_out):
 def guarded_site(shipped_out):
     """The app behind the staff password."""
     app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
-                     Settings(workers=1, password=PASSWORD, guess_delay=0.1))
+                     Settings(workers=1, password=PASSWORD))
     server = serve(app)
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
@@ -256,3 +256,74 @@ def test_a_missing_name_is_said_plainly(page, site):
     page.get_by_label("Name of the patient or family").fill(" ")
     page.get_by_role("button", name="Download the packet").click()
     assert "Please give the name" in page.get_by_role("alert").inner_text()
+
+
+@pytest.fixture
+def served():
+    """`served(project, settings)`: an app of its own, served until the test ends."""
+    running = []
+
+    def start(project: Project, settings: Settings) -> str:
+        app = create_app(project, settings)
+        running.append((app, serve(app)))
+        return f"http://127.0.0.1:{running[-1][1].effective_port}"
+
+    yield start
+    for app, server in running:
+        server.close()
+        app.extensions["handouts"]["renderer"].close()
+
+
+def test_a_packet_that_cannot_be_made_says_so_and_leads_back(page, served, tmp_path):
+    """In the basket while it built; then its source went wrong. The browser shows the
+    problem page (a 422 is a page like any other), not a download, and leads back."""
+    (tmp_path / "library").mkdir()
+    ws = Workspace(tmp_path / "library")
+    ws.write("staying-safe.md", GOOD_SOURCE)
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    site = served(ws.project, Settings(workers=1))
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    page.goto(site + "/documents/staying-safe")
+    page.get_by_role("button", name="Add Staying safe with benzos to the packet").click()
+    ws.write("staying-safe.md", GOOD_SOURCE.replace("@medlineplus-clonazepam", "@no-such-key"))
+    page.goto(site + "/packet")
+    page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+    with page.expect_response("**/packet/pdf") as answer:
+        page.get_by_role("button", name="Download the packet").click()
+    assert answer.value.status == 422
+    assert page.get_by_role("heading", level=1).inner_text() == "Something is not right"
+    alert = page.get_by_role("alert").inner_text()
+    assert "\u201cStaying safe with benzos\u201d cannot go in a packet right now" in alert
+    assert "Take it out of the packet and try again." in alert
+    assert "Rosa" not in page.content()
+    shot(page, "packet-unmade", tmp_path)
+    page.get_by_role("link", name="Back to the packet").click()
+    page.wait_for_url("**/packet")
+    page.get_by_role("button", name="Remove").click()  # the one document there
+    assert page.locator(".chosen li").count() == 0
+    assert downloads == []
+
+
+def test_too_many_wrong_passwords_says_how_long_to_wait(browser, served, shipped_out, tmp_path):
+    two = Budget(burst=2, every=30.0)
+    site = served(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
+                  Settings(workers=1, password=PASSWORD, per_address=two))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(site + "/login")
+        for _ in range(two.burst):
+            page.get_by_label("Staff password").fill("a guess")
+            page.get_by_role("button", name="Sign in").click()
+            assert "That password is not right" in page.get_by_role("alert").inner_text()
+        page.get_by_label("Staff password").fill(PASSWORD)  # right, but too late
+        with page.expect_response("**/login") as answer:
+            page.get_by_role("button", name="Sign in").click()
+        assert answer.value.status == 429 and answer.value.headers["retry-after"] == "30"
+        assert page.get_by_role("alert").inner_text() == (
+            "Too many wrong passwords have been tried. Wait 30 seconds, then try again.")
+        assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+        shot(page, "login-wait", tmp_path)
+    finally:
+        context.close()

@@ -1,15 +1,20 @@
 """The staff app's routes and security, with Flask's test client."""
 
+import contextlib
 import datetime as dt
-from dataclasses import replace
+import http.client
 import logging
 import re
 import os
 import socket
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +22,8 @@ import pytest
 from handouts.build import BuildRequest, Project, build
 from handouts.cli import main
 from handouts.problems import UsageError
-from handouts.webapp import LIMITS, Settings, create_app
+from handouts.webapp import (IN_TOTAL, LIMITS, PER_ADDRESS, UNEXPECTED, Budget, Guesses, Settings,
+                             client_of, create_app)
 
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, source_text
 
@@ -59,8 +65,11 @@ def csrf_of(page: str) -> str:
 @pytest.fixture(scope="module")
 def guarded(shipped_out):
     """The app as served beyond this computer: behind the staff password."""
+    # These tests guess wrong now and then; the budgets for guesses have tests of their own.
+    roomy = Budget(burst=100, every=1.0)
     application = create_app(shipped(shipped_out), Settings(password=PASSWORD, workers=1,
-                                                            host="0.0.0.0", guess_delay=0.3))
+                                                            host="0.0.0.0", per_address=roomy,
+                                                            in_total=roomy))
     yield application
     application.extensions["handouts"]["renderer"].close()
 
@@ -433,6 +442,7 @@ def test_packet_problems_are_in_words_for_the_front_desk(tmp_path):
         csrf = add(client, "staying-safe", "gone-soon")
         response = client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Ana"})
         assert response.status_code == 422
+        assert "<h1>Something is not right</h1>" in response.get_data(as_text=True)
         message = problem_on(response)
         assert message.startswith("This packet could not be made: \u201cGone soon\u201d cannot go "
                                   "in a packet right now")
@@ -442,6 +452,122 @@ def test_packet_problems_are_in_words_for_the_front_desk(tmp_path):
         message = problem_on(client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Ana"}))
         assert "\u201cStaying safe with benzos\u201d cannot go in a packet right now" in message
         assert not any(words in message for words in CLI_WORDING)
+    finally:
+        app.extensions["handouts"]["renderer"].close()
+
+
+SECRETS = ("Ana Ruiz", "ana@example.org", "A private note")
+
+
+def is_problem_page(response, status: int) -> bool:
+    text = response.get_data(as_text=True)
+    return (response.status_code == status and response.mimetype == "text/html"
+            and "<h1>Something is not right</h1>" in text and 'role="alert"' in text
+            and '<footer class="bottom">' in text and "Internal Server Error" not in text)
+
+
+def test_a_packet_with_a_document_that_no_longer_builds_gets_the_problem_page(
+        tmp_path, monkeypatch, caplog):
+    """In the basket while it built; then its source went wrong. Download and email both
+    say so on the problem page, send nothing, and log the document, never the family."""
+    ws = Workspace(tmp_path)
+    ws.write("staying-safe.md", GOOD_SOURCE)
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    received = []
+    controller, port = smtp_server(received)
+    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
+                        "SMTP_FROM": "care@clinic.example"}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(ws.project, Settings(workers=1))
+    caplog.set_level(logging.DEBUG)
+    try:
+        client = app.test_client()
+        csrf = add(client, "staying-safe")
+        ws.write("staying-safe.md", GOOD_SOURCE.replace("@medlineplus-clonazepam", "@no-such-key"))
+        form = {"csrf_token": csrf, "for_name": "Ana Ruiz", "note": "A private note",
+                "to": "ana@example.org", "consent_on": dt.date.today().isoformat()}
+        download = client.post("/packet/pdf", data=form)
+        sent = client.post("/packet/email", data={**form, "step": "send"})
+        for response in (download, sent):
+            assert is_problem_page(response, 422)
+            message = problem_on(response)
+            assert message == ("This packet could not be made: \u201cStaying safe with "
+                               "benzos\u201d cannot go in a packet right now (whoever looks after "
+                               "the handouts needs to fix it). Take it out of the packet and try "
+                               "again.")
+            assert 'href="/packet">Back to the packet</a>' in response.get_data(as_text=True)
+            assert response.headers["Cache-Control"] == "no-store"
+            assert not any(words in response.get_data(as_text=True) for words in SECRETS)
+        assert received == []
+    finally:
+        app.extensions["handouts"]["renderer"].close()
+        controller.stop()
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("staying-safe" in line for line in logged)  # for whoever fixes it
+    assert not any(words in line for line in logged for words in SECRETS)
+
+
+def test_a_packet_that_fails_in_another_way_gets_a_page_in_words(tmp_path, caplog):
+    """A source that the pipeline does not refuse but cannot lay out (quotes nested
+    thousands deep overflow WeasyPrint's stack): not a content problem the app knows
+    of, so a 500, but the problem page, and a log line without the exception's words."""
+    ws = Workspace(tmp_path)
+    ws.write("staying-safe.md", GOOD_SOURCE)
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    app = create_app(ws.project, Settings(workers=1))
+    caplog.set_level(logging.DEBUG)
+    try:
+        client = app.test_client()
+        csrf = add(client, "staying-safe")
+        ws.write("staying-safe.md", GOOD_SOURCE + ">" * 5000 + " Too deep.\n")
+        response = client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Ana Ruiz"})
+        assert is_problem_page(response, 500), response.get_data(as_text=True)[:300]
+        assert problem_on(response) == UNEXPECTED
+        assert client.get("/packet").status_code == 200  # the app is still there
+    finally:
+        app.extensions["handouts"]["renderer"].close()
+    [line] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.startswith("RecursionError on packet_pdf [POST] (message withheld)")
+    assert "Ana" not in line and "maximum recursion" not in line
+
+
+def test_an_unexpected_failure_logs_no_words_of_its_message(shipped_out, caplog):
+    app = create_app(shipped(shipped_out), Settings(workers=1))
+
+    def fails():
+        raise ValueError("no such address: ana@example.org")  # as a library's message may
+
+    app.add_url_rule("/fails", view_func=fails)
+    caplog.set_level(logging.DEBUG)
+    try:
+        response = app.test_client().get("/fails")
+    finally:
+        app.extensions["handouts"]["renderer"].close()
+    assert is_problem_page(response, 500)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "ValueError on fails [GET]" in logged and "in fails\n" in logged  # what, and where
+    assert "ana@" not in logged and "no such address" not in logged
+
+
+def test_a_brand_file_broken_while_serving_takes_no_page_down(tmp_path):
+    """The build says what is wrong with it; meanwhile every page keeps the clinic's name
+    and crisis lines, and a packet (which needs the brand) says it cannot be made."""
+    ws = Workspace(tmp_path)
+    ws.write("staying-safe.md", GOOD_SOURCE)
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    app = create_app(ws.project, Settings(workers=1))
+    try:
+        client = app.test_client()
+        csrf = add(client, "staying-safe")
+        ws.brand.write_text(ws.brand.read_text().replace("meta:", "meta: [", 1))
+        for path in ("/", "/packet", "/documents/staying-safe", "/no-such-page"):
+            response = client.get(path)
+            assert response.status_code in (200, 404), path
+            assert "Essence Healthcare" in response.get_data(as_text=True) and "988" in \
+                response.get_data(as_text=True), path
+        response = client.post("/packet/pdf", data={"csrf_token": csrf, "for_name": "Ana Ruiz"})
+        assert is_problem_page(response, 422)
+        assert problem_on(response).startswith("This packet could not be made.")
     finally:
         app.extensions["handouts"]["renderer"].close()
 
@@ -582,25 +708,209 @@ def test_a_restart_signs_everyone_out(shipped_out):
         second.extensions["handouts"]["renderer"].close()
 
 
-def test_password_guesses_wait_their_turn(guarded):
-    """Wrong guesses are checked one at a time, each costing the delay: two at once take
-    twice as long, however many connections a guesser opens."""
-    delay = 0.3
-    clients = [guarded.test_client() for _ in range(3)]
-    tokens = [csrf_of(c.get("/login").get_data(as_text=True)) for c in clients]
-    codes = []
+@dataclass
+class Clock:
+    """Time for a budget, moved on by the test."""
+    now: float = 1000.0
 
-    def guess(client, csrf):
-        codes.append(client.post("/login", data={"csrf_token": csrf, "password": "guess"}).status_code)
+    def __call__(self) -> float:
+        return self.now
 
-    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert codes == [401, 401, 401]
-    assert time.monotonic() - started >= 3 * delay
+
+def test_each_address_has_its_own_budget_of_guesses():
+    clock = Clock()
+    guesses = Guesses(Budget(burst=3, every=10.0), Budget(burst=100, every=1.0), clock)
+    assert [guesses.take("10.0.0.1") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert guesses.take("10.0.0.1") == pytest.approx(10.0)  # spent: refused, with the wait
+    assert guesses.take("10.0.0.1") == pytest.approx(10.0)  # a refused guess costs nothing more
+    assert guesses.take("10.0.0.2") == 0.0  # another address is not locked out
+    clock.now += 4
+    assert guesses.take("10.0.0.1") == pytest.approx(6.0)
+    clock.now += 6
+    assert guesses.take("10.0.0.1") == 0.0  # one earned back
+    assert guesses.take("10.0.0.1") == pytest.approx(10.0)
+    clock.now += 30
+    assert [guesses.take("10.0.0.1") for _ in range(4)][-1] > 0  # whole again: three, not more
+
+
+def test_every_address_together_has_a_budget_too():
+    clock = Clock()
+    guesses = Guesses(Budget(burst=3, every=10.0), Budget(burst=5, every=2.0), clock)
+    allowed = [guesses.take(f"10.0.0.{n}") == 0.0 for n in range(1, 9)]
+    assert allowed == [True] * 5 + [False] * 3  # one guess each, but eight addresses
+    assert guesses.take("10.0.0.9") == pytest.approx(2.0)
+    clock.now += 2
+    assert guesses.take("10.0.0.9") == 0.0
+
+
+def test_a_right_password_costs_no_guess():
+    clock = Clock()
+    guesses = Guesses(Budget(burst=2, every=60.0), Budget(burst=2, every=60.0), clock)
+    for _ in range(10):  # signing in (and out) all day spends nothing
+        assert guesses.take("10.0.0.1") == 0.0
+        guesses.give_back("10.0.0.1")
+    assert [guesses.take("10.0.0.1") for _ in range(3)] == [0.0, 0.0, pytest.approx(60.0)]
+
+
+@pytest.mark.parametrize("one, other, same", [
+    ("10.0.0.1", "10.0.0.1", True),
+    ("10.0.0.1", "10.0.0.2", False),
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", True),  # one network's /64
+    ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+    ("::ffff:10.0.0.1", "10.0.0.1", True),  # IPv4 on an IPv6 socket
+])
+def test_whose_guess_it_is(one, other, same):
+    assert (client_of(one) == client_of(other)) is same
+    assert client_of(None) == client_of("not an address") == "unknown"
+
+
+def test_the_budgets_are_small_enough():
+    """A day of guessing, flat out: under 5,000 from one address and 18,000 from any
+    number (before, one a second in turn: 86,400), and never a long wait for staff."""
+    day = 24 * 3600
+    assert PER_ADDRESS.burst + day / PER_ADDRESS.every < 5000
+    assert IN_TOTAL.burst + day / IN_TOTAL.every < 18000
+    assert PER_ADDRESS.burst >= 3 and max(PER_ADDRESS.every, IN_TOTAL.every) <= 30
+
+
+def test_signed_in_staff_never_meet_the_budget(shipped_out):
+    """Whatever guessers have spent, a signed-in member of staff is never refused: their
+    requests do not go near it, a visit to the sign-in page included."""
+    none_left = Budget(burst=1, every=3600.0)
+    app = create_app(shipped(shipped_out), Settings(password=PASSWORD, workers=1, host="0.0.0.0",
+                                                    per_address=none_left, in_total=none_left))
+    try:
+        staff, guesser = app.test_client(), app.test_client()
+        sign_in(staff)  # spends the one guess, and gives it back
+        csrf = csrf_of(guesser.get("/login").get_data(as_text=True))
+        assert guesser.post("/login", data={"csrf_token": csrf, "password": "x"}).status_code == 401
+        refused = guesser.post("/login", data={"csrf_token": csrf, "password": PASSWORD})
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "3600"
+        assert "Too many wrong passwords" in refused.get_data(as_text=True)
+        for path in ("/", "/packet", "/documents/klonopin-overview", "/login"):
+            assert staff.get(path).status_code in (200, 302), path
+        assert staff.get("/login").headers["Location"] == "/"
+        assert app.extensions["handouts"]["guesses"].take("127.0.0.1") > 0  # still spent
+    finally:
+        app.extensions["handouts"]["renderer"].close()
+
+
+# -- guesses against the app as served -----------------------------------------------------
+
+@dataclass
+class Browser:
+    """A plain HTTP client with a cookie, from a chosen loopback address: Linux answers
+    to all of 127.0.0.0/8, so one machine can be many clients, each as the app sees it."""
+    port: int
+    source: str = "127.0.0.1"
+    cookie: str = ""
+    headers: dict = field(default_factory=dict)
+
+    def request(self, method: str, path: str, fields: dict | None = None) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120,
+                                                source_address=(self.source, 0))
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = urllib.parse.urlencode(fields).encode() if fields is not None else None
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        if response.getheader("Set-Cookie"):
+            self.cookie = response.getheader("Set-Cookie").split(";")[0]
+        self.headers = dict(response.getheaders())
+        return response.status, data
+
+    def csrf(self, path: str = "/login") -> str:
+        return csrf_of(self.request("GET", path)[1].decode())
+
+    def guess(self, password: str, csrf: str) -> int:
+        return self.request("POST", "/login", {"csrf_token": csrf, "password": password})[0]
+
+
+@contextlib.contextmanager
+def serving(shipped_out, **env):
+    """`make_docs.py serve` on a free port, as staff start it, until the block ends."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(REPO / "make_docs.py"), "serve", "--port",
+                               str(port), "--sources", str(REPO / "sources"), "--out",
+                               str(shipped_out)], cwd=REPO, env={**os.environ, **env},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                Browser(port).request("GET", "/login")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        yield port, server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def signed_in_browser(port: int) -> Browser:
+    staff = Browser(port)
+    assert staff.guess(PASSWORD, staff.csrf()) == 302
+    assert staff.request("GET", "/")[0] == 200
+    return staff
+
+
+@pytest.mark.parametrize("addresses, budget", [(1, PER_ADDRESS), (40, IN_TOTAL)])
+def test_forty_guesses_at_once_never_hold_up_a_signed_in_page(shipped_out, addresses, budget):
+    """The outside test: forty wrong passwords at once, from one address or from forty,
+    while a member of staff is signed in. Their pages still answer at once; the guesses
+    beyond the budget are refused at once, with a Retry-After."""
+    with serving(shipped_out, HANDOUTS_STAFF_PASSWORD=PASSWORD) as (port, _):
+        staff = signed_in_browser(port)
+        guessers = [Browser(port, f"127.0.0.{2 + n % addresses}") for n in range(40)]
+        tokens = [guesser.csrf() for guesser in guessers]  # each its own session, as a script's
+        answers: list[tuple[int, str]] = []
+        start = threading.Barrier(len(guessers) + 1)
+
+        def guess(guesser, csrf):
+            start.wait()
+            code = guesser.guess("a guess", csrf)
+            answers.append((code, guesser.headers.get("Retry-After", "")))
+
+        threads = [threading.Thread(target=guess, args=pair) for pair in zip(guessers, tokens)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        began = time.monotonic()
+        waits = []
+        while any(thread.is_alive() for thread in threads) or len(waits) < 5:
+            asked = time.monotonic()
+            assert staff.request("GET", "/")[0] == 200
+            waits.append(time.monotonic() - asked)
+        for thread in threads:
+            thread.join()
+        took = time.monotonic() - began
+    assert max(waits) < 1.0, f"signed-in page: median {statistics.median(waits):.3f} s"
+    codes = [code for code, _ in answers]
+    assert set(codes) == {401, 429} and len(codes) == 40
+    # The budget's burst, and what it earned back while the test ran.
+    assert budget.burst <= codes.count(401) <= budget.burst + took // budget.every
+    assert all(1 <= int(after) <= budget.every for code, after in answers if code == 429)
+    assert took < 10  # every guess answered at once, none held
+
+
+def test_one_address_guessing_does_not_lock_out_another(shipped_out):
+    with serving(shipped_out, HANDOUTS_STAFF_PASSWORD=PASSWORD) as (port, _):
+        guesser, staff = Browser(port, "127.0.0.2"), Browser(port, "127.0.0.3")
+        csrf = guesser.csrf()
+        codes = [guesser.guess("a guess", csrf) for _ in range(PER_ADDRESS.burst + 1)]
+        assert codes == [401] * PER_ADDRESS.burst + [429]
+        assert guesser.guess(PASSWORD, csrf) == 429  # spent: even the right one waits
+        assert staff.guess("a typo", staff.csrf()) == 401  # checked, not refused
+        assert staff.guess(PASSWORD, staff.csrf()) == 302
+        assert staff.request("GET", "/packet")[0] == 200
 
 
 @pytest.mark.parametrize("host, answered", [
