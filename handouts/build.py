@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from .formats import FORMAT_NAMES, FORMATS
-from .outputs import (CatalogEntry, atomic_write, locked, read_catalog, remove, write_catalog,
-                      write_json)
+from .outputs import (CATALOG, MANIFEST, CatalogEntry, Change, OutputError, apply, catalog_text,
+                      json_text, locked, read_catalog, read_text)
 from .plan import Inputs, Manifest, Record, up_to_date
 from .problems import ContentError, Problem, UsageError
 from .sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
@@ -125,7 +125,9 @@ def build(project: Project, request: BuildRequest = BuildRequest(),
             rendered, shared, plan = render_plan(project, request, manifest, plan, selected, progress)
             problems += rendered.problems
             failed += rendered.failed
-        written = write(project.out, request, manifest, plan, rendered, shared, discovered)
+        written, unwritten = write(project.out, request, manifest, plan, rendered, shared,
+                                   discovered)
+        problems += unwritten
     return BuildReport(
         written=tuple(written), problems=tuple(problems), failed=tuple(failed),
         up_to_date=len(plan.fresh), seconds=time.perf_counter() - started,
@@ -256,28 +258,58 @@ def translation_problems(selected: list[SourceFile]) -> list[Problem]:
 
 
 def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rendered,
-          shared: tuple[str, ...], discovered) -> list[CatalogEntry]:
-    """Write the new files, then the catalog and the manifest that describe them."""
+          shared: tuple[str, ...], discovered) -> tuple[list[CatalogEntry], list[Problem]]:
+    """Write the new files, and the catalog and manifest that describe them, as one change
+    (see `outputs`): wherever the build stops, a catalog on disk lists exactly the files
+    beside it. The catalog is made from the files as they will be on disk, so any build
+    also mends one that no longer matches them. A folder that cannot take the change
+    (read-only, full) is one problem, and nothing in it changes."""
     built = rendered.built if rendered else ()
-    if not built and not request.everything:
-        return []
-    for item in built:
-        atomic_write(out, item.entry.path, item.data)
     records = dict(manifest.records)
     records.update({item.record.path: item.record for item in built})
-    catalog = read_catalog(out)
+    removed = _gone(records, request, discovered)
+    for path in removed:
+        del records[path]
+    files = {item.entry.path: item.data for item in built}
+    catalog = {key: entry for key, entry in read_catalog(out).items()
+               if _inside(entry.get("path")) and entry["path"] not in removed}
     catalog.update({(i.entry.format, i.entry.slug, i.entry.lang): asdict(i.entry) for i in built})
-    if request.everything:  # files of sources that are gone go too
-        sources = {str(p.resolve()) for p in [*(s.path for s in discovered.sources),
-                                              *(p.path for p in discovered.problems)]}
-        for path, record in list(records.items()):
-            if record.source not in sources and not _is_brand(record):
-                remove(out, path)
-                del records[path]
-    if built or len(records) != len(manifest.records):
-        write_catalog(out, catalog)
-        write_json(out, ".manifest.json", Manifest(records, shared).to_json())
-    return [item.entry for item in built]
+    change = Change(files, removed,
+                    catalog=_changed(out / CATALOG, catalog_text(out, catalog, files)))
+    if built or removed:
+        change = replace(change, manifest=_changed(out / MANIFEST,
+                                                    json_text(Manifest(records, shared).to_json())))
+    try:
+        apply(out, change)
+    except OutputError as exc:
+        return [], [_unwritten(out, exc)]
+    return [item.entry for item in built], []
+
+
+def _gone(records: dict[str, Record], request: BuildRequest, discovered) -> tuple[str, ...]:
+    """Files of sources that are gone: only a build of everything can tell."""
+    if not request.everything:
+        return ()
+    sources = {str(p.resolve()) for p in [*(s.path for s in discovered.sources),
+                                          *(p.path for p in discovered.problems)]}
+    return tuple(path for path, record in records.items()
+                 if record.source not in sources and not _is_brand(record))
+
+
+def _inside(path) -> bool:
+    """A catalog path the build may read: a file inside the output folder."""
+    return isinstance(path, str) and not Path(path).is_absolute() and ".." not in Path(path).parts
+
+
+def _changed(path: Path, text: str) -> str | None:
+    """`text`, or None if the file already holds it (a build with nothing to do writes nothing)."""
+    return None if read_text(path) == text else text
+
+
+def _unwritten(out: Path, exc: OutputError) -> Problem:
+    then = ("the next build finishes the change" if exc.committed
+            else "the output folder is as it was")
+    return Problem(out / exc.relative, None, f"not written: {exc.reason}; {then}")
 
 
 def _is_brand(record: Record) -> bool:
