@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence, TextIO
 
 from .build import BuildReport, BuildRequest, Project, build
-from .problems import Problem, UsageError, display_path, terminal_text
+from .problems import Problem, UsageError, display_path, printed, terminal_text
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -93,7 +93,8 @@ def make_parser() -> argparse.ArgumentParser:
                            help="attach each handout on its own, without a cover")
     email_cmd.add_argument("--dry-run", type=Path, default=None, metavar="DIR",
                            help="write the message to a .eml file in DIR instead of sending it")
-    email_cmd.add_argument("--max-size", type=float, default=10.0, metavar="MB",
+    # Read by run_email, not argparse: a bad size is one line, as every other problem is.
+    email_cmd.add_argument("--max-size", default="10", metavar="MB",
                            help="the largest the attachments may be (default: 10 MB)")
     email_cmd.set_defaults(command=run_email)
 
@@ -218,21 +219,22 @@ def packet_request(args):
 
 
 def run_packet(args, stdout: TextIO, stderr: TextIO) -> int:
-    from .packet import build_packet, default_file_name, write_packet
+    from .packet import SaveError, build_packet, check_target, default_file_name, write_packet
     from .problems import ContentError
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     request = packet_request(args)
     target = args.output or Path(default_file_name(request.person))
-    if target.resolve().is_relative_to(project.out.resolve()):
-        raise UsageError("a packet holds personal details: save it outside the shared output "
-                         f"folder ({project.out})")
     try:
+        check_target(target, project)  # before rendering: a wrong -o costs no wait
         packet = build_packet(project, request)
+        write_packet(packet.data, target, project)
     except ContentError as exc:
         print_problems(exc.problems, stderr)
         return 1
-    write_packet(packet.data, target, project)
+    except SaveError as exc:
+        print(f"error: {exc}", file=stderr)
+        return 1
     print_problems(packet.problems, stderr)
     print(f"Packet saved to {target} ({packet.pages} pages, {len(packet.contents)} "
           f"document{'s' if len(packet.contents) != 1 else ''})", file=stdout)
@@ -244,7 +246,7 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
     import os
 
     from .delivery import Attachment, DeliveryError, SmtpSettings, check_address, check_size
-    from .delivery import compose, send, write_eml
+    from .delivery import compose, send, size_limit, write_eml
     from .layout import email_text
     from .packet import build_documents, build_packet, check_person
     from .problems import ContentError
@@ -254,6 +256,10 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
                          "patient's written consent to share with this recipient was recorded")
     if args.consent_on > dt.date.today():
         raise UsageError("--consent-on is in the future: give the date the consent was recorded")
+    limit = size_limit(args.max_size)
+    if args.dry_run and args.dry_run.exists() and not args.dry_run.is_dir():
+        raise UsageError(f"--dry-run {args.dry_run} is not a folder: give the folder to write the "
+                         "message file in")
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     request = packet_request(args)
     try:
@@ -278,7 +284,7 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
             packet = build_packet(project, request)
             attachments = [Attachment("handouts.pdf", packet.data)]
             problems = list(packet.problems)
-        check_size(attachments, int(args.max_size * 1_000_000))
+        check_size(attachments, limit)
         from .brand import load_brand
 
         words = email_text(load_brand(project.brand), project.layouts, request.lang, len(attachments))
@@ -366,8 +372,7 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
     if args.json:
         print(report.to_json(), file=stdout)
         return report.exit_code
-    for finding in report.findings:
-        print(finding.format(rules=True), file=stderr)
+    print_problems(report.findings, stderr, rules=True)
     rows = [(display_path(d.path), d.lang, f"{d.measure} {d.score:.1f}", d.words, d.warnings, d.errors)
             for d in report.documents]
     _print_columns(("DOCUMENT", "LANG", "READING", "WORDS", "WARNINGS", "ERRORS"), rows, stdout)
@@ -430,6 +435,8 @@ def _print_columns(headers: tuple[str, ...], rows: list[tuple], stdout: TextIO) 
         print(terminal_text("  ".join([*cells, str(row[-1])]).rstrip()), file=stdout)
 
 
-def print_problems(problems: Sequence[Problem], stderr: TextIO) -> None:
-    for problem in problems:
-        print(problem.format(), file=stderr)
+def print_problems(problems: Sequence[Problem], stderr: TextIO, rules: bool = False) -> None:
+    """Each problem on a line of its own, compiler-style, with the source line it is on
+    (a caret under the place) and a hint, indented under it."""
+    for line in printed(problems, rules):
+        print(line, file=stderr)

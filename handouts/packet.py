@@ -17,14 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections import OrderedDict
+import re
+import stat
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .build import Project
 from .problems import ContentError, Problem, UsageError, warning
-from .sources import DEFAULT_LANG, SourceFile, discover
+from .sources import DEFAULT_LANG, Discovered, SourceFile, discover
+
+
+class SaveError(Exception):
+    """The packet was made but could not be written where staff asked (exit 1): one line."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,7 @@ def choose_sources(project: Project, request: PacketRequest) -> tuple[list[Sourc
     if not request.slugs:
         raise UsageError("name at least one document for the packet (see: make_docs.py list)")
     discovered = discover(project.sources)
+    check_language(request.lang, discovered)
     by_key = {(s.slug, s.lang): s for s in discovered.sources}
     broken = {p.path.name for p in discovered.problems}
     chosen, notes = [], []
@@ -224,18 +231,82 @@ def default_file_name(person: Personalisation) -> str:
     return f"packet-{person.date.isoformat()}.pdf"
 
 
-def write_packet(data: bytes, path: Path, project: Project) -> None:
-    """Write the packet where staff asked, never into the shared output folder."""
-    target = path.resolve()
+def check_language(lang: str, discovered: Discovered) -> None:
+    """A packet's language is one the library has something in: a translated source or the
+    templates' words. Any other would print English under another language's tag (a screen
+    reader would read it wrongly), and Babel cannot date a cover in a language it lacks."""
+    from babel import localedata
+
+    from .i18n import LOCALE
+
+    catalogs = {path.parts[-3] for path in LOCALE.glob("*/LC_MESSAGES/messages.po")}
+    known = sorted({DEFAULT_LANG, *catalogs, *(s.lang for s in discovered.sources)})
+    choices = ", ".join(known)
+    if not re.fullmatch(r"[a-z]{2}", lang):  # not echoed: it may hold terminal escapes
+        raise UsageError(f"--lang takes a two-letter language code: {choices}")
+    if lang not in known:
+        raise UsageError(f"nothing is written in '{lang}' (no handout, no translation of the "
+                         f"cover): the packet's language can be {choices}")
+    if not localedata.exists(lang):
+        raise UsageError(f"'{lang}' is not a language code (the packet's language can be "
+                         f"{choices})")
+
+
+def check_target(path: Path, project: Project) -> Path:
+    """Where the packet goes, resolved, or UsageError: a file that is, or will be, a plain file
+    outside the shared output folder. Never a folder, and never a device, pipe or socket:
+    a packet is written beside its target and renamed onto it, so /dev/null would be
+    replaced by the packet, and a pipe would never get it."""
+    try:
+        target = path.resolve()
+    except RuntimeError:  # Python 3.11 says so of a loop of symbolic links
+        raise UsageError(f"-o {path} is a loop of symbolic links: give another file name") from None
     if target.is_relative_to(project.out.resolve()):
         raise UsageError("a packet holds personal details: save it outside the shared "
                          f"output folder ({project.out})")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".packet-", suffix=".part")
+    try:
+        _check_kind(path, target)
+    except OSError as exc:  # a folder on the way that may not be read
+        raise _save_error(path, exc) from None
+    return target
+
+
+def _check_kind(path: Path, target: Path) -> None:
+    if target.is_symlink():  # still a link once resolved: a loop (newer Pythons do not raise)
+        raise UsageError(f"-o {path} is a loop of symbolic links: give another file name")
+    if target.is_dir():
+        raise UsageError(f"-o {path} is a folder: give the packet's file name, in it or "
+                         "elsewhere")
+    if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+        raise UsageError(f"-o {path} is not a plain file (it is a device, a pipe or a "
+                         "socket): give the name of a PDF file to write")
+    folder = next(p for p in (target.parent, *target.parents) if p.exists())
+    if not folder.is_dir():
+        raise UsageError(f"-o {path} cannot be saved: {folder} is not a folder")
+
+
+def write_packet(data: bytes, path: Path, project: Project) -> None:
+    """Write the packet where staff asked, whole or not at all, never into the shared
+    output folder; SaveError if the file system will not have it."""
+    target = check_target(path, project)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".packet-", suffix=".part")
+    except OSError as exc:
+        raise _save_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        check_target(path, project)  # again: nothing may have taken its place meanwhile
         os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise _save_error(path, exc) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _save_error(path: Path, exc: OSError) -> SaveError:
+    reason = exc.strerror or type(exc).__name__
+    return SaveError(f"could not save the packet to {path} ({reason}); nothing was saved")

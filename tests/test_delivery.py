@@ -1,10 +1,18 @@
 """Email to families, against a real SMTP server on loopback (aiosmtpd)."""
 
+import asyncio
 import datetime as dt
 import email
 import io
+import itertools
 import logging
+import os
+import select
 import socket
+import subprocess
+import sys
+import threading
+import time
 from email import policy
 
 import pikepdf
@@ -14,6 +22,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from handouts.cli import main
+from handouts.delivery import DeliveryError, SmtpSettings, check_address, compose
+from handouts.delivery import send as deliver
 
 from conftest import REPO
 
@@ -23,11 +33,14 @@ CONSENT = "2026-11-20"
 
 
 class Mailbox:
-    """An SMTP handler that keeps what it receives, or refuses the recipient."""
+    """An SMTP handler that keeps what it receives, or refuses the recipient; with
+    `data_delay`, it takes that long to say it has the message."""
 
-    def __init__(self, refuse: bool = False):
+    def __init__(self, refuse: bool = False, data_delay: float = 0):
         self.messages = []
+        self.mail_options = []
         self.refuse = refuse
+        self.data_delay = data_delay
         self.connections = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -43,6 +56,8 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        self.mail_options.append(list(envelope.mail_options))
+        await asyncio.sleep(self.data_delay)
         return "250 Message accepted"
 
 
@@ -70,20 +85,21 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 @pytest.fixture
 def server(request, certificates):
-    """A loopback SMTP server: plain, STARTTLS with AUTH, or implicit TLS."""
+    """A loopback SMTP server: plain, STARTTLS with AUTH, implicit TLS, one that offers
+    SMTPUTF8, or one slow to confirm a message."""
     mode = getattr(request, "param", "none")
     ca, cert, ca_file = certificates
     import ssl
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(context)
-    box = Mailbox(refuse=mode == "refuse")
+    box = Mailbox(refuse=mode == "refuse", data_delay=4 if mode == "slow-data" else 0)
     port = free_port()
-    options = {}
+    options = dict(enable_SMTPUTF8=mode == "smtputf8")  # the Controller offers it by default
     if mode == "starttls":
-        options = dict(tls_context=context, require_starttls=True, authenticator=authenticator,
+        options.update(tls_context=context, require_starttls=True, authenticator=authenticator,
                        auth_require_tls=True)
     elif mode == "ssl":
-        options = dict(ssl_context=context)
+        options.update(ssl_context=context)
     controller = Controller(box, hostname="127.0.0.1", port=port, server_hostname="127.0.0.1",
                             **options)
     controller.start()
@@ -92,6 +108,7 @@ def server(request, certificates):
 
 
 def environment(monkeypatch, port, ca_file, security="none", user=None):
+    monkeypatch.delenv("SMTP_TIMEOUT", raising=False)
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SMTP_PORT", str(port))
     monkeypatch.setenv("SMTP_SECURITY", security)
@@ -202,7 +219,9 @@ def test_an_invalid_address_is_one_line(server, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     code, out, err = send("--consent-on", CONSENT, to="maria.lopez@@example")
     assert code == 1
-    assert err.strip().splitlines() == ["error: the recipient's address is not a valid email address"]
+    assert err.strip().splitlines() == [  # what is wrong, in the validator's words
+        "error: the recipient's address is not a valid email address (the part after the "
+        "@-sign contains invalid characters: '@')"]
     assert box.connections == 0
     assert "maria" not in "\n".join(r.getMessage() for r in caplog.records).lower()
 
@@ -342,3 +361,219 @@ def test_spanish_message(server, monkeypatch):
 
     spanish = read_brand(REPO / "_brand.yml").in_language("es")
     assert all(line.action in text for line in spanish.crisis_lines)
+
+
+# -- addresses outside ASCII ----------------------------------------------------------------
+
+def test_an_international_domain_is_sent_in_its_idna_form(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, to="maria.lopez@exämple.org")
+    assert code == 0, err
+    [(_, recipients, content)] = box.messages
+    assert recipients == ["maria.lopez@xn--exmple-cua.org"]  # any server takes this form
+    assert parsed(content)["To"] == "maria.lopez@xn--exmple-cua.org"
+    assert "SMTPUTF8" not in box.mail_options[0]  # none needed for it
+
+
+def test_a_local_part_outside_ascii_needs_a_server_with_smtputf8(server, monkeypatch, caplog):
+    box, port, ca_file, mode = server
+    assert mode == "none"  # offers no SMTPUTF8
+    environment(monkeypatch, port, ca_file)
+    caplog.set_level(logging.DEBUG)
+    code, out, err = send("--consent-on", CONSENT, to="josé.lopez@example.org")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: the recipient's address has letters outside A-Z before the @, and the mail "
+        "server cannot send to such an address (it does not offer SMTPUTF8); nothing was sent"]
+    assert box.messages == [] and out == ""
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail"))
+    assert "jos" not in logged and nothing_personal_logged(caplog)
+
+
+def test_the_front_desk_is_told_what_is_wrong_with_an_address_not_the_mail_settings(server):
+    """What the staff app shows (DeliveryError.staff) for the address's own problems."""
+    box, port, _, _ = server
+    settings = SmtpSettings("127.0.0.1", port, "none", "handouts@clinic.example")
+    message = compose(check_address("josé@example.org"), settings.sender, "Subject", "Text",
+                      "<p>Text</p>", [])
+    with pytest.raises(DeliveryError) as refused:
+        deliver(message, settings)
+    assert "letters before the @" in refused.value.staff
+    with pytest.raises(DeliveryError) as invalid:
+        check_address("maria@example")
+    assert invalid.value.staff.startswith("That email address does not look right (the part "
+                                          "after the @-sign is not valid. It should have a period)")
+    for staff in (refused.value.staff, invalid.value.staff):
+        assert "mail settings" not in staff
+    assert box.messages == []
+
+
+@pytest.mark.parametrize("server", ["smtputf8"], indirect=True)
+def test_a_local_part_outside_ascii_goes_by_smtputf8_when_offered(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, to="josé.lopez@exämple.org")
+    assert code == 0, err
+    [(_, recipients, content)] = box.messages
+    assert recipients == ["josé.lopez@xn--exmple-cua.org"]
+    assert "SMTPUTF8" in box.mail_options[0]
+    assert b"To: jos\xc3\xa9.lopez@xn--exmple-cua.org" in content  # UTF-8, not an encoded word
+
+
+# -- a deadline for the whole exchange ----------------------------------------------------
+
+class SlowPeer:
+    """A loopback SMTP peer that answers a byte at a time, one every PAUSE s, for ever: it is
+    never quiet long enough for a timeout on each read, so only a limit on the whole
+    exchange ends it. `phase` is where it turns slow: its greeting, or its answer to EHLO."""
+
+    PAUSE = 0.25
+
+    def __init__(self, phase: str):
+        self.phase = phase
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(120)  # the thread ends even if no one ever connects
+        self.port = self.listener.getsockname()[1]
+        self.received = b""
+        self.connected_at = self.closed_at = None
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        try:
+            connection, _ = self.listener.accept()
+        except OSError:
+            return
+        self.connected_at = time.monotonic()
+        with connection:
+            if self.phase == "ehlo":
+                connection.sendall(b"220 slow.example ESMTP\r\n")
+                while b"\r\n" not in self.received and self.read(connection):
+                    pass
+            code = b"220-" if self.phase == "greeting" else b"250-"
+            self.dribble(connection, itertools.cycle(code + b"slow.example\r\n"))
+        self.closed_at = time.monotonic()
+
+    def read(self, connection) -> bool:
+        chunk = connection.recv(1024)
+        self.received += chunk
+        return bool(chunk)
+
+    def dribble(self, connection, data) -> None:
+        try:
+            for byte in data:
+                readable, _, _ = select.select([connection], [], [], self.PAUSE)
+                if readable and not self.read(connection):
+                    return  # the client hung up
+                if not readable:
+                    connection.send(bytes([byte]))
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("phase", ["greeting", "ehlo"])
+def test_a_slow_server_is_given_up_on_as_a_whole(phase, tmp_path):
+    peer = SlowPeer(phase)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
+    env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(peer.port), SMTP_SECURITY="none",
+               SMTP_FROM="handouts@clinic.example", SMTP_TIMEOUT="2")
+    try:
+        run = subprocess.run(
+            [sys.executable, str(REPO / "make_docs.py"), "email", "crisis-help-lines", "--to",
+             ADDRESS, "--for", NAME, "--consent-on", CONSENT, "--sources", str(REPO / "sources"),
+             "--brand", str(REPO / "_brand.yml")],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90)
+        peer.thread.join(10)
+    finally:
+        peer.close()
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        f"error: the mail server at 127.0.0.1:{peer.port} did not finish answering within 2 s "
+        "(SMTP_TIMEOUT); nothing was sent"]
+    assert run.stdout == ""
+    took = peer.closed_at - peer.connected_at  # from its first byte to the client hanging up
+    assert 1.9 <= took < 3.5, took
+    assert b"MAIL FROM" not in peer.received.upper() and b"DATA" not in peer.received.upper()
+
+
+@pytest.mark.parametrize("server", ["slow-data"], indirect=True)
+def test_a_server_slow_to_confirm_a_message_may_have_it(server, monkeypatch):
+    """The whole message went out, but the server's "250" came after the time limit: the
+    message may well have been delivered, so the line must not say "nothing was sent"."""
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    monkeypatch.setenv("SMTP_TIMEOUT", "1.5")
+    started = time.monotonic()
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [
+        f"error: the mail server at 127.0.0.1:{port} took the message but did not confirm it: "
+        "it may or may not have been sent; check before sending it again"]
+    assert len(box.messages) == 1  # and indeed the server has it
+    assert time.monotonic() - started < 30  # the packet's rendering, then 1.5 s at the server
+
+
+def test_the_time_limit_is_thirty_seconds_unless_set():
+    base = {"SMTP_HOST": "mail.example", "SMTP_FROM": "care@clinic.example"}
+    assert SmtpSettings.from_environment(base).timeout == 30
+    assert SmtpSettings.from_environment({**base, "SMTP_TIMEOUT": "2.5"}).timeout == 2.5
+
+
+# -- no traceback, whatever is typed -----------------------------------------------------
+
+@pytest.mark.parametrize("size", ["nan", "inf", "-1", "0", "1e-9", "ten"])
+def test_a_size_limit_that_is_not_a_size_is_one_line(server, monkeypatch, size):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, f"--max-size={size}")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: --max-size takes a number of megabytes more than 0, such as 10"]
+    assert box.connections == 0
+
+
+@pytest.mark.parametrize("name, value, line", [
+    ("SMTP_PORT", "70000", "error: SMTP_PORT must be a port number, from 1 to 65535"),
+    ("SMTP_PORT", "smtp", "error: SMTP_PORT must be a port number, from 1 to 65535"),
+    ("SMTP_TIMEOUT", "0", "error: SMTP_TIMEOUT must be a number of seconds, more than 0 "
+                          "(default 30)"),
+    ("SMTP_TIMEOUT", "nan", "error: SMTP_TIMEOUT must be a number of seconds, more than 0 "
+                            "(default 30)"),
+    ("SMTP_TIMEOUT", "soon", "error: SMTP_TIMEOUT must be a number of seconds, more than 0 "
+                             "(default 30)"),
+    ("SMTP_CA_FILE", "/nonexistent/ca.pem", "error: SMTP_CA_FILE cannot be used as a "
+                                            "certificate authority (No such file or directory); "
+                                            "nothing was sent"),
+])
+def test_mail_settings_that_cannot_work_are_one_line(server, monkeypatch, name, value, line):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    monkeypatch.setenv(name, value)
+    code, out, err = send("--consent-on", CONSENT)
+    assert (code, err.strip().splitlines()) == (1, [line])
+    assert box.messages == []
+
+
+def test_a_language_with_nothing_in_it_is_one_line(server, monkeypatch):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    code, out, err = send("--consent-on", CONSENT, "--lang", "zz")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: nothing is written in 'zz' (no handout, no translation of the cover): the "
+        "packet's language can be en, es"]
+    assert box.connections == 0
+
+
+def test_a_dry_run_into_a_file_is_one_line(tmp_path):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    code, out, err = send("--consent-on", CONSENT, "--dry-run", str(taken))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: --dry-run {taken} is not a folder: give the folder to write the message file in"]
+    assert taken.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -1,7 +1,9 @@
 """Personalised packets: the cover, the contents, page numbers, bookmarks, and privacy."""
 
 import datetime as dt
+import os
 import re
+import stat
 
 import pikepdf
 import pytest
@@ -167,3 +169,85 @@ def test_the_next_family_gets_the_same_pages_and_only_their_own_name(tmp_path):
     with pikepdf.open(paths[1]) as pdf:  # the cover's contents still link into the documents
         targets = {str(a.Dest) for a in pdf.pages[0].get("/Annots", []) if "/Dest" in a}
         assert {"d1", "d2", "d3"} <= targets
+
+
+# -- no traceback, whatever is typed -----------------------------------------------------
+
+def packet_command(tmp_path, *extra) -> tuple[int, str, str]:
+    import io
+
+    from handouts.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["packet", "crisis-help-lines", "--for", "Ana", "--sources", str(REPO / "sources"),
+                 "--brand", str(REPO / "_brand.yml"), "--out", str(tmp_path / "output"), *extra],
+                stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("lang, line", [
+    ("zz", "error: nothing is written in 'zz' (no handout, no translation of the cover): the "
+           "packet's language can be en, es"),
+    ("fr", "error: nothing is written in 'fr' (no handout, no translation of the cover): the "
+           "packet's language can be en, es"),  # Babel knows French; the library does not
+    ("ES", "error: --lang takes a two-letter language code: en, es"),
+    ("\x1b[2Jes", "error: --lang takes a two-letter language code: en, es"),  # not echoed
+])
+def test_a_language_with_nothing_in_it_is_a_usage_error(tmp_path, lang, line):
+    """A packet in a language the library has nothing in would be English text tagged as
+    another language: refused, in one line, before anything is made."""
+    code, out, err = packet_command(tmp_path, "--lang", lang, "-o", str(tmp_path / "p.pdf"))
+    assert (code, err.strip().splitlines(), out) == (2, [line], "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def not_a_plain_file(tmp_path, kind: str):
+    """A place -o may name that cannot hold a packet, and the line that says so."""
+    if kind == "folder":
+        (tmp_path / "packets").mkdir()
+        return tmp_path / "packets", "is a folder: give the packet's file name, in it or elsewhere"
+    if kind == "pipe":
+        os.mkfifo(tmp_path / "pipe")
+        return tmp_path / "pipe", PLAIN_FILE
+    if kind == "device":  # /dev/null's own kind, made here: the real one is never risked
+        if os.geteuid() != 0:
+            pytest.skip("making a device node needs root")
+        os.mknod(tmp_path / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        return tmp_path / "null", PLAIN_FILE
+    if kind == "link to a pipe":
+        os.mkfifo(tmp_path / "pipe")
+        (tmp_path / "link.pdf").symlink_to(tmp_path / "pipe")
+        return tmp_path / "link.pdf", PLAIN_FILE
+    if kind == "under a file":
+        (tmp_path / "notes.txt").write_text("mine")
+        return (tmp_path / "notes.txt" / "p.pdf",
+                f"cannot be saved: {tmp_path / 'notes.txt'} is not a folder")
+    if kind == "link loop":
+        (tmp_path / "a.pdf").symlink_to(tmp_path / "b.pdf")
+        (tmp_path / "b.pdf").symlink_to(tmp_path / "a.pdf")
+        return tmp_path / "a.pdf", "is a loop of symbolic links: give another file name"
+    raise AssertionError(kind)
+
+
+PLAIN_FILE = ("is not a plain file (it is a device, a pipe or a socket): give the name of a "
+              "PDF file to write")
+
+
+@pytest.mark.parametrize("kind", ["folder", "pipe", "device", "link to a pipe", "under a file",
+                                  "link loop"])
+def test_output_that_cannot_be_a_packet_file_is_a_usage_error(tmp_path, kind):
+    target, reason = not_a_plain_file(tmp_path, kind)
+    before = {p: p.lstat() for p in tmp_path.rglob("*")}
+    code, out, err = packet_command(tmp_path, "-o", str(target))
+    assert (code, err.strip().splitlines(), out) == (2, [f"error: -o {target} {reason}"], "")
+    after = {p: p.lstat() for p in tmp_path.rglob("*")}
+    assert after == before  # nothing written, replaced or left half-done beside it
+
+
+def test_a_packet_the_file_system_refuses_is_one_line(tmp_path):
+    target = tmp_path / ("p" * 300 + ".pdf")  # longer than any file system's name
+    code, out, err = packet_command(tmp_path, "-o", str(target))
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [
+        f"error: could not save the packet to {target} (File name too long); nothing was saved"]
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
