@@ -13,6 +13,7 @@ are numbered with the document's own and their pictures checked with its.
 
 from __future__ import annotations
 
+import difflib
 import re
 import xml.etree.ElementTree as etree
 from collections import Counter, defaultdict
@@ -27,8 +28,9 @@ from markdown.treeprocessors import Treeprocessor
 
 from .blocks import NO_BLOCKS, Blocks, SafetyBlock
 from .documents import DocMeta, Document
-from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, images_in, is_outward_link, links_in,
-                     markdown_to_html, sanitize)
+from .images import oversize
+from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, MAX_SPAN, UNPRINTABLE, Cleaned, Image,
+                     Refusal, clean, images_in, is_local_file, markdown_to_html, sanitize)
 from .problems import ContentError, Problem, error
 from .resources import Library, Resource
 
@@ -95,15 +97,17 @@ def resolve(document: Document, library: Library, blocks: Blocks = NO_BLOCKS,
     placed = _Placed(blocks, document.lang)
     written = markdown_to_html(document.body_md, (_CitationExtension(numbering),
                                                   _SafetyBlockExtension(placed)))
-    html = sanitize(written)
+    # Parsed once, by the sanitiser: images and links are checked in what it gives the
+    # renderer, and what it took out is named, so no other parser's reading counts.
+    cleaned = clean(written)
     citations = _citations(document, library, numbering.order, placed.blocks, problems)
-    # Images and links are checked as written, before the sanitiser drops what it must.
-    images = _images(document, written, problems, images_root or document.source.path.parent)
-    problems += _local_links(document, written)
+    images = _images(document, cleaned, problems, images_root or document.source.path.parent)
+    problems += _local_links(document, cleaned)
     if problems:
         raise ContentError(problems)
     once = {block.name: block for block in placed.blocks}  # each block, where first placed
-    return ResolvedDocument(document, html, tuple(citations), tuple(images), tuple(once.values()))
+    return ResolvedDocument(document, cleaned.html, tuple(citations), tuple(images),
+                            tuple(once.values()))
 
 
 def _citations(document: Document, library: Library, cited_keys: list[str],
@@ -116,10 +120,29 @@ def _citations(document: Document, library: Library, cited_keys: list[str],
         if resource is None:
             path, line = (_where_key_is(document, key, placed) if cited
                           else (document.source.path, document.front_matter.line("resources")))
-            problems.append(error(path, line, _missing_key_message(key, library)))
+            problems.append(error(path, line, _missing_key_message(key, library),
+                                  **place(path, line, f"@{key}", 1), hint=_nearest_key(key, library)))
             continue
         citations.append(Citation(len(citations) + 1, resource, cited))
     return citations
+
+
+def place(path: Path, line: int | None, needle: str | None, skip: int = 0) -> dict:
+    """The column and width of `needle` on a file's line, for the caret under it (the
+    first `skip` characters of the needle are not underlined: the @ of a key)."""
+    if not line or not needle:
+        return {}
+    try:
+        text = path.read_text("utf-8").split("\n")[line - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return {}
+    at = text.find(needle)
+    return {"column": at + 1 + skip, "width": len(needle) - skip} if at >= 0 else {}
+
+
+def _nearest_key(key: str, library: Library) -> str | None:
+    close = difflib.get_close_matches(key, list(library.entries), n=1, cutoff=0.5)
+    return f"did you mean '{close[0]}'?" if close else None
 
 
 def _missing_key_message(key: str, library: Library) -> str:
@@ -129,31 +152,85 @@ def _missing_key_message(key: str, library: Library) -> str:
     return f"unknown citation key '{key}' (not in {name})"
 
 
-def _images(document: Document, html: str, problems: list[Problem], root: Path) -> list[Path]:
+def _images(document: Document, cleaned: Cleaned, problems: list[Problem],
+            root: Path) -> list[Path]:
+    """Check every image the renderer will be given: those of the sanitiser's output
+    (see markup.clean), never of the HTML as written, which another parser would read
+    otherwise. Each must be a file inside the sources folder, with alt text, within
+    the picture budget (see `images`); an address the sanitiser took out is named."""
     sources_dir = root.resolve()
+    # The sanitiser leaves an image whose address it took out without one, in order.
+    taken_out = iter([r.value for r in cleaned.refused if r.tag == "img"])
     found: list[Path] = []
-    for image, line in images_with_lines(document, html):
-        path = sources_dir / unquote(urlsplit(image.src).path)
-        if not image.src or urlsplit(image.src).scheme or not path.resolve().is_relative_to(sources_dir):
-            problems.append(error(document.source.path, line, f"image '{image.src}' must be a file "
-                                  "inside the sources folder (for example images/pill-box.svg)"))
-        elif not path.is_file():
-            problems.append(error(document.source.path, line, f"image '{image.src}' not found"))
-        elif not image.alt:
-            problems.append(error(document.source.path, line, f"image '{image.src}' has no alt text: "
-                                  "describe it in the brackets, ![a locked medicine box](...)",
-                                  rule="alt-text"))
+    for image, line in images_with_lines(document, cleaned.html):
+        src = image.src or next(taken_out, "")
+        if not image.src and src:
+            line = _line_of_src(document, src) or line
+        problem = _image_problem(image, src, sources_dir)
+        if problem:
+            problems.append(error(document.source.path, line, problem,
+                                  rule="alt-text" if problem.endswith(NO_ALT) else None))
         else:
-            found.append(path.resolve())
+            found.append((sources_dir / unquote(urlsplit(src).path)).resolve())
     return found
 
 
-def _local_links(document: Document, html: str):
-    for href in links_in(html):
-        if not is_outward_link(href):
-            yield error(document.source.path, line_of_text(document, href),
-                        f"link '{href}' cannot be followed from a handout; link to a web "
+NO_ALT = "describe it in the brackets, ![a locked medicine box](...)"
+
+
+def _image_problem(image: Image, src: str, sources_dir: Path) -> str | None:
+    """Why the image at `src` cannot be printed, or None."""
+    shown = printable(src)
+    if not src:
+        return "an image needs a file: write ![what it shows](images/pill-box.svg)"
+    if UNPRINTABLE.search(unquote(src)):
+        return f"image '{shown}' has a character no file name has (a NUL or a control character)"
+    path = sources_dir / unquote(urlsplit(src).path)
+    if not is_local_file(src) or not path.resolve().is_relative_to(sources_dir):
+        return (f"image '{shown}' must be a file inside the sources folder "
+                "(for example images/pill-box.svg)")
+    if not path.is_file():
+        return f"image '{shown}' not found"
+    if not image.alt:
+        return f"image '{shown}' has no alt text: {NO_ALT}"
+    reason = oversize(path.resolve(), sources_dir)
+    return f"image '{shown}' {reason}" if reason else None
+
+
+def printable(value: str) -> str:
+    """A value from a source as a terminal may show it: control characters escaped."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m[0]):02x}", value)
+
+
+def _local_links(document: Document, cleaned: Cleaned):
+    """What the sanitiser took out or cut down, besides images' addresses (`_images`
+    names those): links a printed page cannot follow, and table cells spanning more
+    than a page holds."""
+    for refusal in cleaned.refused:
+        shown = printable(refusal.value)
+        if refusal.attribute == "href":
+            yield error(document.source.path, line_of_text(document, refusal.value),
+                        f"link '{shown}' cannot be followed from a handout; link to a web "
                         "address (https://...), an email (mailto:) or a phone (tel:)")
+        elif refusal.attribute in ("colspan", "rowspan"):
+            yield error(document.source.path, _line_of_attribute(document, refusal),
+                        f"{refusal.attribute}=\"{_short(shown)}\" is not a number of "
+                        f"{'columns' if refusal.attribute == 'colspan' else 'rows'} from 1 to "
+                        f"{MAX_SPAN}, as a table cell on a page may span")
+
+
+def _short(value: str, most: int = 20) -> str:
+    return value if len(value) <= most else value[:most - 1] + "…"
+
+
+def _line_of_attribute(document: Document, refusal: Refusal) -> int | None:
+    """The line where an attribute was written with the value refused."""
+    written = re.compile(rf"{refusal.attribute}\s*=\s*[\"']?{re.escape(refusal.value[:20])}",
+                         re.IGNORECASE)
+    for offset, text in enumerate(document.body_md.split("\n")):
+        if written.search(text):
+            return document.body_line + offset
+    return line_of_text(document, refusal.value)
 
 
 def _malformed_citations(document: Document):
@@ -162,7 +239,8 @@ def _malformed_citations(document: Document):
             if not CITATION.fullmatch(bracket.group()):
                 yield error(document.source.path, line,
                             f"citation '{bracket.group()}' is not understood; write "
-                            "[@key] or [@key1; @key2]")
+                            "[@key] or [@key1; @key2]",
+                            **place(document.source.path, line, bracket.group()))
 
 
 def _unknown_blocks(document: Document, blocks: Blocks):
@@ -173,8 +251,11 @@ def _unknown_blocks(document: Document, blocks: Blocks):
             name, block = mark[1], blocks.get(mark[1])
             if name not in BRAND_BLOCKS and name not in blocks.names:
                 known = [*BRAND_BLOCKS, *blocks.names]
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
                 yield error(path, line, f"'{mark.group()}' is not a block this project has; "
-                            f"known: {', '.join(f'[[{b}]]' for b in known)}")
+                            f"known: {', '.join(f'[[{b}]]' for b in known)}",
+                            **place(path, line, mark.group()),
+                            hint=f"did you mean [[{close[0]}]]?" if close else None)
             elif not _on_its_own(lines, line - document.body_line, mark.group()):
                 yield error(path, line, f"write {mark.group()} on a line of its own, with a "
                             "blank line before and after")
@@ -245,14 +326,26 @@ def image_lines(document: Document) -> dict[str, list[int]]:
 
 
 def images_with_lines(document: Document, html: str):
-    """(image, file line) for each image of `html`, the body's HTML, in order."""
+    """(image, file line) for each image of `html`, the body's HTML as the sanitiser
+    gave it (never as written: see markup.clean), in order."""
     lines, seen = image_lines(document), Counter()
     for image in images_in(html):
         uses = lines.get(image.src, [])
         line = (uses[seen[image.src]] if seen[image.src] < len(uses)
-                else line_of_text(document, image.src))  # written as raw HTML
+                else _line_of_src(document, image.src))  # written as raw HTML
         seen[image.src] += 1
         yield image, line
+
+
+def _line_of_src(document: Document, src: str) -> int | None:
+    """The line of an address as written, though nh3 read a NUL in it as U+FFFD."""
+    if "\ufffd" not in src:
+        return line_of_text(document, src)
+    written = re.compile(".{1,8}?".join(re.escape(part) for part in src.split("\ufffd")))
+    for offset, text in enumerate(document.body_md.split("\n")):
+        if written.search(text):
+            return document.body_line + offset
+    return None
 
 
 def _code_blanked(body_md: str) -> str:

@@ -19,7 +19,7 @@ from typing import Iterable
 
 from .blocks import Blocks
 from .documents import Document
-from .markup import BLOCK_MARK, images_in, markdown_to_html
+from .markup import BLOCK_MARK, images_in, markdown_to_html, sanitize
 from .readability import sections
 from .wording import Passage, passage, passages
 
@@ -141,6 +141,7 @@ CALL_US = {
 class Finding:
     line: int
     message: str
+    words: str | None = None  # the words it is about, as written, for the caret
 
 
 # -- jargon ------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def undefined_jargon(document: Document, blocks: Blocks) -> list[Finding]:
     lang = document.lang if document.lang in JARGON else "en"
     return [Finding(line, f"'{text}' is a medical word: explain it in plain words the first "
                     f"time, in this paragraph or one before (\"{text} means ...\", \"this is "
-                    f"called {text}\"), or use an everyday word")
+                    f"called {text}\"), or use an everyday word", text)
             for line, _, text in jargon_before_definition(_reading_order(document, blocks),
                                                              lang)]
 
@@ -294,6 +295,8 @@ def has_picture(body_html: str | None, document: Document, blocks: Blocks) -> bo
     for mark in BLOCK_MARK.finditer(document.body_md):
         block = blocks.get(mark[1])
         text = block.texts.get(document.lang) if block else None
-        if text is not None and any(image.alt for image in images_in(markdown_to_html(text.markdown))):
+        # As printed: the sanitiser's reading, as for the document's own pictures.
+        html = sanitize(markdown_to_html(text.markdown)) if text is not None else ""
+        if any(image.alt for image in images_in(html)):
             return True
     return False

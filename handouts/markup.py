@@ -3,16 +3,25 @@
 Staff write Markdown, but Markdown lets raw HTML through. Whatever the
 Markdown produces is cleaned by nh3 (an allow-list sanitiser) before it goes
 near the renderer: no script, style, iframe, object, embed or link elements,
-no event handlers, no `rel` (so no `rel=attachment`), no inline styles, and
-links only to web, mail and phone addresses.
+no event handlers, no `rel` (so no `rel=attachment`), no inline styles, links only to web, mail
+and phone addresses, images only by a plain path below the document's folder,
+and no table cell spanning more than MAX_SPAN columns or rows.
+
+The sanitiser is also where the rest of the build learns what a body holds:
+every check of images and links reads its output (see `clean`), which is what
+the renderer gets, never the HTML as written. Another parser reading the raw
+HTML disagrees with nh3's at the edges of the syntax (`<!-->`, `<image>`, a
+repeated attribute) and would check a document that is not the one printed.
+What the sanitiser takes out or cuts down is recorded, so the writer is told.
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
@@ -39,6 +48,11 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align", "colspan", "rowspan", "scope"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# A table cell spanning more than this is a mistake, and WeasyPrint lays a span
+# of 100,000 columns out for minutes: the sanitiser cuts it down (and says so).
+MAX_SPAN = 50
+SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*):")
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ufffd]")  # nh3 turns a NUL into U+FFFD
 
 # A paragraph of just `[[crisis-lines]]` or `[[contact]]` prints that part of
 # the brand file there, so safety lines are never retyped in a source.
@@ -58,16 +72,53 @@ def markdown_to_html(text: str, extensions: tuple = ()) -> str:
     return converter.convert(text)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A value the sanitiser took out (a link, an image's address) or cut down (a span)."""
+
+    tag: str
+    attribute: str
+    value: str  # as nh3 read it: entities decoded
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    html: str  # what the renderer gets
+    refused: tuple[Refusal, ...]  # in document order
+
+
 def sanitize(html: str) -> str:
-    return nh3.clean(
+    return clean(html).html
+
+
+def clean(html: str) -> Cleaned:
+    """`html` cut down to the allow-list, with what was taken out.
+
+    nh3 drops an address whose scheme it is not given before the attribute
+    filter sees it; it is given every scheme the text names, so that the
+    filter (`_admitted`) is the one gate for links and images, and can say
+    what it refused. A scheme that search cannot see (a tab inside it, which a
+    URL parser drops) is still dropped by nh3, unreported."""
+    refused: list[Refusal] = []
+
+    def admitted(tag: str, attribute: str, value: str) -> str | None:
+        kept = _admitted(tag, attribute, value)
+        # nh3 asks of elements it then takes out whole too (an <svg>'s <image>).
+        if kept != value and tag in ALLOWED_TAGS:
+            refused.append(Refusal(tag, attribute, value))
+        return kept
+
+    schemes = URL_SCHEMES | {m.lower() for m in SCHEME.findall(htmllib.unescape(html))}
+    cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
+        url_schemes=schemes,
         link_rel=None,
         strip_comments=True,
-        attribute_filter=_only_outward_links,
+        attribute_filter=admitted,
     )
+    return Cleaned(cleaned, tuple(refused))
 
 
 def is_outward_link(href: str) -> bool:
@@ -76,10 +127,33 @@ def is_outward_link(href: str) -> bool:
     return href.startswith("#") or urlsplit(href).scheme.lower() in URL_SCHEMES
 
 
-def _only_outward_links(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "a" and attribute == "href" and not is_outward_link(value):
-        return None
+def is_local_file(src: str) -> bool:
+    """A plain path below the document's folder: no scheme, not absolute, no `..`,
+    no backslash (a URL parser reads it as `/`) and nothing unprintable."""
+    path = unquote(src)
+    return bool(src) and not (
+        SCHEME.match(src.strip()) or src != src.strip() or path.startswith("/")
+        or "\\" in path or ".." in path.split("/") or UNPRINTABLE.search(path))
+
+
+def _admitted(tag: str, attribute: str, value: str) -> str | None:
+    """The value the renderer may have, None for none."""
+    if attribute == "href":
+        return value if is_outward_link(value) else None
+    if tag == "img" and attribute == "src":
+        return value if is_local_file(value) else None
+    if attribute in ("colspan", "rowspan"):
+        return _span(value)
     return value
+
+
+def _span(value: str) -> str | None:
+    """A span as WeasyPrint reads it (its leading digits), at most MAX_SPAN."""
+    digits = re.match(r"\s*\+?0*(\d+)", value)
+    if digits is None:
+        return None  # read as 1
+    number = digits[1]  # never int() of all of it: 5,000 digits raise
+    return value if len(number) <= len(str(MAX_SPAN)) and int(number) <= MAX_SPAN else str(MAX_SPAN)
 
 
 @dataclass(frozen=True)
@@ -89,31 +163,21 @@ class Image:
 
 
 def images_in(html: str) -> tuple[Image, ...]:
-    """Every <img> of an HTML fragment, in order."""
-    return tuple(_collected(html).images)
-
-
-def links_in(html: str) -> tuple[str, ...]:
-    """The address of every <a href> of an HTML fragment, in order."""
-    return tuple(_collected(html).links)
-
-
-def _collected(html: str) -> _Collector:
+    """Every <img> of an HTML fragment, in order. Read the sanitiser's output only:
+    on raw HTML this parser and nh3's disagree (see the module's docstring), and on
+    what nh3 writes (no comments, every attribute quoted, once) they cannot."""
     collector = _Collector()
     collector.feed(html)
     collector.close()
-    return collector
+    return tuple(collector.images)
 
 
 class _Collector(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.images: list[Image] = []
-        self.links: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        values = dict(attrs)
         if tag == "img":
+            values = dict(attrs)
             self.images.append(Image(values.get("src") or "", (values.get("alt") or "").strip()))
-        elif tag == "a" and values.get("href") is not None:
-            self.links.append(values["href"])

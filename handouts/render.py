@@ -104,6 +104,13 @@ class DocumentJob:
     source: SourceFile | None  # None: the clinic's own card, from the brand
     only: frozenset[str] | None = None  # only these formats are stale
 
+    def over_budget(self, reason: str) -> DocumentResult:
+        """What the build reports of a document its worker could not finish (see
+        `workers.Budget`): one line naming it; its last good PDF stays."""
+        path = self.source.path if self.source is not None else self.context.brand.path
+        return DocumentResult((), (error(path, None, f"not built: rendering it {reason}"),),
+                              path.name, 0)
+
 
 @dataclass(frozen=True)
 class RenderedFile:

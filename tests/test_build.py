@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import GOOD_SOURCE, source_text
+from conftest import GOOD_SOURCE, source_text, where_of
 
 OTHER = source_text("title: Other handout\nsummary: This one has nothing wrong with it.",
                     "## What to do next\n\nCall us.\n")
@@ -99,22 +99,39 @@ def test_bad_source_is_one_clear_line_and_the_rest_builds(workspace, case):
     assert "1 document failed" in run.out
 
 
-@pytest.mark.parametrize("resources, line, message", [
+BAD_RESOURCES = [
     ("nida-benzodiazepines-opioids:\n  title: T\n url: broken\n", 3, "invalid YAML"),
     ("nida-benzodiazepines-opioids:\n  title: T\n  url: https://nida.nih.gov/\n"
      "  accessed: 2026-02-30\n", 4, "'2026-02-30' is not a real date"),
     ("nida-benzodiazepines-opioids:\n  title: No address\n", 1,
      "resource 'nida-benzodiazepines-opioids' has no url"),
-])
-def test_bad_resource_list(workspace, resources, line, message):
-    (workspace.sources / "resources.yaml").write_text(resources)
+    # What can make any YAML reader loop or work for minutes, here where the build
+    # also reads the list to tell which entries changed.
+    ("nida-benzodiazepines-opioids:\n  title: &t [T, *t]\n  url: https://nida.nih.gov/\n", 2,
+     "the alias *t is inside the value it names"),
+    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "nida-benzodiazepines-opioids:\n  title: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+     "  url: https://nida.nih.gov/\n", 2, "more than 8 aliases"),
+    ("nida-benzodiazepines-opioids:\n  title: T\n  url: https://nida.nih.gov/\n"
+     f"  accessed: {'9' * 5000}\n", 4, "a number of 5000 characters"),
+]
+
+
+@pytest.mark.parametrize("resources, line, message", BAD_RESOURCES)
+@pytest.mark.parametrize("built_before", [False, True], ids=["first build", "after a good build"])
+def test_bad_resource_list(workspace, resources, line, message, built_before):
     workspace.write("other.md", OTHER)
     workspace.write("cites.md", source_text("title: T\nsummary: S",
                                             "Text [@nida-benzodiazepines-opioids].\n"))
+    if built_before:  # then the build also reads the list to tell which entries changed
+        assert workspace.run("build", "--format", "handout").code == 0
+        workspace.pdf("cites.pdf").unlink()
+    (workspace.sources / "resources.yaml").write_text(resources)
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
+    assert "Traceback" not in run.err
     resources_line, citing_line = run.error_lines
-    assert resources_line.startswith(f"{workspace.sources / 'resources.yaml'}:{line}: error: ")
+    assert where_of(resources_line) == (str(workspace.sources / "resources.yaml"), line)
     assert message in resources_line
     assert citing_line.endswith("citation key 'nida-benzodiazepines-opioids' cannot be used "
                                 "until its entry in resources.yaml is fixed")
@@ -288,3 +305,281 @@ def test_a_page_no_re_layout_fills_is_a_warning_naming_the_share_used(tmp_path):
                                "document by a few lines")
     one_page = PdfResult(b"", pages=1, warnings=(), refused=(), fonts=(), last_page_fill=0.23)
     assert judge(one_page, tmp_path / "short.md", "handout", brand, FORMATS["handout"]) == []
+
+
+# An output folder that cannot take the build's files: one line, exit 1, nothing changed.
+
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+NOT_WRITTEN = re.compile(r"^\S+: error: not written: (?P<reason>[^;]+); the output folder is as "
+                         r"it was$")
+REVISED = GOOD_SOURCE.replace("Staying safe with benzos", "Staying safe with benzos, revised")
+
+
+def root_command(*args: str) -> None:
+    """Run a mount or chattr; skip the test, saying why, where it is not allowed."""
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"needs `{' '.join(args[:3])}` (root, in a system that allows it): "
+                    f"{done.stderr.strip()}")
+
+
+@contextmanager
+def read_only(out, how: str):
+    folders = [out, *(p for p in out.iterdir() if p.is_dir())]
+    if how == "read-only mount":
+        root_command("mount", "--bind", str(out), str(out))
+        try:
+            root_command("mount", "-o", "remount,bind,ro", str(out))
+            yield
+        finally:
+            subprocess.run(["umount", str(out)], check=True)
+    else:  # root ignores permissions, not the immutable attribute
+        root_command("chattr", "+i", *map(str, folders))
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", *map(str, folders)], check=True)
+
+
+def files_of(out) -> dict[str, str]:
+    """Every file in the output folder, hidden ones too, by its sha256."""
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in out.rglob("*") if p.is_file()}
+
+
+def assert_catalog_describes(out) -> None:
+    """catalog.json lists exactly the PDFs beside it, with their true sizes and digests."""
+    catalog = json.loads((out / "catalog.json").read_text())["files"]
+    pdfs = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.pdf")}
+    assert {e["path"]: (e["bytes"], e["sha256"]) for e in catalog} == {
+        path: (len(data), hashlib.sha256(data).hexdigest()) for path, data in pdfs.items()}
+
+
+@pytest.mark.parametrize("how", ["read-only mount", "immutable folder"])
+def test_a_read_only_output_folder_is_one_line_and_keeps_the_last_good_files(workspace, how):
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    assert workspace.run("build").code == 0
+    before = files_of(workspace.out)
+    workspace.write("staying-safe.md", REVISED)
+    with read_only(workspace.out, how):
+        run = workspace.run("build")
+        assert run.code == 1
+        [line] = run.error_lines
+        assert NOT_WRITTEN.match(line), line
+        assert files_of(workspace.out) == before
+    assert_catalog_describes(workspace.out)
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    with read_only(workspace.out, how):  # nothing to write: a read-only folder is fine
+        run = workspace.run("build")
+    if "Built 0 PDFs (3 up to date)" in run.summary:  # unless the pipeline's code changed
+        assert (run.code, run.err) == (0, ""), run.err
+    else:
+        assert NOT_WRITTEN.match(run.err.strip()), run.err
+    workspace.write("staying-safe.md", REVISED)
+    assert workspace.run("build").code == 0
+    assert_catalog_describes(workspace.out)
+    assert not (workspace.out / ".tmp").exists()
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_last_good_files(workspace):
+    workspace.out.mkdir()
+    root_command("mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(workspace.out))
+    try:
+        workspace.write("staying-safe.md", GOOD_SOURCE)
+        assert workspace.run("build").code == 0
+        before = files_of(workspace.out)
+        filler = workspace.out.parent / "filler"
+        fill(workspace.out, filler)
+        workspace.write("staying-safe.md", REVISED)
+        run = workspace.run("build")
+        assert run.code == 1
+        [line] = run.error_lines
+        assert NOT_WRITTEN.match(line)["reason"] == "the disk is full", line
+        after = files_of(workspace.out)
+        del after[filler.name]
+        assert after == before  # and what it had begun to write is gone: no .tmp
+        assert_catalog_describes(workspace.out)
+        (workspace.out / filler.name).unlink()
+        run = workspace.run("build")
+        assert run.code == 0, run.err
+        assert_catalog_describes(workspace.out)
+        assert files_of(workspace.out) != before and not (workspace.out / ".tmp").exists()
+    finally:
+        subprocess.run(["umount", str(workspace.out)], check=True)
+
+
+def fill(out, filler) -> None:
+    """Leave the output folder's disk 8 KB: less than any PDF."""
+    stat = os.statvfs(out)
+    free = stat.f_bavail * stat.f_frsize
+    (out / filler.name).write_bytes(b"\0" * max(free - 8192, 0))
+
+
+def test_a_catalog_that_disagrees_with_the_files_is_mended_by_the_next_build(workspace):
+    """As a build of an earlier version could leave it when killed: wrong sizes and
+    digests, and an entry for a file that is gone. A build with nothing to render mends it."""
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    assert workspace.run("build").code == 0
+    path = workspace.out / "catalog.json"
+    catalog = json.loads(path.read_text())
+    catalog["files"][0].update(bytes=1, sha256="0" * 64)
+    workspace.pdf("staying-safe.pdf", "large-print").unlink()
+    path.write_text(json.dumps(catalog))
+    run = workspace.run("build", "staying-safe", "--format", "handout")
+    assert run.code == 0, run.err
+    assert_catalog_describes(workspace.out)
+    assert [e["path"] for e in json.loads(path.read_text())["files"]] == [
+        "card/wallet-card.pdf", "handout/staying-safe.pdf"]
+
+
+# -- Bounded work, and only what is in the folder: each hostile source is one line, ------
+# -- quickly, and the rest of the library still builds. --------------------------------
+
+import struct  # noqa: E402
+import time  # noqa: E402
+import zlib  # noqa: E402
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG's signature and header, all that says its size (12000 x 12000: 1.2 GB drawn)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # one bit a pixel, grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def nested_aliases(levels: int) -> str:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    return "\n".join(lines + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]"
+                              for i in range(1, levels)])
+
+
+def nested_uses(levels: int) -> str:
+    groups = "".join(f'<g id="g{i}">' + f'<use href="#g{i - 1}"/>' * 10 + "</g>"
+                     for i in range(1, levels))
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><defs>'
+            f'<rect id="g0" width="1" height="1"/>{groups}</defs><use href="#g{levels - 1}"/></svg>')
+
+
+def front(setting: str) -> str:
+    return source_text(f"title: T\nsummary: S\n{setting}", "Text.\n")
+
+
+def body(text: str) -> str:
+    return source_text("title: T\nsummary: S", text)
+
+
+def outside_link(workspace) -> str:
+    secret = workspace.root / "secret.md"
+    secret.write_text(OTHER.replace("Call us.", "The server's own notes."))
+    (workspace.sources / "bad.md").symlink_to(secret)
+    return "bad.md"
+
+
+def picture(name: str, data: bytes, text: str):
+    def write(workspace) -> str:
+        (workspace.sources / "images" / name).write_bytes(data)
+        workspace.write("bad.md", body(text))
+        return "bad.md"
+    return write
+
+
+def source(text: str, name: str = "bad.md"):
+    return lambda workspace: workspace.write(name, text).name
+
+
+def logo(workspace) -> str:
+    """A picture the renderer may read (the brand's), but from outside the sources folder."""
+    return str(workspace.root / "brand" / "logo.svg")
+
+
+HOSTILE = {
+    # before this change: what it did -> (write it, line, message)
+    "aliases nested six deep (1.4 s; 9 deep ran out of memory)": (
+        source(front(nested_aliases(6))), 5, "more than 8 aliases (*a0); write each value out"),
+    "an alias inside what it names (RecursionError)": (
+        source(front("x: &loop [*loop]")), 4, "the alias *loop is inside the value it names"),
+    "an integer of 5,000 digits (the whole number echoed)": (
+        source(front("version: " + "9" * 5000)), 4, "a number of 5000 characters"),
+    "a colspan of 20,000 (5 s; 1,000,000: hung)": (
+        source(body('<table><tr><td colspan="20000">x</td></tr></table>\n')), 6,
+        'colspan="20000" is not a number of columns from 1 to 50'),
+    "a PNG of 12000 x 12000 (1.2 GB)": (
+        picture("big.png", png_header(12000, 12000), "![A big picture](images/big.png)\n"), 6,
+        "image 'images/big.png' is 12000×12000 pixels (144 megapixels), more than the 40"),
+    "an SVG of uses of uses (six deep: 20 s; seven: never ended)": (
+        picture("uses.svg", nested_uses(6).encode(), "![Shapes](images/uses.svg)\n"), 6,
+        "image 'images/uses.svg' draws 222,224 shapes once each <use> is followed"),
+    "a source of 200 KB (15 s a format; 5 MB, minutes)": (
+        source(body("Benzos slow your breathing; talk with your care team first.\n" * 3400)),
+        1672, "the source is 204 KB, more than the 100 KB a source may be"),
+    "a NUL in an image's address (ValueError)": (
+        source(body("![A pill](images/a\x00b.png)\n")), 6, "has a character no file name has"),
+    "a language the project does not print (built with an English frame)": (
+        source(OTHER, "bad.zz.md"), None, "'zz' is not a language this project prints (known: "
+                                          "en, es)"),
+    "a link to a file outside the folder (printed)": (
+        outside_link, None, "is a link to a file outside the sources folder"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_a_hostile_source_is_one_line_quickly_and_the_rest_builds(workspace, case):
+    write, line, message = HOSTILE[case]
+    workspace.write("other.md", OTHER)
+    name = write(workspace)
+    started = time.perf_counter()
+    run = workspace.run("build", "--format", "handout")
+    assert time.perf_counter() - started < 30
+    assert run.code == 1
+    assert "Traceback" not in run.err
+    [problem] = run.error_lines
+    where = workspace.sources / name
+    assert where_of(problem) == (str(where), line) and ": error: " in problem, problem
+    assert message in problem
+    assert workspace.pdf("other.pdf").exists()
+    assert not list(workspace.out.rglob("bad*.pdf"))
+
+
+@pytest.mark.parametrize("html, message", [
+    ('<!--> <img src="images/real.svg"> -->', "image 'images/real.svg' has no alt text"),
+    ('<!--> <img src="{logo}" alt="The clinic\'s logo"> -->',
+     "image '{logo}' must be a file inside the sources folder"),
+    ('<img src="{logo}" src="images/real.svg" alt="A picture">',
+     "image '{logo}' must be a file inside the sources folder"),
+])
+def test_what_is_checked_is_what_is_printed(workspace, html, message):
+    # The alt-text and folder checks read raw HTML with Python's parser, nh3 with
+    # html5ever: `<!-->` hid a picture from the first only, and it was printed, exit 0.
+    (workspace.sources / "images" / "real.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    workspace.write("other.md", OTHER)
+    workspace.write("bad.md", body("Text.\n\n" + html.format(logo=logo(workspace)) + "\n"))
+    run = workspace.run("build", "--format", "handout")
+    assert run.code == 1
+    [problem] = run.error_lines
+    assert problem.startswith(f"{workspace.sources / 'bad.md'}:8: error: ")
+    assert message.format(logo=logo(workspace)) in problem
+    assert workspace.pdf("other.pdf").exists() and not workspace.pdf("bad.pdf").exists()
+
+
+def test_a_document_past_its_time_is_one_line_and_the_rest_builds(workspace, monkeypatch):
+    # A table of 2,000 rows is a legal source that renders for some 12 s; given 4 s
+    # where the pool is made, its worker is stopped and the other document builds.
+    monkeypatch.setenv("HANDOUTS_RENDER_SECONDS", "4")
+    rows = "".join(f"| {i} | a word | more words | x |\n" for i in range(2000))
+    workspace.write("slow.md", body("| A | B | C | D |\n| --- | --- | --- | --- |\n" + rows))
+    workspace.write("other.md", OTHER)
+    started = time.perf_counter()
+    run = workspace.run("build", "--format", "handout", "--jobs", "2")
+    assert time.perf_counter() - started < 40
+    assert run.code == 1
+    assert "Traceback" not in run.err
+    assert run.error_lines == [f"{workspace.sources / 'slow.md'}: error: not built: rendering it "
+                               "took longer than 4 s (the budget; HANDOUTS_RENDER_SECONDS sets it)"]
+    assert workspace.pdf("other.pdf").exists() and not workspace.pdf("slow.pdf").exists()

@@ -1,4 +1,8 @@
+import base64
 import re
+import struct
+import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -9,7 +13,7 @@ from handouts.problems import ContentError
 from handouts.resources import load_library
 from handouts.sources import read_source
 
-from conftest import RESOURCES, source_text
+from conftest import REPO, RESOURCES, source_text
 
 
 @pytest.fixture
@@ -165,3 +169,165 @@ def test_a_picture_used_twice_is_reported_at_each_use(sources):
     found = failure(sources, "![A locked medicine box](images/box.svg)\n\nText.\n\n![](images/box.svg)\n")
     assert found == [(10, "image 'images/box.svg' has no alt text: describe it in the brackets, "
                           "![a locked medicine box](...)")]
+
+
+# -- the checks read what the sanitiser gives the renderer -------------------------------
+
+OUTSIDE = REPO / "brand" / "logo.svg"  # a real picture, in a folder the renderer may read
+NO_ALT = ("image 'images/box.svg' has no alt text: describe it in the brackets, "
+          "![a locked medicine box](...)")
+NOT_INSIDE = "must be a file inside the sources folder (for example images/pill-box.svg)"
+
+# Raw HTML that Python's HTMLParser (the checker's parser until now) and nh3's html5ever
+# (the sanitiser's, and so the renderer's) read differently: (body, line, message).
+CONFUSIONS = {
+    "<!--> is a whole comment": ('<!--> <img src="images/box.svg"> -->\n', 6, NO_ALT),
+    "<!---> is a whole comment": ('<!---> <img src="images/box.svg"> -->\n', 6, NO_ALT),
+    "<image> is read as <img>": ('<image src="images/box.svg">\n', 6, NO_ALT),
+    "the first of two alts counts": ('<img src="images/box.svg" alt="" alt="A box">\n', 6, NO_ALT),
+    "the first of two addresses counts": (f'<img src="{OUTSIDE}" src="images/box.svg" '
+                                          'alt="A box">\n', 6, f"image '{OUTSIDE}' {NOT_INSIDE}"),
+    "an outside picture behind <!-->": (f'<!--> <img src="{OUTSIDE}" alt="A logo"> -->\n', 6,
+                                        f"image '{OUTSIDE}' {NOT_INSIDE}"),
+    "an <img split over lines, unquoted": ("<p><img\nsrc=images/box.svg\nalt=></p>\n", 7, NO_ALT),
+    "an unclosed comment": ('<!-- a note <img src="images/box.svg">\n', 6, NO_ALT),
+    "an <img> inside <math>": ("<math><img src=images/box.svg></math>\n", 6, NO_ALT),
+    "backslashes, which a URL reads as /": ('<img src="images\\..\\..\\logo.svg" alt="A logo">\n',
+                                            6, "image 'images\\..\\..\\logo.svg' " + NOT_INSIDE),
+}
+
+
+@pytest.mark.parametrize("case", CONFUSIONS, ids=list(CONFUSIONS))
+def test_raw_html_is_checked_as_the_sanitiser_reads_it(sources, case):
+    body, line, message = CONFUSIONS[case]
+    assert failure(sources, body) == [(line, message)]
+
+
+def test_an_image_only_the_sanitiser_sees_is_checked_and_tracked(sources):
+    # Printed, so it is an input of the PDF: the build renders again when it changes.
+    doc = resolved(sources, '<!--> <img src="images/box.svg" alt="A box"> -->\n')
+    assert '<img src="images/box.svg" alt="A box">' in doc.body_html
+    assert doc.images == ((sources / "images" / "box.svg").resolve(),)
+
+
+@pytest.mark.parametrize("raw", [
+    f'<svg><image href="{OUTSIDE}" width="10" height="10"/></svg>',
+    f'<svg><use href="{OUTSIDE}#a"/></svg>',
+    f'<noscript><img src="{OUTSIDE}"></noscript>',
+    f'<picture><source srcset="{OUTSIDE}"><img src="images/box.svg" alt="A box"></picture>',
+])
+def test_markup_that_could_bring_a_picture_in_is_taken_out(sources, raw):
+    from handouts.markup import images_in
+
+    doc = resolved(sources, f"Before.\n\n{raw}\n\nAfter.\n")
+    assert [image.src for image in images_in(doc.body_html)] in ([], ["images/box.svg"])
+    assert not re.search(r"<(svg|image|use|source|noscript)\b", doc.body_html)
+
+
+@pytest.mark.parametrize("body", [
+    "![A pill](images/a\x00b.png)\n",
+    '<img src="images/a&#0;b.png" alt="A pill">\n',
+    "![A pill](images/a%00b.png)\n",
+])
+def test_a_nul_in_an_image_address_is_one_line(sources, body):
+    [(line, message)] = failure(sources, body)
+    assert line == 6
+    assert message.endswith("has a character no file name has (a NUL or a control character)")
+
+
+def test_a_terminal_escape_in_an_address_is_shown_not_sent(sources):
+    [(_, message)] = failure(sources, "![A pill](images/\x1b]0;owned\x07.png)\n")
+    assert "\x1b" not in message and "\x07" not in message
+    assert "images/\\x1b]0;owned\\x07.png" in message
+
+
+@pytest.mark.parametrize("cell, attribute", [
+    ('<td colspan="100000">x</td>', "colspan"),
+    ("<td rowspan=65534>x</td>", "rowspan"),
+    (f'<th colspan="{"9" * 5000}">x</th>', "colspan"),
+])
+def test_a_cell_spanning_more_than_a_page_holds_is_refused_at_its_line(sources, cell, attribute):
+    [(line, message)] = failure(sources, f"Before.\n\n<table><tr>{cell}<td>y</td></tr></table>\n")
+    assert line == 8
+    assert message.startswith(f'{attribute}="') and message.endswith(
+        f"is not a number of {'columns' if attribute == 'colspan' else 'rows'} from 1 to 50, "
+        "as a table cell on a page may span")
+
+
+def test_the_sanitiser_holds_spans_to_what_a_page_has():
+    from handouts.markup import sanitize
+
+    html = sanitize('<table><tr><td colspan="100000">a</td><td colspan="3" rowspan="2">b</td>'
+                    "</tr></table>")
+    assert html == ('<table><tbody><tr><td colspan="50">a</td><td colspan="3" rowspan="2">b</td>'
+                    "</tr></tbody></table>")
+
+
+# -- pictures within the budget, measured without drawing them ---------------------------
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG's signature and header alone: all Pillow reads to give its size."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # one bit a pixel, grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def svg(inside: str = "", size: str = 'width="100" height="100"') -> bytes:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" {size}>{inside}</svg>').encode()
+
+
+def nested_uses(levels: int) -> str:
+    """Ten uses of the group before, `levels` deep: 10**levels shapes from a kilobyte."""
+    groups = ['<rect id="g0" width="1" height="1"/>']
+    groups += [f'<g id="g{i}">' + f'<use href="#g{i - 1}"/>' * 10 + "</g>" for i in range(1, levels)]
+    return f'<defs>{"".join(groups)}</defs><use href="#g{levels - 1}"/>'
+
+
+BUDGET = "more than the 40 megapixels a picture may have (a full page at 300 dpi is 8)"
+BIG = f"12000×12000 pixels (144 megapixels), {BUDGET}"
+INLINE_PNG = base64.b64encode(png_header(12000, 12000)).decode()
+PICTURES = {
+    # name: (file, bytes, the reason after "image 'images/<file>' ")
+    "a PNG of 144 megapixels": ("big.png", png_header(12000, 12000), f"is {BIG}"),
+    "past Pillow's own guard": ("bigger.png", png_header(30000, 30000),
+                                f"is 900 megapixels, {BUDGET}"),
+    "an SVG 100,000 px wide": ("wide.svg", svg(size='width="100000" height="100000"'),
+                               f"is 100000×100000 pixels (10000 megapixels), {BUDGET}"),
+    "an SVG in inches": ("inches.svg", svg(size='width="100in" height="100in"'),
+                         f"is 9600×9600 pixels (92 megapixels), {BUDGET}"),
+    "an SVG by its viewBox": ("box.svg", svg(size='viewBox="0 0 50000 50000"'),
+                              f"is 50000×50000 pixels (2500 megapixels), {BUDGET}"),
+    "a PNG inside an SVG": ("inline.svg", svg(f'<image href="data:image/png;base64,{INLINE_PNG}"/>'),
+                            f"holds a picture that is {BIG}"),
+    "a PNG beside an SVG": ("beside.svg", svg('<image href="big-beside.png"/>'),
+                            f"holds a picture that is {BIG}"),
+    "uses of uses": ("uses.svg", svg(nested_uses(7)),
+                     "draws 2,222,224 shapes once each <use> is followed, more than the 100,000 "
+                     "a picture may"),
+    "a use inside what it names": ("loop.svg", svg('<g id="a"><use href="#a"/></g>'),
+                                   "cannot be drawn: a <use> in it is inside what it names, so "
+                                   "it never ends"),
+    "elements 5,000 deep": ("deep.svg", svg("<g>" * 5000 + "</g>" * 5000),
+                            "cannot be drawn: its elements are nested thousands deep"),
+    "a file of 11 MB": ("heavy.svg", svg(" " * 11_000_000),
+                        "is 11 MB, more than the 10 MB a picture may be"),
+}
+
+
+@pytest.mark.parametrize("case", PICTURES, ids=list(PICTURES))
+def test_a_picture_over_the_budget_is_refused_with_the_reason(sources, case):
+    name, data, reason = PICTURES[case]
+    (sources / "images" / name).write_bytes(data)
+    (sources / "images" / "big-beside.png").write_bytes(png_header(12000, 12000))
+    started = time.perf_counter()
+    assert failure(sources, f"Text.\n\n![A picture](images/{name})\n") == [
+        (8, f"image 'images/{name}' {reason}")]
+    assert time.perf_counter() - started < 5  # read from the header, never decoded
+
+
+def test_a_picture_within_the_budget_is_printed(sources):
+    (sources / "images" / "page.png").write_bytes(png_header(2550, 3300))  # letter at 300 dpi
+    (sources / "images" / "uses.svg").write_bytes(svg(nested_uses(4)))  # 2,224 shapes
+    doc = resolved(sources, "![A page](images/page.png)\n\n![Shapes](images/uses.svg)\n")
+    assert len(doc.images) == 2

@@ -1,4 +1,5 @@
 import datetime as dt
+import time
 
 import pytest
 
@@ -97,3 +98,59 @@ def test_key_given_twice():
 def test_template_syntax_is_kept_as_text():
     document = parse(make(source_text("title: '{{ 6*7 }} ways'\nsummary: '{% raw %}'")))
     assert document.meta.title == "{{ 6*7 }} ways"
+
+
+# -- bounded work: front matter that asks for gigabytes is refused at its line -------
+
+def nested_aliases(levels: int) -> str:
+    """Each list repeats the one before nine times: 9**levels values from a few hundred
+    bytes. Today's loader walked every path: 6 levels took 1.4 s, 7 took 7 s and 1.1 GB,
+    9 ran out of memory."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines)
+
+
+HOSTILE_FRONT_MATTER = {
+    # setting written on the front matter's fourth line (file line 4) -> (line, message)
+    "nested aliases": (nested_aliases(6), 5, "more than 8 aliases (*a0); write each value "
+                                             "out in full"),
+    "alias inside its own list": ("x: &loop [1, *loop]", 4,
+                                  "the alias *loop is inside the value it names"),
+    "alias inside its own mapping": ("x: &loop {again: *loop}", 4,
+                                     "the alias *loop is inside the value it names"),
+    "nesting thousands deep": ("x: " + "[" * 5000 + "]" * 5000, 4,
+                               "values nested more than 32 levels deep"),
+    "a list of lists thousands deep": ("x:\n" + "- " * 3000 + "1", 5,
+                                       "values nested more than 32 levels deep"),
+    "5,000 digits": ("version: " + "9" * 5000, 4,
+                     "cannot be read: a number of 5000 characters; no setting needs more than 30"),
+    "a hex number of 5,000 digits": ("version: 0x" + "f" * 5000, 4, "a number of 5002 characters"),
+    "a base-60 number of 2,000 places": ("version: 1" + ":00" * 2000, 4,
+                                         "a number of 6001 characters"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_FRONT_MATTER, ids=list(HOSTILE_FRONT_MATTER))
+def test_front_matter_that_would_take_the_machine_is_one_line_quickly(case):
+    setting, line, message = HOSTILE_FRONT_MATTER[case]
+    started = time.perf_counter()
+    with pytest.raises(ContentError) as caught:
+        parse(make(f"---\ntitle: T\nsummary: S\n{setting}\n---\n\nText.\n"))
+    assert time.perf_counter() - started < 2  # milliseconds now; seconds to never before
+    [problem] = caught.value.problems
+    assert problem.line == line
+    assert message in problem.message
+    assert len(problem.message) < 200  # a value of 5,000 digits is not repeated whole
+
+
+def test_an_alias_or_two_is_still_read():
+    document = parse(make(source_text("""
+        title: &name Safe storage
+        summary: *name
+        topics: &topics [storage, safety]
+        allow_terms: []
+    """)))
+    assert document.meta.summary == "Safe storage"
+    assert document.meta.topics == ("storage", "safety")
+
