@@ -24,7 +24,7 @@ from .brand import PLACEHOLDER, Brand, Contact, load_brand
 from .build import Project
 from .communication import (call_without_number, has_picture, jargon_before_definition,
                             missing_steps, undefined_jargon)
-from .citations import CITATION, citation_keys, images_with_lines, resolve
+from .citations import CITATION, citation_keys, images_with_lines, place, resolve
 from .documents import DocMeta, Document, parse
 from .glyphs import glyph_problems
 from .i18n import translation_problem
@@ -233,8 +233,9 @@ def _words(document: Document) -> list[Problem]:
     found_in = [passage(fm.line(key), str(getattr(document.meta, key) or ""))
                 for key in ("title", "subtitle", "summary")]
     found_in += passages(document.body_md, document.body_line)
-    return [error(document.source.path, f.line, f"'{f.text}': {_say_instead(document)} "
-                  f"'{f.term.instead}'", "words")
+    path = document.source.path
+    return [error(path, f.line, f"'{f.text}': {_say_instead(document)} '{f.term.instead}'", "words",
+                  **place(path, f.line, f.text))
             for f in find_terms(found_in, document.lang, document.meta.allow_terms)]
 
 
@@ -261,7 +262,8 @@ def _phone_numbers(document: Document) -> list[Problem]:
             found.append(error(document.source.path, document.body_line + offset,
                                f"'{number.group()}': phone numbers live in _brand.yml; write "
                                "[[crisis-lines]] or [[contact]] on a line of its own to print "
-                               "them here", "safety-lines"))
+                               "them here", "safety-lines", column=number.start() + 1,
+                               width=len(number.group())))
     return found
 
 
@@ -359,7 +361,8 @@ def _clear_communication(document: Document, body_html: str | None, blocks: Bloc
     path = document.source.path
     report = warning if document.meta.review.is_draft else error
     found = [report(path, f.line, f.message, "safety") for f in safety_findings(document)]
-    found += [report(path, f.line, f.message, "jargon") for f in undefined_jargon(document, blocks)]
+    found += [report(path, f.line, f.message, "jargon", **place(path, f.line, f.words))
+              for f in undefined_jargon(document, blocks)]
     found += [report(path, f.line, f.message, "steps") for f in missing_steps(document, blocks)]
     if brand is not None:
         phone = brand.in_language(document.lang).contact.phone

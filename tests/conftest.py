@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import textwrap
@@ -63,6 +64,14 @@ Call us with questions.
 """
 
 
+def where_of(problem: str) -> tuple[str, int | None]:
+    """The path and line a printed problem names, whether or not it gives a column:
+    `path:line:col: error: ...`, `path:line: error: ...` or `path: error: ...`."""
+    place = re.match(r"(.*?)(?::(\d+))?(?::\d+)?: (?:error|warning)", problem)
+    assert place, problem
+    return place[1], int(place[2]) if place[2] else None
+
+
 def source_text(front: str, body: str = "Some text.\n") -> str:
     """A source file from front matter and body, both dedented."""
     return f"---\n{textwrap.dedent(front).strip()}\n---\n\n{textwrap.dedent(body)}"
@@ -81,7 +90,13 @@ class Run:
 
     @property
     def error_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
+        """The problem lines: not the source excerpts and hints printed under them,
+        which start with a space."""
+        return [line for line in self.err.splitlines() if line.strip() and not line[0].isspace()]
+
+    @property
+    def excerpts(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line[:1].isspace()]
 
 
 class Workspace:

@@ -6,7 +6,7 @@ import textwrap
 import pikepdf
 import pytest
 
-from conftest import REPO, page_texts, pdftotext, source_text, watermark_share
+from conftest import REPO, page_texts, pdftotext, source_text, watermark_share, where_of
 
 BLOCK = """\
 title: Do not stop
@@ -76,19 +76,19 @@ def test_a_translation_prints_the_blocks_own_translation(workspace):
 
 
 def test_a_block_without_the_documents_language_is_an_error_never_english(workspace):
-    write_block(workspace)
-    workspace.write("doc.fr.md", source_text("title: T\nsummary: S", "Texte.\n\n[[stop]]\n"))
+    write_block(workspace, text=BLOCK.format(status="draft").split("es:\n")[0])
+    workspace.write("doc.es.md", source_text("title: T\nsummary: S", "Texto.\n\n[[stop]]\n"))
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
     [line] = [line for line in run.error_lines if ": error: " in line]
-    assert line.endswith("doc.fr.md:8: error: the [[stop]] block has no 'fr' text yet: add 'fr: "
+    assert line.endswith("doc.es.md:8: error: the [[stop]] block has no 'es' text yet: add 'es: "
                          "text: |' to stop.yml (never print another language's safety advice)")
-    assert not workspace.pdf("doc.fr.pdf").exists()
+    assert not workspace.pdf("doc.es.pdf").exists()
 
 
 @pytest.mark.parametrize("body, line, message", [
-    ("[[stpo]]\n", 6, "'[[stpo]]' is not a block this project has; known: [[crisis-lines]], "
-                      "[[contact]], [[stop]]"),
+    ("[[stpo]]\n", "6:1", "'[[stpo]]' is not a block this project has; known: [[crisis-lines]], "
+                        "[[contact]], [[stop]]"),
     ("Words [[stop]] here.\n", 6, "write [[stop]] on a line of its own, with a blank line "
                                   "before and after"),
     ("Words.\n[[stop]]\n", 7, "write [[stop]] on a line of its own, with a blank line before "
@@ -101,6 +101,8 @@ def test_a_mark_that_cannot_be_placed_is_an_error_at_its_line(workspace, body, l
     assert run.code == 1
     assert [l for l in run.error_lines if ": error: " in l] == [
         f"{workspace.sources / 'doc.md'}:{line}: error: {message}"]
+    if "stpo" in body:  # under it, the line with a caret, and the name it comes near
+        assert run.excerpts == ["  6 | [[stpo]]", "    | ^^^^^^^^", "    = hint: did you mean [[stop]]?"]
 
 
 @pytest.mark.parametrize("text, line, message", [
@@ -119,7 +121,8 @@ def test_a_broken_block_file_names_its_line_and_its_documents_fail(workspace, te
     workspace.write("other.md", source_text("title: Other\nsummary: S", "No block here.\n"))
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
-    assert any(f"{path.name}:{line}: error: {message}" in l for l in run.error_lines), run.err
+    assert any(where_of(l) == (str(path), line) and f"error: {message}" in l
+               for l in run.error_lines), run.err
     assert any(l.endswith("doc.md:6: error: the [[stop]] block cannot be used until stop.yml "
                           "in the blocks folder is fixed") for l in run.error_lines), run.err
     assert workspace.pdf("other.pdf").exists() and not workspace.pdf("doc.pdf").exists()

@@ -75,3 +75,35 @@ def test_a_title_cannot_send_a_terminal_escape(workspace, capsys):
     assert "\x1b" not in run.out and "\r" not in run.out and "\u202e" not in run.out
     assert "Fine\\x1b[2J" in run.out
     assert "\x1b" not in run.err
+
+
+def test_problems_print_like_a_compilers_with_the_line_a_caret_and_a_hint(workspace):
+    from conftest import source_text
+
+    workspace.write("doc.md", source_text("title: T\nsummary: S",
+                                          "Benzos slow your breathing [@nida-benzo-opioids].\n"))
+    run = workspace.run("build", "--format", "handout")
+    path = workspace.sources / "doc.md"
+    assert run.error_lines == [f"{path}:6:30: error: unknown citation key 'nida-benzo-opioids' "
+                               "(not in resources.yaml)"]
+    assert run.excerpts == [
+        "  6 | Benzos slow your breathing [@nida-benzo-opioids].",
+        "    |                              ^^^^^^^^^^^^^^^^^^",
+        "    = hint: did you mean 'nida-benzodiazepines-opioids'?",
+    ]
+
+
+def test_check_points_at_the_words_it_is_about(workspace):
+    from conftest import source_text
+
+    workspace.write("doc.md", source_text("title: T\nsummary: S",
+                                          "## What to do next\n\n1. An addict can call 1-800-662-4357.\n"))
+    run = workspace.run("check", "--brand", str(workspace.brand))
+    path = workspace.sources / "doc.md"
+    words = [l for l in run.error_lines if "[words]" in l]
+    assert words == [f"{path}:8:7: error[words]: 'addict': say 'person with a substance use "
+                     "disorder; person in recovery'"]
+    phone = [l for l in run.error_lines if "[safety-lines]" in l]
+    assert phone and phone[0].startswith(f"{path}:8:23: error[safety-lines]:")
+    assert "    |       ^^^^^^" in run.excerpts  # under 'addict'
+    assert "    |                       ^^^^^^^^^^^^^^" in run.excerpts  # under the number
