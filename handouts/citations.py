@@ -169,7 +169,8 @@ def _images(document: Document, cleaned: Cleaned, problems: list[Problem],
         problem = _image_problem(image, src, sources_dir)
         if problem:
             problems.append(error(document.source.path, line, problem,
-                                  rule="alt-text" if problem.endswith(NO_ALT) else None))
+                                  rule="alt-text" if problem.endswith(NO_ALT) else None,
+                                  **place(document.source.path, line, src)))
         else:
             found.append((sources_dir / unquote(urlsplit(src).path)).resolve())
     return found
@@ -209,14 +210,18 @@ def _local_links(document: Document, cleaned: Cleaned):
     for refusal in cleaned.refused:
         shown = printable(refusal.value)
         if refusal.attribute == "href":
-            yield error(document.source.path, line_of_text(document, refusal.value),
+            line = line_of_text(document, refusal.value)
+            yield error(document.source.path, line,
                         f"link '{shown}' cannot be followed from a handout; link to a web "
-                        "address (https://...), an email (mailto:) or a phone (tel:)")
+                        "address (https://...), an email (mailto:) or a phone (tel:)",
+                        **place(document.source.path, line, refusal.value))
         elif refusal.attribute in ("colspan", "rowspan"):
-            yield error(document.source.path, _line_of_attribute(document, refusal),
+            line = _line_of_attribute(document, refusal)
+            yield error(document.source.path, line,
                         f"{refusal.attribute}=\"{_short(shown)}\" is not a number of "
                         f"{'columns' if refusal.attribute == 'colspan' else 'rows'} from 1 to "
-                        f"{MAX_SPAN}, as a table cell on a page may span")
+                        f"{MAX_SPAN}, as a table cell on a page may span",
+                        **place(document.source.path, line, refusal.attribute))
 
 
 def _short(value: str, most: int = 20) -> str:

@@ -21,6 +21,9 @@ from typing import Iterable, Literal
 Severity = Literal["error", "warning"]
 
 
+EXCERPT_CHARS = 100  # of a source line printed under its problem
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding, printed as `path:line:col: severity: message`."""
@@ -51,12 +54,19 @@ class Problem:
         number = str(self.line or "")
         gutter = " " * len(number)
         if self.line and source_line is not None:
-            found.append(f"  {number} | {terminal_text(source_line.rstrip())}")
+            text = source_line.rstrip()
+            # A long line is shown around the place, so one problem stays a few lines.
+            at = self.column - 1 if self.column else 0
+            start = max(0, min(at - EXCERPT_CHARS // 3, len(text) - EXCERPT_CHARS))
+            end = start + EXCERPT_CHARS
+            before = ("…" if start else "") + text[start:at]
+            found.append(f"  {number} | {terminal_text(before + text[at:end])}"
+                         f"{'…' if end < len(text) else ''}")
             if self.column:
                 # The caret sits under the characters as the terminal prints them.
-                before = terminal_text(source_line[:self.column - 1])
-                span = terminal_text(source_line[self.column - 1:self.column - 1 + self.width])
-                found.append(f"  {gutter} | {' ' * len(before)}{'^' * max(len(span), 1)}")
+                span = terminal_text(text[at:min(at + self.width, end)])
+                found.append(f"  {gutter} | {' ' * len(terminal_text(before))}"
+                             f"{'^' * max(len(span), 1)}")
         if self.hint:
             found.append(f"  {gutter} = hint: {terminal_text(self.hint)}")
         return found

@@ -154,10 +154,11 @@ def _unmade_value(loader: yaml.SafeLoader, node, first_line: int, path: Path) ->
                 loader.construct_object(current)
             except (ValueError, TypeError, OverflowError) as exc:
                 line = first_line + current.start_mark.line
+                at = {"column": current.start_mark.column + 1, "width": len(current.value)}
                 if current.tag.endswith(":timestamp"):
                     return error(path, line, f"'{shown(current.value)}' is not a real date "
-                                 f"({exc}); write dates as YYYY-MM-DD")
-                return error(path, line, f"'{shown(current.value)}' cannot be read: {exc}")
+                                 f"({exc}); write dates as YYYY-MM-DD", **at)
+                return error(path, line, f"'{shown(current.value)}' cannot be read: {exc}", **at)
         elif isinstance(current, yaml.MappingNode):
             stack.extend(reversed([part for pair in current.value for part in pair]))
         elif isinstance(current, yaml.SequenceNode):

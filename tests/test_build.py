@@ -563,7 +563,7 @@ def test_what_is_checked_is_what_is_printed(workspace, html, message):
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
     [problem] = run.error_lines
-    assert problem.startswith(f"{workspace.sources / 'bad.md'}:8: error: ")
+    assert where_of(problem) == (str(workspace.sources / 'bad.md'), 8) and ": error: " in problem
     assert message.format(logo=logo(workspace)) in problem
     assert workspace.pdf("other.pdf").exists() and not workspace.pdf("bad.pdf").exists()
 

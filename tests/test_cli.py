@@ -3,7 +3,7 @@ import pytest
 
 from handouts.cli import main
 
-from conftest import REPO
+from conftest import REPO, source_text
 
 COMMANDS = ["build", "check", "list", "watch", "packet", "email", "serve"]
 
@@ -67,8 +67,6 @@ def test_progress_bar_on_a_terminal(workspace):
 def test_a_title_cannot_send_a_terminal_escape(workspace, capsys):
     """`list` and every problem line print what a source says, never what a terminal
     would act on: ESC [ 2 J clears a screen, a carriage return overwrites a line."""
-    from conftest import source_text
-
     workspace.write("a.md", source_text('title: "Fine\\e[2J\\rgone \\u202e"\nsummary: S'))
     workspace.write("b.md", source_text('title: T\nsummary: S', "[@no-such\\u001b[31mkey]\n"))
     run = workspace.run("list")
@@ -78,8 +76,6 @@ def test_a_title_cannot_send_a_terminal_escape(workspace, capsys):
 
 
 def test_problems_print_like_a_compilers_with_the_line_a_caret_and_a_hint(workspace):
-    from conftest import source_text
-
     workspace.write("doc.md", source_text("title: T\nsummary: S",
                                           "Benzos slow your breathing [@nida-benzo-opioids].\n"))
     run = workspace.run("build", "--format", "handout")
@@ -94,8 +90,6 @@ def test_problems_print_like_a_compilers_with_the_line_a_caret_and_a_hint(worksp
 
 
 def test_check_points_at_the_words_it_is_about(workspace):
-    from conftest import source_text
-
     workspace.write("doc.md", source_text("title: T\nsummary: S",
                                           "## What to do next\n\n1. An addict can call 1-800-662-4357.\n"))
     run = workspace.run("check", "--brand", str(workspace.brand))
@@ -107,3 +101,13 @@ def test_check_points_at_the_words_it_is_about(workspace):
     assert phone and phone[0].startswith(f"{path}:8:23: error[safety-lines]:")
     assert "    |       ^^^^^^" in run.excerpts  # under 'addict'
     assert "    |                       ^^^^^^^^^^^^^^" in run.excerpts  # under the number
+
+
+def test_a_long_line_is_shown_around_its_place(workspace):
+    workspace.write("doc.md", source_text(f"title: T\nsummary: S\nversion: {'9' * 5000}"))
+    run = workspace.run("build", "--format", "handout")
+    [problem] = run.error_lines
+    assert problem.startswith(f"{workspace.sources / 'doc.md'}:4:10: error: ")
+    line, caret = run.excerpts
+    assert line.startswith("  4 | version: 999") and line.endswith("…") and len(line) < 120
+    assert caret == "    |          " + "^" * 91  # to the end of what is shown
