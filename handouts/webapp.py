@@ -74,8 +74,13 @@ class Budget:
     every: float
 
     def wait(self, whole_at: float, now: float) -> float:
-        """Seconds until one more guess is allowed; 0.0: allowed now."""
-        return max(0.0, max(whole_at, now) + self.every - self.burst * self.every - now)
+        """Seconds until one more guess is allowed; 0.0: allowed now.
+
+        Reckoned from how far ahead of now the budget is, never from the clock's own
+        large value: (now + a) - a - now is not always 0.0 in floating point, and a
+        fresh budget of one guess would then refuse its first."""
+        ahead = max(0.0, whole_at - now)
+        return max(0.0, ahead - (self.burst - 1) * self.every)
 
     def spend(self, whole_at: float, now: float) -> float:
         return max(whole_at, now) + self.every

@@ -743,6 +743,15 @@ def test_every_address_together_has_a_budget_too():
     assert guesses.take("10.0.0.9") == 0.0
 
 
+@pytest.mark.parametrize("burst", [1, 2, 5])
+def test_a_fresh_budget_allows_its_first_guess_whatever_the_clock_says(burst):
+    """At any time of day: the clock's value is large, and sums with it round."""
+    for now in [0.1, 1000.0, 4711.3, 86_399.7, 123_456.789, 987_654.321, 3.3e6 + 0.1]:
+        guesses = Guesses(Budget(burst, every=3600.0), Budget(burst, every=3600.0), Clock(now))
+        assert [guesses.take("10.0.0.1") for _ in range(burst)] == [0.0] * burst, now
+        assert guesses.take("10.0.0.1") == pytest.approx(3600.0), now
+
+
 def test_a_right_password_costs_no_guess():
     clock = Clock()
     guesses = Guesses(Budget(burst=2, every=60.0), Budget(burst=2, every=60.0), clock)
