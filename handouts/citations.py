@@ -29,8 +29,8 @@ from markdown.treeprocessors import Treeprocessor
 from .blocks import NO_BLOCKS, Blocks, SafetyBlock
 from .documents import DocMeta, Document
 from .images import oversize
-from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, MAX_SPAN, UNPRINTABLE, Cleaned, Image,
-                     Refusal, clean, images_in, is_local_file, markdown_to_html, sanitize)
+from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, MAX_DEPTH, MAX_SPAN, UNPRINTABLE, Cleaned, Image,
+                     Refusal, clean, depth_of, images_in, is_local_file, markdown_to_html, sanitize)
 from .problems import ContentError, Problem, error
 from .resources import Library, Resource
 
@@ -95,11 +95,16 @@ def resolve(document: Document, library: Library, blocks: Blocks = NO_BLOCKS,
     problems = [*_malformed_citations(document), *_unknown_blocks(document, blocks)]
     numbering = _Numbering()
     placed = _Placed(blocks, document.lang)
-    written = markdown_to_html(document.body_md, (_CitationExtension(numbering),
-                                                  _SafetyBlockExtension(placed)))
+    try:
+        written = markdown_to_html(document.body_md, (_CitationExtension(numbering),
+                                                      _SafetyBlockExtension(placed)))
+    except RecursionError:  # Python-Markdown reads nested quotes and lists by recursion
+        raise ContentError([_too_deep(document)]) from None
     # Parsed once, by the sanitiser: images and links are checked in what it gives the
     # renderer, and what it took out is named, so no other parser's reading counts.
     cleaned = clean(written)
+    if depth_of(cleaned.html) > MAX_DEPTH:
+        raise ContentError([_too_deep(document)])
     citations = _citations(document, library, numbering.order, placed.blocks, problems)
     images = _images(document, cleaned, problems, images_root or document.source.path.parent)
     problems += _local_links(document, cleaned)
@@ -108,6 +113,21 @@ def resolve(document: Document, library: Library, blocks: Blocks = NO_BLOCKS,
     once = {block.name: block for block in placed.blocks}  # each block, where first placed
     return ResolvedDocument(document, cleaned.html, tuple(citations), tuple(images),
                             tuple(once.values()))
+
+
+def _too_deep(document: Document) -> Problem:
+    """Nesting past what the renderer can lay out, pointed at the line that opens the
+    most levels (quote marks, indentation, tags)."""
+    lines = document.body_md.split("\n")
+
+    def levels(text: str) -> int:
+        opening = len(text) - len(text.lstrip(" \t>"))
+        return opening + text.count("<")
+
+    deepest = max(range(len(lines)), key=lambda n: levels(lines[n]), default=0)
+    return error(document.source.path, document.body_line + deepest,
+                 f"lists, quotes or HTML elements are nested more than {MAX_DEPTH} levels "
+                 "deep here, more than a page can lay out: flatten them")
 
 
 def _citations(document: Document, library: Library, cited_keys: list[str],

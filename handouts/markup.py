@@ -5,7 +5,8 @@ Markdown produces is cleaned by nh3 (an allow-list sanitiser) before it goes
 near the renderer: no script, style, iframe, object, embed or link elements,
 no event handlers, no `rel` (so no `rel=attachment`), no inline styles, links only to web, mail
 and phone addresses, images only by a plain path below the document's folder,
-and no table cell spanning more than MAX_SPAN columns or rows.
+no table cell spanning more than MAX_SPAN columns or rows, and nothing nested
+more than MAX_DEPTH elements deep.
 
 The sanitiser is also where the rest of the build learns what a body holds:
 every check of images and links reads its output (see `clean`), which is what
@@ -51,6 +52,11 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 # A table cell spanning more than this is a mistake, and WeasyPrint lays a span
 # of 100,000 columns out for minutes: the sanitiser cuts it down (and says so).
 MAX_SPAN = 50
+# Lists in lists, quotes in quotes: a handout needs a handful of levels (its
+# deepest today is 3). Each level is indented, so some 20 would squeeze the text
+# out of a brochure's panel; and WeasyPrint lays each out by recursion, so some
+# 150 exhaust Python's stack and end the build. Past this, a document is refused.
+MAX_DEPTH = 16
 SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*):")
 UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ufffd]")  # nh3 turns a NUL into U+FFFD
 
@@ -181,3 +187,30 @@ class _Collector(HTMLParser):
         if tag == "img":
             values = dict(attrs)
             self.images.append(Image(values.get("src") or "", (values.get("alt") or "").strip()))
+
+
+VOID = {"br", "hr", "img"}  # the allowed elements that have no end tag
+
+
+def depth_of(html: str) -> int:
+    """How many elements deep the sanitiser's output nests, at its deepest (a flat
+    paragraph is 1). Read nh3's output only: every element in it is closed."""
+    meter = _DepthMeter()
+    meter.feed(html)
+    meter.close()
+    return meter.deepest
+
+
+class _DepthMeter(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag):
+        if tag not in VOID:
+            self.depth -= 1

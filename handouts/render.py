@@ -181,7 +181,12 @@ def render_document(job: DocumentJob) -> DocumentResult:
     for fmt in formats_for(document, request) if not problems else ():
         if job.only is not None and fmt.name not in job.only:
             continue
-        fit, result = render_fitted(resolved, fmt, brand, project, context.print_shop)
+        try:
+            fit, result = render_fitted(resolved, fmt, brand, project, context.print_shop)
+        except RecursionError:  # past what resolve refuses: WeasyPrint lays out by recursion
+            problems.append(error(document.source.path, None, f"not built: its {fmt.name} is "
+                                  "nested too deeply for the renderer to lay out"))
+            break
         problems += judge(result, document.source.path, fmt.name, brand, fmt)
         profile = "print-shop" if context.print_shop and fmt.bleeds else "office"
         files.append(RenderedFile(

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import GOOD_SOURCE, source_text, where_of
+from conftest import GOOD_SOURCE, pdftotext, source_text, where_of
 
 OTHER = source_text("title: Other handout\nsummary: This one has nothing wrong with it.",
                     "## What to do next\n\nCall us.\n")
@@ -523,6 +523,14 @@ HOSTILE = {
     "a language the project does not print (built with an English frame)": (
         source(OTHER, "bad.zz.md"), None, "'zz' is not a language this project prints (known: "
                                           "en, es)"),
+    "lists nested 150 deep (RecursionError: the whole build stopped)": (
+        source(body("".join("    " * level + "- a step\n" for level in range(150)))), 155,
+        "nested more than 16 levels deep here"),
+    "quotes nested 3,000 deep (RecursionError)": (
+        source(body(">" * 3000 + " Call us.\n")), 6, "nested more than 16 levels deep here"),
+    "bold in bold, 3,000 deep, in raw HTML (RecursionError)": (
+        source(body("Text.\n\n" + "<b>" * 3000 + "x" + "</b>" * 3000 + "\n")), 8,
+        "nested more than 16 levels deep here"),
     "a link to a file outside the folder (printed)": (
         outside_link, None, "is a link to a file outside the sources folder"),
 }
@@ -544,6 +552,21 @@ def test_a_hostile_source_is_one_line_quickly_and_the_rest_builds(workspace, cas
     assert message in problem
     assert workspace.pdf("other.pdf").exists()
     assert not list(workspace.out.rglob("bad*.pdf"))
+
+
+def test_nesting_a_page_can_lay_out_still_prints_in_every_format(workspace):
+    """15 quotes deep (16 elements with the paragraph): each level is indented, and the
+    words must still fit the narrowest column, a brochure's panel."""
+    workspace.write("quoted.md", source_text("title: T\nsummary: S\nformats: [handout, "
+                                             "large-print, brochure]",
+                                             "> " * 15 + "Call us when the medicine runs low.\n"))
+    run = workspace.run("build")
+    assert run.code == 0, run.err
+    built = sorted(workspace.out.rglob("quoted*.pdf"))
+    assert len(built) == 3
+    for pdf in built:
+        words = " ".join(pdftotext(pdf, mode="-raw").split())
+        assert "Call us when the medicine runs low." in words, pdf
 
 
 @pytest.mark.parametrize("html, message", [
