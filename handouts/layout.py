@@ -188,24 +188,30 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
     personal details at all) or "cover" (given each document's first page, by anchor,
     and the packet's total). `fits` are the documents' re-layouts, as each prints alone."""
     fmt = FORMATS["large-print" if large_print else "handout"]
-    brand = brand.in_language(lang)
     env = _environment(templates.templates, lang)
-    shared = {"lang": lang, "brand": brand, "format": fmt, "print_shop": False}
+    shared = {"lang": lang, "brand": brand.in_language(lang), "format": fmt, "print_shop": False}
     items = []
     for number, resolved in enumerate(documents, start=1):
+        # Each document keeps its own language's frame (headings, contact, crisis lines,
+        # footer): an English handout in a Spanish packet has no Spanish labels around
+        # English text, and its article is tagged English.
+        own = resolved.document.lang
+        own_env = _environment(templates.templates, own)
         prefix = f"d{number}-"
-        item = {**shared, "doc": resolved.meta, "citations": resolved.citations,
-                "anchor_prefix": prefix}
-        body = _expand_blocks(resolved.body_html, env, item)
-        line = env.get_template("partials/document-line.html.j2").render(item)
+        item = {**shared, "lang": own, "brand": brand.in_language(own), "doc": resolved.meta,
+                "citations": resolved.citations, "anchor_prefix": prefix,
+                "printed_blocks": set(BLOCK_PARAGRAPH.findall(resolved.body_html)),
+                "fit": fits[number - 1] if number <= len(fits) else None}
+        body = _expand_blocks(resolved.body_html, own_env, item)
+        line = own_env.get_template("partials/document-line.html.j2").render(item)
+        shown = own_env.get_template("partials/document.html.j2").render(
+            {**item, "body": Markup(prefix_anchors(body, prefix))})
         items.append({
             **item,
             "anchor": f"d{number}",
-            "body": Markup(prefix_anchors(body, prefix)),
-            "printed_blocks": set(BLOCK_PARAGRAPH.findall(resolved.body_html)),
+            "html": Markup(shown),
             "footer": Markup(line).unescape().strip(),
             "draft": resolved.meta.review.is_draft,
-            "fit": fits[number - 1] if number <= len(fits) else None,
         })
     context = {
         **shared,
@@ -219,6 +225,9 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         "brand_css": Markup(brand_css(brand, fmt)),
         "generator": f"handouts {__version__}",
         "fit": None,
+        # "Page 7 of 9" in each other language a document is in (see packet.html.j2).
+        "frames": {own: css_counters(translations(own).gettext("Page {page} of {pages}"))
+                   for own in sorted({item["lang"] for item in items} - {lang})},
     }
     html = env.get_template("packet.html.j2").render(context)
     stylesheets = (*fmt.stylesheets, "packet.css")

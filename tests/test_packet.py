@@ -123,6 +123,42 @@ def test_spanish_large_print_packet(tmp_path):
         assert str(pdf.Root.Lang) == "es"
 
 
+def test_a_document_in_another_language_keeps_its_own_frame(tmp_path):
+    """An English handout in a Spanish packet: English headings, contact box, crisis lines
+    and page numbers around its English text, never Spanish labels; the Spanish ones keep
+    theirs."""
+    request = PacketRequest(("klonopin-overview", "therapies-explained"),
+                            Personalisation("Ana", date=dt.date(2026, 11, 24)), lang="es")
+    packet = build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
+    path = tmp_path / "p.pdf"
+    path.write_bytes(packet.data)
+    pages = [" ".join(text.split()) for text in page_texts(path)]
+    english = [page for page in pages if "EHC-ED-006" in page]  # therapies-explained
+    spanish = [page for page in pages if "EHC-ED-001" in page]  # klonopin-overview, in Spanish
+    assert english and spanish
+    for page in english:
+        assert "Version 2 · Draft, not yet clinically reviewed" in page
+        assert re.search(r"Page \d+ of \d+", page) and "Página" not in page
+    assert "Questions? Contact" in " ".join(english) and "Help right now" in " ".join(english)
+    assert "¿Tiene preguntas?" not in " ".join(english)
+    for page in spanish:
+        assert "Versión 2" in page and re.search(r"Página \d+ de \d+", page)
+
+
+def test_each_document_starts_on_a_front_side(packet_file):
+    """Printed on both sides, no handout starts on the back of another's last page: each
+    starts on an odd page (as the cover's contents say), and a side left blank before it
+    holds nothing but its page number."""
+    pages = [" ".join(text.split()) for text in page_texts(packet_file)]
+    starts = [int(n) for n in re.findall(r"\.\s*(\d+)\b", pages[0].split("In this packet")[1]
+                                                       .split("Help right now")[0])]
+    assert len(starts) == len(SLUGS) and all(n % 2 == 1 for n in starts), starts
+    blank = [n for n in range(2, len(pages) + 1) if "EHC-" not in pages[n - 1]]
+    assert blank and all(n + 1 in starts for n in blank), (blank, starts)
+    for n in blank:
+        assert re.fullmatch(r"Page \d+ of \d+", pages[n - 1]), pages[n - 1]
+
+
 def test_names_outside_the_typeface_still_print(tmp_path):
     request = PacketRequest(("crisis-help-lines",), Personalisation("Nguyễn Thị Ánh"))
     packet = build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
