@@ -108,6 +108,9 @@ class Brand:
     print_profile: str  # office (inside printable margins) or print-shop (bleed, crop marks)
     texts: Mapping[str, BrandTexts]  # by language; English always present
     lang: str = "en"  # the language the texts below are in
+    # Whether drafts may be emailed to families (defaults: handouts: delivery:
+    # allow_drafts), for a pilot; never by default. Printing them is always allowed.
+    allow_draft_delivery: bool = False
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -164,6 +167,7 @@ def load_brand(path: Path) -> Brand:
         paper=settings.paper(),
         print_profile=settings.print_profile(),
         texts=settings.languages(),
+        allow_draft_delivery=settings.allow_draft_delivery(),
     )
     settings.web_addresses(brand.texts)
     if not brand.name:
@@ -305,6 +309,23 @@ class _Settings:
                      f"print_profile must be office or print-shop, not '{profile}'")
             return "office"
         return profile
+
+    def allow_draft_delivery(self) -> bool:
+        section = self.handouts.get("delivery")
+        where = ("defaults", "handouts", "delivery")
+        if section is None:
+            return False
+        if not isinstance(section, dict):
+            self.add(where, "delivery must be a mapping, such as delivery: {allow_drafts: false}")
+            return False
+        for key in section:
+            if key != "allow_drafts":
+                self.add((*where, key), f"unknown field '{key}'; known: allow_drafts")
+        allowed = section.get("allow_drafts", False)
+        if not isinstance(allowed, bool):
+            self.add((*where, "allow_drafts"), "allow_drafts must be true or false")
+            return False
+        return allowed
 
     def crisis_lines(self) -> list[dict[str, Localized | None]]:
         lines = self.handouts.get("crisis_lines") or []

@@ -22,6 +22,8 @@ from .outputs import (CATALOG, MANIFEST, CatalogEntry, Change, OutputError, appl
                       json_text, locked, read_catalog, read_text)
 from .plan import Inputs, Manifest, Record, up_to_date
 from .problems import ContentError, Problem, UsageError
+from .search import (INDEX, SYNONYMS, IndexedDocument, Synonyms, body_of, index_bytes, index_digest,
+                     indexed_digest, read_synonyms)
 from .sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -125,8 +127,10 @@ def build(project: Project, request: BuildRequest = BuildRequest(),
             rendered, shared, plan = render_plan(project, request, manifest, plan, selected, progress)
             problems += rendered.problems
             failed += rendered.failed
+        synonyms, synonym_problems = read_synonyms(project.sources / SYNONYMS)
+        problems += synonym_problems
         written, unwritten = write(project.out, request, manifest, plan, rendered, shared,
-                                   discovered)
+                                   discovered, SearchWords(synonyms, project))
         problems += unwritten
     return BuildReport(
         written=tuple(written), problems=tuple(problems), failed=tuple(failed),
@@ -258,7 +262,8 @@ def translation_problems(selected: list[SourceFile]) -> list[Problem]:
 
 
 def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rendered,
-          shared: tuple[str, ...], discovered) -> tuple[list[CatalogEntry], list[Problem]]:
+          shared: tuple[str, ...], discovered,
+          words: SearchWords | None = None) -> tuple[list[CatalogEntry], list[Problem]]:
     """Write the new files, and the catalog and manifest that describe them, as one change
     (see `outputs`): wherever the build stops, a catalog on disk lists exactly the files
     beside it. The catalog is made from the files as they will be on disk, so any build
@@ -274,8 +279,12 @@ def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rend
     catalog = {key: entry for key, entry in read_catalog(out).items()
                if _inside(entry.get("path")) and entry["path"] not in removed}
     catalog.update({(i.entry.format, i.entry.slug, i.entry.lang): asdict(i.entry) for i in built})
-    change = Change(files, removed,
-                    catalog=_changed(out / CATALOG, catalog_text(out, catalog, files)))
+    text = catalog_text(out, catalog, files)
+    # The search index is made from the catalog as written, in the same change.
+    index = search_index(out, text, discovered, words) if words else None
+    if index is not None:
+        files = {**files, INDEX: index}
+    change = Change(files, removed, catalog=_changed(out / CATALOG, text))
     if built or removed:
         change = replace(change, manifest=_changed(out / MANIFEST,
                                                     json_text(Manifest(records, shared).to_json())))
@@ -299,6 +308,70 @@ def _gone(records: dict[str, Record], request: BuildRequest, discovered) -> tupl
 def _inside(path) -> bool:
     """A catalog path the build may read: a file inside the output folder."""
     return isinstance(path, str) and not Path(path).is_absolute() and ".." not in Path(path).parts
+
+
+@dataclass(frozen=True)
+class SearchWords:
+    """What the search index needs besides the catalog and the sources: the synonyms,
+    and the project, whose safety blocks and brand give the words of `[[marks]]`."""
+
+    synonyms: Synonyms
+    project: Project
+
+
+def mark_texts(project: Project) -> dict[str, dict[str, str]]:
+    """The words each `[[mark]]` prints, by language: the safety blocks' and the brand's
+    crisis lines and contact details. A block or brand that cannot be read gives none
+    (the build reports it where it renders)."""
+    from .blocks import load_blocks
+    from .brand import read_brand
+
+    texts = {name: {lang: f"{block.title} {text.markdown}" for lang, text in block.texts.items()}
+             for name, block in load_blocks(project.blocks).blocks.entries.items()}
+    try:
+        brand = read_brand(project.brand)
+    except ContentError:
+        return texts
+    for lang in brand.texts:
+        own = brand.in_language(lang)
+        texts.setdefault("crisis-lines", {})[lang] = " ".join(
+            " ".join(filter(None, (line.name, line.action, line.details, line.when)))
+            for line in own.crisis_lines)
+        texts.setdefault("contact", {})[lang] = " ".join(value for _, value in own.contact.items())
+    return texts
+
+
+def search_index(out: Path, catalog: str, discovered, words: SearchWords) -> bytes | None:
+    """The search index of what `catalog` lists, each document in each language once
+    with the words of its body as it prints; None when the index in `out` was made from
+    the same files (so a build with nothing to do reads no block and no brand)."""
+    import json
+
+    project = words.project
+    made_from = index_digest([catalog.encode(), *sorted(f"{s.path.name} {s.digest}".encode()
+                                                        for s in discovered.sources),
+                              *(_read_bytes(path) or b"" for path in
+                                (project.sources / SYNONYMS, project.brand,
+                                 *sorted(project.blocks.glob("*.yml"))))])
+    if indexed_digest(out / INDEX) == made_from:
+        return None
+    marks = mark_texts(project)
+    bodies = {(s.slug, s.lang): body_of(s.text, s.lang, marks) for s in discovered.sources}
+    seen: dict[tuple[str, str], IndexedDocument] = {}
+    for entry in json.loads(catalog).get("files", []):
+        key = (entry["slug"], entry["lang"])
+        if key not in seen:
+            seen[key] = IndexedDocument(entry["slug"], entry["lang"], entry["title"],
+                                        entry.get("summary", ""), tuple(entry.get("topics", ())),
+                                        bodies.get(key, ""))
+    return index_bytes(seen.values(), words.synonyms, made_from)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _changed(path: Path, text: str) -> str | None:

@@ -34,6 +34,7 @@ from .problems import ContentError, Problem, error, warning
 from .readability import Score, Sentence, line_of_sentence, score, section_prose, sections
 from .resources import Library, load_library
 from .safety import placed_blocks, safety_findings
+from .search import SYNONYMS, read_synonyms
 from .sources import SourceFile, discover
 from .wording import find_terms, passage, passages, terms_for
 from .yamltext import YamlText, load_yaml
@@ -150,6 +151,7 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
     findings += _translations(complete)
     findings += _codes(documents)
     findings += _resources(loaded.library, documents, blocks, options.today)
+    findings += _synonyms(project.sources / SYNONYMS)
     if options.built:
         findings += _built(project)
     return CheckReport(tuple(findings), _summaries(documents, scores, findings), options.strict)
@@ -474,6 +476,19 @@ def _resources(library: Library, documents: list[Document], blocks: Blocks,
         if not used[key]:
             found.append(warning(library.path, resource.line, f"'{key}' is not used by any document",
                                  "unused-resource"))
+    return found
+
+
+def _synonyms(path: Path) -> list[Problem]:
+    """The search's synonyms are reviewed like content: a wrong group sends staff to
+    the wrong handout. Until a clinician approves them, `check` says so."""
+    synonyms, problems = read_synonyms(path)
+    found = [_ruled(p, "synonyms") for p in problems]
+    if path.is_file() and synonyms.draft and not problems:
+        found.append(warning(path, load_yaml(path.read_text("utf-8"), path).line("review"),
+                             "the synonyms staff search by are a draft: a clinician or "
+                             "pharmacist checks each group, then sets review: status: approved",
+                             "synonyms"))
     return found
 
 

@@ -235,18 +235,31 @@ def run_packet(args, stdout: TextIO, stderr: TextIO) -> int:
     except SaveError as exc:
         print(f"error: {exc}", file=stderr)
         return 1
-    print_problems(packet.problems, stderr)
+    print_problems([*packet.problems, *drafts_said(project, packet.included)], stderr)
     print(f"Packet saved to {target} ({packet.pages} pages, {len(packet.contents)} "
           f"document{'s' if len(packet.contents) != 1 else ''})", file=stdout)
     return 0
+
+
+def drafts_said(project: Project, included) -> list:
+    """A packet may hold drafts (they print with the watermark); it says which, since
+    they cannot be emailed."""
+    from .problems import warning
+
+    return [warning(project.sources / f"{d.slug}{'' if d.lang == 'en' else '.' + d.lang}.md",
+                    None, f"\u201c{d.title}\u201d is a draft: it prints with the DRAFT mark, "
+                    "and is not emailed to a family until a clinician approves it")
+            for d in included if d.draft]
 
 
 def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
     import datetime as dt
     import os
 
-    from .delivery import Attachment, DeliveryError, SmtpSettings, check_address, check_size
-    from .delivery import compose, send, size_limit, write_eml
+    from .brand import load_brand
+    from .delivery import Attachment, Delivery, DeliveryError, SmtpSettings, check_address
+    from .delivery import check_approved, check_callable, check_size, compose, send
+    from .delivery import size_limit, write_eml
     from .layout import email_text
     from .packet import build_documents, build_packet, check_person
     from .problems import ContentError
@@ -275,19 +288,22 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
             raise UsageError("no SMTP settings, so the message would be written here, in the "
                              f"shared output folder ({project.out}): run this from another "
                              "folder, or give --dry-run DIR")
+        brand = load_brand(project.brand)
+        check_callable(brand, request.lang)  # before the wait for rendering
         if args.separate:
             documents = build_documents(project, request)
+            included = tuple(document for document, _ in documents)
             attachments = [Attachment(f"handout-{n}.pdf", data)
-                           for n, (_, data, _) in enumerate(documents, start=1)]
+                           for n, (_, data) in enumerate(documents, start=1)]
             problems = []
         else:
             packet = build_packet(project, request)
+            included = packet.included
             attachments = [Attachment("handouts.pdf", packet.data)]
             problems = list(packet.problems)
+        check_approved(brand, included)
         check_size(attachments, limit)
-        from .brand import load_brand
-
-        words = email_text(load_brand(project.brand), project.layouts, request.lang, len(attachments))
+        words = email_text(brand, project.layouts, request.lang, len(attachments))
         message = compose(address, settings.sender if settings else "handouts@localhost",
                           words.subject, words.text, words.html, attachments)
         print_problems(problems, stderr)
@@ -298,8 +314,9 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
             reason = "dry run" if args.dry_run else "no SMTP settings"
             print(f"Message written to {path} ({what}); {reason}: nothing was sent", file=stdout)
         else:
-            send(message, settings)
-            print(f"Sent one message ({what})", file=stdout)
+            delivery = Delivery(included, request.lang)
+            send(message, settings, delivery)
+            print(f"Sent one message ({what}); delivery {delivery.id}", file=stdout)
     except ContentError as exc:
         print_problems(exc.problems, stderr)
         return 1

@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import queue
+import secrets
 import smtplib
 import socket
 import ssl
@@ -162,6 +163,48 @@ def compose(to: str, sender: str, subject: str, text: str, html: str,
     return message
 
 
+def check_callable(brand, lang: str) -> None:
+    """Nothing goes to a family who could not call the clinic back: the phone number, in
+    English and in the packet's language, must be a real one, not a placeholder."""
+    from .brand import PLACEHOLDER
+
+    for texts in (brand.in_language("en"), brand.in_language(lang)):
+        phone = texts.contact.phone
+        if not phone or PLACEHOLDER.match(phone):
+            shown = f"still says {phone}" if phone else "has none"
+            raise DeliveryError(
+                f"the clinic's phone number in {brand.path.name} {shown}: a family must be able "
+                "to call back, so nothing is emailed until the real number is under defaults: "
+                "handouts: contact: phone; nothing was sent",
+                f"Email is off until the clinic's real phone number is in the handouts' brand "
+                f"file (it {shown}): a family must be able to call back. Download the packet "
+                "and print it, and tell whoever looks after the handouts.")
+
+
+def check_approved(brand, documents) -> None:
+    """Only what a clinician approved goes to a family, unless the brand allows drafts
+    for a pilot (delivery: allow_drafts). `documents` are packet.Included."""
+    drafts = [d for d in documents if d.draft]
+    if not drafts or brand.allow_draft_delivery:
+        return
+    titles = _titles([d.title for d in drafts])
+    are = "is a draft" if len(drafts) == 1 else "are drafts"
+    raise DeliveryError(
+        f"{titles} {are}, not yet approved by a clinician, and drafts are not emailed to "
+        f"families: print with `packet` instead (drafts print with a DRAFT mark), or for a "
+        f"pilot set defaults: handouts: delivery: allow_drafts: true in {brand.path.name}; "
+        "nothing was sent",
+        f"{titles} {are}, not yet approved by a clinician, so {'it' if len(drafts) == 1 else 'they'} "
+        "cannot be emailed to a family. Download the packet and print it (drafts print with a "
+        "DRAFT mark), or take "
+        f"{'it' if len(drafts) == 1 else 'them'} out of the packet.")
+
+
+def _titles(titles: list[str]) -> str:
+    quoted = [f"\u201c{t}\u201d" for t in titles]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def check_size(attachments: list[Attachment], limit_bytes: int) -> None:
     total = sum(len(a.data) for a in attachments)
     if total > limit_bytes:
@@ -172,25 +215,49 @@ def check_size(attachments: list[Attachment], limit_bytes: int) -> None:
                             "the packet and send it separately, or download the packet and print it.")
 
 
-def send(message: EmailMessage, settings: SmtpSettings) -> None:
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery as its log line names it: an id to find it by, the documents (each
+    one's slug, code, version and language) and the message's language. Never a name,
+    an address or a note: those stay in the message."""
+
+    documents: tuple  # packet.Included, in order
+    lang: str
+    id: str = field(default_factory=lambda: secrets.token_hex(6))
+
+    def described(self) -> str:
+        return "; ".join(f"{d.slug} {d.code or '(no code)'} version {d.version} {d.lang}"
+                         f"{' draft' if d.draft else ''}" for d in self.documents)
+
+
+def send(message: EmailMessage, settings: SmtpSettings, delivery: Delivery | None = None) -> None:
     """Hand the message to the mail server in one transaction, within settings.timeout
-    for the whole exchange, or raise DeliveryError."""
+    for the whole exchange, or raise DeliveryError. Either way one line is logged for
+    `delivery`: what was sent, or why not."""
     parts = sum(1 for _ in message.iter_attachments())
     log.info("sending one message with %d attachment(s) to the mail server at %s:%d (%s)",
              parts, settings.host, settings.port, settings.security)
     context = _tls_context(settings)
-    with Deadline(settings.timeout) as deadline:
-        client: _Client | None = None
-        try:
-            client = _Client(deadline, context if settings.security == "ssl" else None,
-                             settings.host, settings.port)
-            _exchange(client, message, settings, context)
-        except Exception as exc:
-            failure = _failure(exc, settings, deadline, client is not None and client.handed_over)
-            if failure is None:
-                raise
-            raise failure from None
+    try:
+        with Deadline(settings.timeout) as deadline:
+            client: _Client | None = None
+            try:
+                client = _Client(deadline, context if settings.security == "ssl" else None,
+                                 settings.host, settings.port)
+                _exchange(client, message, settings, context)
+            except Exception as exc:
+                failure = _failure(exc, settings, deadline,
+                                   client is not None and client.handed_over)
+                if failure is None:
+                    raise
+                raise failure from None
+    except DeliveryError as failure:
+        if delivery:
+            log.warning("delivery %s: failed: %s", delivery.id, failure)
+        raise
     log.info("the mail server accepted the message")
+    if delivery:
+        log.info("delivery %s: sent, in %s: %s", delivery.id, delivery.lang, delivery.described())
 
 
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:

@@ -52,6 +52,9 @@ class CatalogEntry:
     bytes: int
     sha256: str
     source: str
+    # The source's own digest: the staff app sends a packet only from sources that are
+    # still the ones the shown PDFs were built from.
+    source_sha256: str
     status: str
     next_review: str | None
 

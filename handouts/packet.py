@@ -52,14 +52,49 @@ class PacketRequest:
     person: Personalisation
     lang: str = DEFAULT_LANG
     large_print: bool = False
+    # What staff were shown, by slug: the sha256 of the source each document's shown copy
+    # was built from. A source edited since is refused (Changed), never printed unseen.
+    expected: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Included:
+    """One document as it went into a packet: what a delivery log names (nothing
+    personal), and whether it may be emailed."""
+
+    slug: str
+    lang: str
+    title: str
+    code: str | None
+    version: str
+    draft: bool  # a draft itself, or placing a draft safety block
 
 
 @dataclass(frozen=True)
 class Packet:
     data: bytes
     pages: int
-    contents: tuple[tuple[str, str], ...]  # (slug, language) of each document, in order
+    included: tuple[Included, ...]  # each document, in order
     problems: tuple[Problem, ...]  # warnings: what the reader should know
+
+    @property
+    def contents(self) -> tuple[tuple[str, str], ...]:
+        """(slug, language) of each document, in order."""
+        return tuple((i.slug, i.lang) for i in self.included)
+
+
+class Changed(Exception):
+    """A document's source is not the one staff were shown (edited since it was built)."""
+
+    def __init__(self, slugs: tuple[str, ...]):
+        super().__init__(", ".join(slugs))
+        self.slugs = slugs
+
+
+def included(resolved) -> Included:
+    meta = resolved.meta  # a draft block makes a draft
+    return Included(resolved.document.slug, resolved.document.lang, meta.title, meta.code,
+                    meta.version, meta.review.is_draft)
 
 
 LIMITS = {"for_name": 200, "clinician": 200, "note": 2000}
@@ -130,7 +165,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing))
     if any(p.is_error for p in found):
         raise ContentError(found)
-    return Packet(result.data, result.pages, tuple((s.slug, s.lang) for s in sources),
+    return Packet(result.data, result.pages, tuple(map(included, resolved)),
                   tuple(problems + found))
 
 
@@ -166,8 +201,8 @@ def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
     return (tuple(parts), request.lang, request.large_print, brand_digest, packet_layout)
 
 
-def build_documents(project: Project, request: PacketRequest) -> list[tuple[str, bytes, int]]:
-    """Each document alone, as its handout (or large print) prints: (slug, PDF, pages).
+def build_documents(project: Project, request: PacketRequest) -> list[tuple[Included, bytes]]:
+    """Each document alone, as its handout (or large print) prints, with its PDF.
     For sending separately: these carry no cover, so no one's name."""
     from .blocks import read_blocks
     from .brand import read_brand
@@ -186,7 +221,9 @@ def build_documents(project: Project, request: PacketRequest) -> list[tuple[str,
         if result.failed:
             raise ContentError(result.problems)
         [rendered] = result.files
-        documents.append((source.slug, rendered.data, rendered.entry.pages))
+        entry = rendered.entry
+        documents.append((Included(entry.slug, entry.lang, entry.title, entry.code,
+                                   entry.version, entry.status == "draft"), rendered.data))
     return documents
 
 
@@ -207,17 +244,22 @@ def choose_sources(project: Project, request: PacketRequest) -> tuple[list[Sourc
     check_language(request.lang, discovered)
     by_key = {(s.slug, s.lang): s for s in discovered.sources}
     broken = {p.path.name for p in discovered.problems}
-    chosen, notes = [], []
+    chosen, notes, changed = [], [], []
+    expected = dict(request.expected)
     for slug in request.slugs:
         source = by_key.get((slug, request.lang)) or by_key.get((slug, DEFAULT_LANG))
         if source is None:
             if any(name.startswith(f"{slug}.") for name in broken):
                 raise ContentError([p for p in discovered.problems if p.path.name.startswith(slug)])
             raise UsageError(f"no source named '{slug}' (see: make_docs.py list)")
+        if expected.get(slug, source.digest) != source.digest:
+            changed.append(slug)
         if source.lang != request.lang:
             notes.append(warning(source.path, None, f"no '{request.lang}' translation: the "
                                  f"{source.lang} version is in the packet"))
         chosen.append(source)
+    if changed:
+        raise Changed(tuple(changed))
     return chosen, notes
 
 

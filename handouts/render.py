@@ -416,6 +416,7 @@ def catalog_entry(resolved: ResolvedDocument, fmt: Format, result, project,
         bytes=len(result.data),
         sha256=hashlib.sha256(result.data).hexdigest(),
         source=os.path.relpath(document.source.path.resolve(), project.sources.resolve().parent),
+        source_sha256=document.source.digest,
         status=meta.review.status,
         next_review=meta.review.next_review.isoformat() if meta.review.next_review else None,
     )

@@ -105,14 +105,17 @@ class Unmade:
     The app says it in its own words; the pipeline's wording is for the command line."""
 
     slugs: tuple[str, ...] = ()
+    changed: bool = False  # edited since the copy staff were shown was built
 
 
 def render_packet(project: Project, packet_request):
     """In a worker: the packet, or Unmade."""
-    from .packet import build_packet
+    from .packet import Changed, build_packet
 
     try:
         return build_packet(project, packet_request)
+    except Changed as exc:
+        return Unmade(exc.slugs, changed=True)
     except ContentError as exc:
         at_fault = {p.path.name.split(".")[0] for p in exc.problems if p.path}
         return Unmade(tuple(s for s in packet_request.slugs if s in at_fault))

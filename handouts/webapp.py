@@ -47,8 +47,10 @@ from .webcatalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
 PASSWORD_VARIABLE = "HANDOUTS_STAFF_PASSWORD"
 # The longest each form field may be; a field not listed here takes at most OTHER_LIMIT.
 LIMITS = {"csrf_token": 100, "slug": 100, "action": 10, "next": 500, "step": 10,
-          "for_name": 200, "clinician": 200, "date": 10, "note": 2000, "lang": 10,
-          "large_print": 2, "to": 254, "consent_on": 10, "password": 200}
+          # Looser than what a packet takes (PERSONAL_LIMITS), which the page says in words.
+          "for_name": 1000, "clinician": 1000, "date": 10, "note": 10_000, "lang": 10,
+          "large_print": 2, "to": 254, "consent_on": 10, "consent_checked": 2,
+          "password": 200, "shown": 150}
 OTHER_LIMIT = 100
 FIELD_NAMES = {"for_name": "the name", "clinician": "\u201cPrepared by\u201d", "note": "the note",
                "to": "the email address", "password": "the password"}
@@ -56,7 +58,7 @@ BASKET_LIMIT = 12
 CARD_WIDTH, PAGE_WIDTH = 150, 300
 SIGN_IN_HOURS = 10
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-OPEN_ENDPOINTS = ("login", "static", "font")  # all the sign-in page needs, and nothing else
+OPEN_ENDPOINTS = ("login", "static", "font", "favicon")  # all the sign-in page needs, and nothing else
 MAIL_LIMIT = 10_000_000
 UNEXPECTED = ("That did not work, because of a problem in this app. Try again; if it happens "
               "again, tell whoever looks after the handouts.")
@@ -134,6 +136,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     sign_ins = SignIns(dt.timedelta(hours=SIGN_IN_HOURS).total_seconds())
     guesses = Guesses(settings.per_address, settings.in_total)
     brand = KeptBrand(project.brand)
+    held = HeldForms()
     app.extensions["handouts"] = {"project": project, "catalog": catalog, "renderer": renderer,
                                   "sign_ins": sign_ins, "guesses": guesses}
 
@@ -167,7 +170,8 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
-        if request.endpoint in ("packet_page", "packet_pdf", "packet_email", "packet_sent", "login"):
+        if request.endpoint in ("packet_page", "packet_pdf", "packet_email", "email_page",
+                                "packet_send", "packet_sent", "login"):
             response.headers["Cache-Control"] = "no-store"  # names and addresses stay off disk
         return response
 
@@ -175,6 +179,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     def shared():
         kept = brand.get()
         return {"csrf_token": csrf_token, "basket": basket(), "clinic": kept.name,
+                "just_added": session.pop("added", None) if request.method == "GET" else None,
                 "crisis_lines": kept.crisis_lines, "basket_limit": BASKET_LIMIT,
                 "language_name": lambda code: LANGUAGE_NAMES.get(code, code),
                 "format_name": lambda code: FORMAT_NAMES.get(code, code),
@@ -184,10 +189,11 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     def catalog_page():
         filters = {key: request.args.get(key, "")[:100] for key in ("q", "topic", "audience",
                                                                     "lang", "format")}
-        cards = catalog.search(filters["q"], filters["topic"], filters["audience"],
-                               filters["lang"], filters["format"])
-        return render_template("catalog.html.j2", cards=cards, filters=filters,
-                               choices=catalog.choices(), total=len(catalog.cards()))
+        results = catalog.search(filters["q"], filters["topic"], filters["audience"],
+                                 filters["lang"], filters["format"])
+        return render_template("catalog.html.j2", cards=results.cards, results=results,
+                               filters=filters, choices=catalog.choices(),
+                               total=len(catalog.cards()))
 
     @app.get("/documents/<slug>")
     def document_page(slug: str):
@@ -211,8 +217,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     def pdf_file(fmt: str, slug: str, lang: str):
         found = catalog.find(fmt, slug, lang) or abort(404)
         entry, path = found
-        name = Path(entry.path).name
-        return send_file(path, mimetype="application/pdf", download_name=name,
+        return send_file(path, mimetype="application/pdf", download_name=download_name(entry),
                          as_attachment=request.args.get("download") == "1")
 
     @app.post("/basket")
@@ -228,6 +233,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
         if action == "add" and slug not in items:
             if len(items) < BASKET_LIMIT:
                 items.append(slug)
+                session["added"] = slug  # said beside its button on the page it came from
             else:
                 flash(f"The packet already holds {BASKET_LIMIT} documents, the most it can take: "
                       f"\u201c{card.title}\u201d was not added. Remove a document from the packet "
@@ -245,28 +251,44 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     def packet_cards():
         return [c for c in (catalog.card(s) for s in basket()) if c and c.packetable]
 
+    def owner() -> str:
+        return csrf_token()  # a random value of this browser's session, never shown elsewhere
+
     def packet_page_with(form: dict, problem: str | None = None, status: int = 200):
-        return render_template("packet.html.j2", cards=packet_cards(), form=form, problem=problem,
+        cards = packet_cards()
+        kept = brand.get()
+        return render_template("packet.html.j2", cards=cards, form=form, problem=problem,
                                today=dt.date.today().isoformat(),
-                               languages=catalog.choices()["languages"]), status
+                               languages=catalog.choices()["languages"],
+                               not_translated=not_translated(cards, catalog.choices()["languages"]),
+                               email_off=callable_problem(kept, form.get("lang") or "en"),
+                               drafts=[c for c in cards if c.status == "draft"],
+                               drafts_allowed=kept.allow_draft_delivery), status
 
     def unmade_page(unmade: Unmade):
         """A packet that cannot be made, said for the front desk; the slugs (nothing
         personal) are logged for whoever looks after the handouts."""
-        app.logger.warning("a packet could not be made; at fault: %s",
-                           ", ".join(unmade.slugs) or "not known")
+        app.logger.warning("a packet could not be made; at fault: %s%s",
+                           ", ".join(unmade.slugs) or "not known",
+                           " (edited since built)" if unmade.changed else "")
         return render_template("problem.html.j2", message=unmade_message(unmade, catalog),
                                back_to_packet=True), UNMADE_STATUS
 
     @app.route("/packet", methods=["GET", "POST"])
     def packet_page():
-        # POST: back from the email step, with what was typed (nothing is done with it).
+        # Back from the email step: what was typed, held by the server (see HeldForms).
+        kept = held.get(request.args.get("held", ""), owner())
+        if kept:
+            return packet_page_with(dict(kept.form))
         return packet_page_with(packet_form() if request.method == "POST" else {})
 
     @app.post("/packet/pdf")
     def packet_pdf():
         form = packet_form()
-        outcome = checked_request(form, packet_cards())
+        shown = shown_cards(catalog, request.form.getlist("shown"))
+        if isinstance(shown, str):
+            return packet_page_with(form, shown, CHANGED_STATUS)
+        outcome = checked_request(form, shown)
         if isinstance(outcome, str):
             return packet_page_with(form, outcome, 422)
         packet = renderer.packet(project, outcome)
@@ -277,51 +299,109 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
 
     @app.post("/packet/email")
     def packet_email():
-        """Two steps: from the packet page, the email page (its own form, so Enter in the
-        address sends, never downloads); from there, with step=send, the email itself."""
-        from .delivery import DeliveryError, SmtpSettings, check_address
-
+        """From the packet page to the email page: checked, then held by the server and
+        shown at an address of its own (GET), so that Back, after sending, lands on a
+        page and never on "Confirm Form Resubmission"."""
         form = packet_form()
-        cards = packet_cards()
-        outcome = checked_request(form, cards)
+        shown = shown_cards(catalog, request.form.getlist("shown"))
+        if isinstance(shown, str):
+            return packet_page_with(form, shown, CHANGED_STATUS)
+        outcome = checked_request(form, shown)
         if isinstance(outcome, str):
             return packet_page_with(form, outcome, 422)
-        try:
-            mail = SmtpSettings.from_environment(os.environ)
-        except DeliveryError as exc:
-            return packet_page_with(form, exc.staff, 422)
-        if mail is None:
-            return packet_page_with(form, "Email is not set up on this computer. Download the "
-                                          "packet and print it instead.", 422)
-
-        def email_page(problem: str | None = None, status: int = 200):
-            return render_template("packet-email.html.j2", cards=cards, form=form, problem=problem,
-                                   today=dt.date.today().isoformat()), status
-
-        if request.form.get("step") != "send":
-            return email_page()
-        problem = consent_problem(form["consent_on"])
+        problem = mail_problem() or callable_problem(brand.get(), outcome.lang) \
+            or drafts_problem(brand.get(), shown, outcome)
         if problem:
-            return email_page(problem, 422)
+            return packet_page_with(form, problem, 422)
+        token = held.put(owner(), form, tuple(request.form.getlist("shown")))
+        return redirect(url_for("email_page", token=token), 303)
+
+    def email_page_with(token: str, kept, form: dict, problem: str | None = None,
+                        status: int = 200):
+        cards = [catalog.card(value.partition(":")[0]) for value in kept.shown]
+        cards = [c for c in cards if c]
+        lang = form["lang"]
+        return render_template(
+            "packet-email.html.j2", cards=cards, form=form, problem=problem, token=token,
+            today=dt.date.today().isoformat(), ask_consent_check=problem == OLD_CONSENT,
+            untranslated=[c for c in cards if lang not in c.languages],
+            drafts=[c for c in cards
+                    if (f := c.packet_file(lang, form["large_print"])) and f.status == "draft"],
+        ), status
+
+    @app.get("/packet/email/<token>")
+    def email_page(token: str):
+        kept = held.get(token, owner())
+        if kept is None:
+            return gone(token)
+        return email_page_with(token, kept, dict(kept.form))
+
+    @app.post("/packet/email/<token>")
+    def packet_send(token: str):
+        from .delivery import Delivery, DeliveryError, SmtpSettings, check_address
+        from .delivery import check_approved, check_callable
+
+        kept = held.get(token, owner())
+        if kept is None:
+            return gone(token)
+        form = {**kept.form, "to": request.form.get("to", "").strip(),
+                "consent_on": request.form.get("consent_on", "").strip()}
+        shown = shown_cards(catalog, list(kept.shown))
+        if isinstance(shown, str):
+            return email_page_with(token, kept, form, shown, CHANGED_STATUS)
+        outcome = checked_request(dict(form), shown)
+        if isinstance(outcome, str):
+            return email_page_with(token, kept, form, outcome, 422)
+        problem = consent_problem(form["consent_on"], request.form.get("consent_checked") == "on")
+        if problem:
+            return email_page_with(token, kept, form, problem, 422)
         try:
             address = check_address(form["to"])
+            mail = SmtpSettings.from_environment(os.environ)
+            if mail is None:
+                return email_page_with(token, kept, form, NO_MAIL, 422)
+            check_callable(brand.get(), outcome.lang)
         except DeliveryError as exc:
-            return email_page(exc.staff, 422)
+            return email_page_with(token, kept, form, exc.staff, 422)
         packet = renderer.packet(project, outcome)
         if isinstance(packet, Unmade):
             return unmade_page(packet)
+        delivery = Delivery(packet.included, outcome.lang)
         try:
-            send_packet(project, brand.get(), packet, address, mail, outcome.lang)
+            check_approved(brand.get(), packet.included)  # as built: a block may be a draft
+            send_packet(project, brand.get(), packet, address, mail, outcome.lang, delivery)
         except DeliveryError as exc:
-            return email_page(exc.staff, 422)
-        session["sent_at"] = dt.datetime.now().strftime("%H:%M")
+            return email_page_with(token, kept, form, f"{exc.staff} (Reference: {delivery.id}.)",
+                                   422)
+        held.drop(token)
+        session["sent"] = {"token": token, "at": dt.datetime.now().strftime("%H:%M"),
+                           "reference": delivery.id}
         return redirect(url_for("packet_sent"), 303)  # a reload shows the page, never sends again
+
+    def gone(token: str):
+        """An email page no longer held: sent (Back from the sent page), or expired."""
+        if (session.get("sent") or {}).get("token") == token:
+            return redirect(url_for("packet_sent"))
+        flash("That email page has expired (after 30 minutes, or when the app restarts), and "
+              "nothing was sent from it. Fill in the packet again.")
+        return redirect(url_for("packet_page"))
 
     @app.get("/packet/sent")
     def packet_sent():
-        if not session.get("sent_at"):
+        sent = session.get("sent")
+        if not isinstance(sent, dict) or not sent.get("at"):
             return redirect(url_for("packet_page"))
-        return render_template("sent.html.j2", sent_at=session["sent_at"])
+        return render_template("sent.html.j2", sent_at=sent["at"], reference=sent.get("reference"))
+
+    @app.post("/packet/next")
+    def next_family():
+        """Start the next family: the basket emptied, and what was typed for the last one
+        let go."""
+        held.drop_all(owner())
+        session.pop("basket", None)
+        session.pop("sent", None)
+        flash("The packet is empty, ready for the next family.", "done")
+        return redirect(url_for("catalog_page"))
 
     @app.route("/login", methods=["GET", "POST"])
     def login():
@@ -357,6 +437,13 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
         sign_ins.end(session.get("staff"))  # a copy of the cookie no longer signs anyone in
         session.clear()
         return redirect(url_for("login"))
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """The clinic's logo, for the browser's tab (and no 404 in its log)."""
+        logo = brand.get().logo.path
+        kind = "image/svg+xml" if logo.suffix.lower() == ".svg" else "image/png"
+        return send_file(logo, mimetype=kind, max_age=86400)
 
     @app.get("/fonts/<name>")
     def font(name: str):
@@ -401,6 +488,19 @@ class StaffApp(Flask):
 # -- the packet's form ------------------------------------------------------------------
 
 PACKET_FIELDS = ("for_name", "clinician", "date", "note", "lang", "to", "consent_on")
+# What staff may type for a family, as the packet itself takes it (packet.LIMITS). The
+# form's own limits (LIMITS) are looser, so that a name too long is said on the page,
+# with what was typed kept, never cut mid-word by the browser.
+PERSONAL_LIMITS = {"for_name": ("the name", 200), "clinician": ("\u201cPrepared by\u201d", 200),
+                   "note": ("the note", 2000)}
+EARLIEST_CONSENT = dt.date(1990, 1, 1)
+CONSENT_YEARS = 3  # a consent recorded longer ago than this is asked to be checked
+OLD_CONSENT = ("The consent date is more than three years ago. Check it in the patient's "
+               "record: if it is right, tick \u201cThe consent date is right\u201d and send again.")
+NO_MAIL = "Email is not set up on this computer. Download the packet and print it instead."
+# What the page showed has changed since (a document rebuilt or withdrawn): the request
+# conflicts with the library as it is now (409), and is not carried out.
+CHANGED_STATUS = 409
 
 
 def packet_form() -> dict:
@@ -410,14 +510,39 @@ def packet_form() -> dict:
     return form
 
 
+def shown_cards(catalog: Catalog, shown: list[str]):
+    """The documents a page showed, each as `slug:stamp` in its form, if each is still
+    what it showed; else what changed, in words. Never the basket: another tab may have
+    changed it since."""
+    cards = []
+    for value in shown[:BASKET_LIMIT]:
+        slug, _, stamp = value.partition(":")
+        card = catalog.card(slug)
+        if card is None or not card.packetable:
+            return ("A document this page showed has been taken out of the library since. "
+                    "Nothing was sent or saved: look over the packet again, as it is now.")
+        if card.stamp != stamp:
+            return (f"\u201c{card.title}\u201d was rebuilt after this page was shown, so it may "
+                    "have changed. Nothing was sent or saved: look at it again, then make the "
+                    "packet.")
+        cards.append(card)
+    return cards
+
+
 def checked_request(form: dict, cards: list):
-    """The packet to make from the form, or what is wrong, in words for the front desk."""
+    """The packet to make from the form, or what is wrong, in words for the front desk.
+    It carries the digest of each source the shown copy was built from, so that a source
+    edited since is refused rather than sent unseen (see packet.Changed)."""
     from .packet import PacketRequest, Personalisation
 
     if not cards:
         return "Add at least one document to the packet first."
     if not form["for_name"]:
         return "Please give the name of the person the packet is for."
+    for field, (name, limit) in PERSONAL_LIMITS.items():
+        if len(form[field]) > limit:
+            return (f"That is too long: {name} is {len(form[field])} characters, and the packet "
+                    f"takes at most {limit}. Shorten it.")
     try:
         date = dt.date.fromisoformat(form["date"]) if form["date"] else dt.date.today()
     except ValueError:
@@ -426,10 +551,14 @@ def checked_request(form: dict, cards: list):
     lang = form["lang"] if form["lang"] in LANGUAGE_NAMES else "en"
     form["lang"] = lang
     person = Personalisation(form["for_name"], form["clinician"] or None, date, form["note"] or None)
-    return PacketRequest(tuple(c.slug for c in cards), person, lang, form["large_print"])
+    files = {c.slug: c.packet_file(lang, form["large_print"]) for c in cards}
+    expected = tuple((slug, f.source_sha256) for slug, f in files.items()
+                     if f and f.source_sha256)
+    return PacketRequest(tuple(c.slug for c in cards), person, lang, form["large_print"],
+                         expected)
 
 
-def consent_problem(consent_on: str) -> str | None:
+def consent_problem(consent_on: str, checked: bool = False) -> str | None:
     if not consent_on:
         return ("Nothing is sent without the date the patient's written consent to share with "
                 "this person was recorded.")
@@ -437,9 +566,60 @@ def consent_problem(consent_on: str) -> str | None:
         consent = dt.date.fromisoformat(consent_on)
     except ValueError:
         return "The consent date is not a date."
-    if consent > dt.date.today():
+    today = dt.date.today()
+    if consent > today:
         return "The consent date is in the future: give the date the consent was recorded."
+    if consent < EARLIEST_CONSENT:
+        return ("The consent date is before 1990, earlier than any consent this clinic could "
+                "have recorded: check the date in the patient's record.")
+    if consent < today.replace(year=today.year - CONSENT_YEARS, day=min(today.day, 28)) \
+            and not checked:
+        return OLD_CONSENT
     return None
+
+
+def mail_problem() -> str | None:
+    from .delivery import DeliveryError, SmtpSettings
+
+    try:
+        mail = SmtpSettings.from_environment(os.environ)
+    except DeliveryError as exc:
+        return exc.staff
+    return NO_MAIL if mail is None else None
+
+
+def callable_problem(brand, lang: str) -> str | None:
+    """Why nothing can be emailed while the clinic's phone number is a placeholder."""
+    from .delivery import DeliveryError, check_callable
+
+    try:
+        check_callable(brand, lang)
+    except DeliveryError as exc:
+        return exc.staff
+    return None
+
+
+def drafts_problem(brand, cards: list, packet_request) -> str | None:
+    """Drafts, as the catalog lists them, are not emailed unless the brand allows it
+    (the packet as built is checked again before sending)."""
+    from .delivery import DeliveryError, check_approved
+    from .packet import Included
+
+    files = [(c, c.packet_file(packet_request.lang, packet_request.large_print)) for c in cards]
+    documents = [Included(c.slug, f.lang, c.title_in(f.lang), f.code, f.version,
+                          f.status == "draft") for c, f in files if f]
+    try:
+        check_approved(brand, documents)
+    except DeliveryError as exc:
+        return exc.staff
+    return None
+
+
+def not_translated(cards: list, languages: list[str]) -> dict[str, list]:
+    """For each language a packet can be in, the documents that have no copy in it (they
+    go in English): said on the page before anything is made or sent."""
+    missing = {lang: [c for c in cards if lang not in c.languages] for lang in languages}
+    return {lang: found for lang, found in missing.items() if found}
 
 
 # The packet asked for cannot be made from the documents as they are now: the request was
@@ -453,13 +633,20 @@ def unmade_message(unmade: Unmade, catalog: Catalog) -> str:
         return ("This packet could not be made. Try again; if it happens again, tell whoever "
                 "looks after the handouts.")
     which = " and ".join(titles) if len(titles) <= 2 else ", ".join(titles)
+    one = len(titles) == 1
+    if unmade.changed:
+        return (f"Nothing was sent or saved: {which} {'was' if one else 'were'} edited after "
+                f"the copy on this page was built, so the packet would not be what you saw. "
+                f"{'It' if one else 'They'} can go in a packet again once the library is "
+                "rebuilt; tell whoever looks after the handouts.")
     return (f"This packet could not be made: {which} cannot go in a packet right now (whoever "
             "looks after the handouts needs to fix "
-            f"{'it' if len(titles) == 1 else 'them'}). Take "
-            f"{'it' if len(titles) == 1 else 'them'} out of the packet and try again.")
+            f"{'it' if one else 'them'}). Take "
+            f"{'it' if one else 'them'} out of the packet and try again.")
 
 
-def send_packet(project: Project, brand, packet, address: str, settings, lang: str) -> None:
+def send_packet(project: Project, brand, packet, address: str, settings, lang: str,
+                delivery=None) -> None:
     from .delivery import Attachment, check_size, compose, send
     from .layout import email_text
 
@@ -467,10 +654,76 @@ def send_packet(project: Project, brand, packet, address: str, settings, lang: s
     check_size(attachments, MAIL_LIMIT)
     words = email_text(brand, project.layouts, lang, len(attachments))
     send(compose(address, settings.sender, words.subject, words.text, words.html, attachments),
-         settings)
+         settings, delivery)
+
+
+@dataclass(frozen=True)
+class Held:
+    owner: str
+    until: float
+    form: tuple  # (field, value) pairs, as typed
+    shown: tuple[str, ...]  # slug:stamp of each document the page showed
+
+
+class HeldForms:
+    """What was typed on the packet page, held by the server between the packet and the
+    email step, so that the email page has an address of its own (GET). In memory only,
+    for at most HOLD_SECONDS, for the browser session that typed it, and let go once
+    sent: never written anywhere, never logged, gone when the app restarts."""
+
+    HOLD_SECONDS = 30 * 60
+    MOST = 500  # forms held at once; the oldest goes first
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._held: dict[str, Held] = {}
+        self._lock = threading.Lock()
+
+    def put(self, owner: str, form: dict, shown: tuple[str, ...]) -> str:
+        token = secrets.token_urlsafe(24)
+        now = self._clock()
+        with self._lock:
+            self._held = {t: h for t, h in self._held.items() if h.until > now}
+            while len(self._held) >= self.MOST:
+                self._held.pop(next(iter(self._held)))
+            self._held[token] = Held(owner, now + self.HOLD_SECONDS, tuple(form.items()), shown)
+        return token
+
+    def get(self, token: str, owner: str) -> HeldView | None:
+        with self._lock:
+            held = self._held.get(token)
+        if held is None or held.until <= self._clock() or \
+                not hmac.compare_digest(held.owner, owner):
+            return None
+        return HeldView(dict(held.form), held.shown)
+
+    def drop(self, token: str) -> None:
+        with self._lock:
+            self._held.pop(token, None)
+
+    def drop_all(self, owner: str) -> None:
+        with self._lock:
+            self._held = {t: h for t, h in self._held.items() if h.owner != owner}
+
+
+@dataclass(frozen=True)
+class HeldView:
+    form: dict
+    shown: tuple[str, ...]
 
 
 # -- small helpers ------------------------------------------------------------------------
+
+def download_name(entry) -> str:
+    """What a PDF is saved as: the document, its format unless a handout, its language
+    unless English (klonopin-overview-large-print-es.pdf)."""
+    parts = [entry.slug]
+    if entry.format != "handout":
+        parts.append(entry.format)
+    if entry.lang != "en":
+        parts.append(entry.lang)
+    return "-".join(parts) + ".pdf"
+
 
 def csrf_token() -> str:
     if "csrf" not in session:
@@ -623,8 +876,15 @@ class KeptBrand:
 
 def serve(project: Project, settings: Settings, threads: int = 16) -> None:
     """Serve until interrupted (the command line brings the catalog up to date first)."""
+    import logging
+
     import waitress
 
+    # The app's log, on its standard error: requests that failed, packets that could not
+    # be made, and a line for each delivery (see delivery.Delivery), none with anything
+    # personal in it.
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(project, settings)
     # Stopped by a service manager: end as Ctrl-C does, closing the render workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -8,12 +8,13 @@ rebuilt PDF gets new thumbnails, and nothing personal is ever in there.
 
 from __future__ import annotations
 
+import hashlib
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from .outputs import read_catalog
+from .search import Found, SearchIndex
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 FORMAT_NAMES = {"handout": "Handout", "large-print": "Large print", "brochure": "Brochure",
@@ -33,6 +34,9 @@ class File:
     sha256: str
     status: str
     source: str  # what it was built from, relative to the project
+    version: str = ""
+    code: str | None = None
+    source_sha256: str = ""  # of the source it was built from ("": a catalog from before)
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,34 @@ class Card:
                 return found
         return None
 
+    @property
+    def stamp(self) -> str:
+        """Changes whenever any of its files is rebuilt: a page carries the stamp of what
+        it showed, so that a packet is made only from what staff saw."""
+        built = sorted((f.format, f.lang, f.sha256, f.source_sha256) for f in self.files)
+        return hashlib.sha256(repr(built).encode()).hexdigest()[:16]
+
+    @property
+    def version(self) -> str:
+        shown = self.preview()
+        return shown.version if shown else ""
+
+    def packet_file(self, lang: str, large_print: bool = False) -> File | None:
+        """The file a packet in `lang` takes this document's words from: its own language's,
+        or else the English (as packet.choose_sources does)."""
+        fmt = "large-print" if large_print else "handout"
+        return (self.file(fmt, lang) or self.file("handout", lang) or self.file(fmt, "en")
+                or self.file("handout", "en"))
+
     def title_in(self, lang: str) -> str:
         return next((f.title for f in self.files if f.lang == lang), self.title)
+
+
+@dataclass(frozen=True)
+class Results:
+    cards: list[Card]
+    searched: str | None = None  # the words searched for instead of those typed (misspelt)
+    nearest: tuple[str, str] | None = None  # (slug, title) offered as "did you mean"
 
 
 class Catalog:
@@ -84,6 +114,7 @@ class Catalog:
 
     def __init__(self, out: Path):
         self.out = out
+        self.index = SearchIndex(out)
         self._stamp: tuple | None = None
         self._cards: dict[str, Card] = {}
         self._lock = threading.Lock()
@@ -106,19 +137,22 @@ class Catalog:
         return (found, path) if path.is_file() and path.is_relative_to(self.out.resolve()) else None
 
     def search(self, text: str = "", topic: str = "", audience: str = "", lang: str = "",
-               fmt: str = "") -> list[Card]:
-        words = _plain(text).split()
-        found = []
-        for card in self.cards():
-            haystack = _plain(" ".join([card.title, card.summary, *card.topics,
-                                        *(f.title for f in card.files)]))
-            if all(word in haystack for word in words) \
-                    and (not topic or topic in card.topics) \
-                    and (not audience or audience in card.audience) \
-                    and (not lang or lang in card.languages) \
-                    and (not fmt or fmt in card.formats):
-                found.append(card)
-        return found
+               fmt: str = "") -> Results:
+        """The cards for what staff typed (best first, by the search index; see search.py)
+        that match the filters; without words, every card, by title."""
+        self._refresh()
+        if text.strip():
+            found = self.index.search(text)
+            ranked = [self._cards[slug] for slug in found.slugs if slug in self._cards]
+        else:
+            found, ranked = Found(()), self.cards()
+        cards = [card for card in ranked
+                 if (not topic or topic in card.topics)
+                 and (not audience or audience in card.audience)
+                 and (not lang or lang in card.languages)
+                 and (not fmt or fmt in card.formats)]
+        nearest = found.nearest if found.nearest and found.nearest[0] in self._cards else None
+        return Results(cards, found.searched, nearest)
 
     def choices(self) -> dict[str, list[str]]:
         cards = self.cards()
@@ -158,16 +192,12 @@ def _cards(entries) -> dict[str, Card]:
             status="draft" if any(e.get("status") == "draft" for e in items) else "approved",
             next_review=english.get("next_review"),
             files=tuple(File(e["slug"], e["lang"], e["format"], e["title"], e["path"], e["pages"],
-                             e["sha256"], e.get("status", "draft"), e.get("source", ""))
+                             e["sha256"], e.get("status", "draft"), e.get("source", ""),
+                             str(e.get("version", "")), e.get("code"),
+                             e.get("source_sha256", ""))
                          for e in items),
         )
     return cards
-
-
-def _plain(text: str) -> str:
-    """Lower case, without accents: "médico" finds "medico" and back."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 class Thumbnails:

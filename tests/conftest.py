@@ -156,6 +156,26 @@ def shipped_out(tmp_path_factory) -> Path:
     return out
 
 
+# A number reserved for fiction (555-0100 to 555-0199): a test never prints a real one.
+PILOT_PHONE = "555-0100"
+
+
+def pilot_brand(folder: Path, allow_drafts: bool = True, phone: str = PILOT_PHONE) -> Path:
+    """The shipped brand as a clinic's looks once it may email families: its phone number
+    filled in and, for a pilot, drafts allowed (every shipped handout is a draft)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "brand", folder / "brand", dirs_exist_ok=True)
+    text = (REPO / "_brand.yml").read_text()
+    for placeholder in ('"[Clinic phone number]"', '"[Teléfono de la clínica]"'):
+        assert placeholder in text
+        text = text.replace(placeholder, f'"{phone}"')
+    assert "allow_drafts: false" in text
+    text = text.replace("allow_drafts: false", f"allow_drafts: {str(allow_drafts).lower()}")
+    path = folder / "_brand.yml"
+    path.write_text(text)
+    return path
+
+
 def cited(slug: str, lang: str = "en") -> list:
     """The resources a shipped source cites, in their numbered order, as the pipeline
     resolves them: counts in tests follow the content as it is edited."""

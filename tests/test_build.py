@@ -284,7 +284,7 @@ def test_a_short_last_page_is_laid_out_again_and_the_packet_follows(workspace):
     packet = build_packet(Project(sources=workspace.sources, out=workspace.out,
                                   brand=workspace.brand),
                           PacketRequest(("staying-safe",), Personalisation("Ana")))
-    assert packet.pages == 1 + 1  # the cover, then the handout as it prints alone
+    assert packet.pages == 1 + 1 + 1  # the cover, its blank back, the handout as it prints alone
 
 
 def test_a_page_no_re_layout_fills_is_a_warning_naming_the_share_used(tmp_path):

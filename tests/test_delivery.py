@@ -7,6 +7,7 @@ import io
 import itertools
 import logging
 import os
+import re
 import select
 import socket
 import subprocess
@@ -25,7 +26,7 @@ from handouts.cli import main
 from handouts.delivery import DeliveryError, SmtpSettings, check_address, compose
 from handouts.delivery import send as deliver
 
-from conftest import REPO
+from conftest import PILOT_PHONE, REPO, pilot_brand
 
 NAME = "Maria Lopez"
 ADDRESS = "maria.lopez@example.org"
@@ -119,10 +120,22 @@ def environment(monkeypatch, port, ca_file, security="none", user=None):
         monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
 
 
-def send(*extra, to=ADDRESS):
+PILOT: dict = {}  # the brand these tests send with (see `pilot`)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def pilot(tmp_path_factory):
+    """A brand that may email families: the phone number filled in, drafts allowed for a
+    pilot (every shipped handout is a draft). The shipped brand's refusals have tests of
+    their own."""
+    PILOT["brand"] = pilot_brand(tmp_path_factory.mktemp("pilot"))
+    yield PILOT["brand"]
+
+
+def send(*extra, to=ADDRESS, brand=None):
     out, err = io.StringIO(), io.StringIO()
     args = ["email", "klonopin-overview", "crisis-help-lines", "--to", to, "--for", NAME,
-            "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml"), *extra]
+            "--sources", str(REPO / "sources"), "--brand", str(brand or PILOT["brand"]), *extra]
     code = main(args, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
@@ -147,7 +160,15 @@ def handout_pages(tmp_path_factory) -> list[int]:
     project = Project(sources=REPO / "sources", out=tmp_path_factory.mktemp("unused"),
                       brand=REPO / "_brand.yml")
     request = PacketRequest(("klonopin-overview", "crisis-help-lines"), Personalisation("x"))
-    return [pages for _, _, pages in build_documents(project, request)]
+    return [pdf_pages(data) for _, data in build_documents(project, request)]
+
+
+def packet_pages(handouts: list[int]) -> int:
+    """A cover, then each handout as it prints alone, each from a front (odd) page."""
+    pages = 1
+    for count in handouts:
+        pages += pages % 2 + count  # a side left blank after an odd number of pages
+    return pages
 
 
 def pdf_pages(data: bytes) -> int:
@@ -179,7 +200,7 @@ def test_delivers_one_message_with_the_packet(server, monkeypatch, caplog, hando
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "handouts.pdf"
     data = attachment.get_content()
-    assert pdf_pages(data) == 1 + sum(handout_pages)  # the cover, then each handout as it prints
+    assert pdf_pages(data) == packet_pages(handout_pages)  # the cover, then each handout
     # The name is on the packet's cover, and nowhere else: not in the message, not in a log.
     for part in (content.decode("utf-8", "replace"), text, html, out, err):
         assert NAME not in part
@@ -485,7 +506,7 @@ def test_a_slow_server_is_given_up_on_as_a_whole(phase, tmp_path):
         run = subprocess.run(
             [sys.executable, str(REPO / "make_docs.py"), "email", "crisis-help-lines", "--to",
              ADDRESS, "--for", NAME, "--consent-on", CONSENT, "--sources", str(REPO / "sources"),
-             "--brand", str(REPO / "_brand.yml")],
+             "--brand", str(PILOT["brand"])],
             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90)
         peer.thread.join(10)
     finally:
@@ -577,3 +598,98 @@ def test_a_dry_run_into_a_file_is_one_line(tmp_path):
     assert err.strip().splitlines() == [
         f"error: --dry-run {taken} is not a folder: give the folder to write the message file in"]
     assert taken.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+# -- only approved material, to a family who can call back ----------------------------------
+
+def test_nothing_is_emailed_while_the_phone_number_is_a_placeholder(server, monkeypatch):
+    """The shipped brand: its phone number is still "[Clinic phone number]". Refused
+    before anything is rendered, in one line that says what to do."""
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    for extra in ((), ("--dry-run", ".")):
+        code, out, err = send("--consent-on", CONSENT, *extra, brand=REPO / "_brand.yml")
+        assert code == 1 and out == ""
+        assert err.strip().splitlines() == [
+            "error: the clinic's phone number in _brand.yml still says [Clinic phone number]: a "
+            "family must be able to call back, so nothing is emailed until the real number is "
+            "under defaults: handouts: contact: phone; nothing was sent"]
+    assert box.messages == [] and box.connections == 0
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_drafts_are_not_emailed_unless_the_brand_allows_them_for_a_pilot(server, monkeypatch,
+                                                                         tmp_path, separate):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    careful = pilot_brand(tmp_path / "careful", allow_drafts=False)
+    extra = ("--separate",) if separate else ()
+    code, out, err = send("--consent-on", CONSENT, *extra, brand=careful)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [
+        "error: \u201cKlonopin (clonazepam)\u201d and \u201cCrisis and help lines\u201d are drafts, "
+        "not yet approved by a clinician, and drafts are not emailed to families: print with "
+        "`packet` instead (drafts print with a DRAFT mark), or for a pilot set defaults: "
+        "handouts: delivery: allow_drafts: true in _brand.yml; nothing was sent"]
+    assert box.messages == [] and box.connections == 0
+    code, out, err = send("--consent-on", CONSENT, *extra)  # the pilot's brand allows them
+    assert code == 0, err
+    assert len(box.messages) == 1
+
+
+def test_an_approved_handout_goes_out_with_drafts_refused(server, monkeypatch, tmp_path):
+    from conftest import Workspace, source_text
+
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    ws = Workspace(tmp_path)
+    pilot_brand(ws.root, allow_drafts=False)
+    ws.write("reviewed.md", source_text(
+        "title: Reviewed\nsummary: A handout a clinician approved.\ncode: T-1\nversion: 3\n"
+        "review:\n  status: approved\n  reviewed_by: Dr. A. Clinician\n"
+        "  reviewed_on: 2026-11-01\n  next_review: 2027-11-01",
+        "Call us if the medicine runs low.\n"))
+    err = io.StringIO()
+    code = main(["email", "reviewed", "--to", ADDRESS, "--for", NAME, "--consent-on", CONSENT,
+                 "--sources", str(ws.sources), "--brand", str(ws.brand)],
+                stdout=io.StringIO(), stderr=err)
+    assert code == 0, err.getvalue()
+    assert len(box.messages) == 1
+
+
+def test_each_delivery_leaves_one_log_line_and_nothing_personal(server, monkeypatch, caplog):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    caplog.set_level(logging.INFO)
+    code, out, err = send("--consent-on", CONSENT, "--lang", "es")
+    assert code == 0, err
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivery ")]
+    reference = line.split()[1].rstrip(":")
+    assert line == (f"delivery {reference}: sent, in es: klonopin-overview EHC-ED-001 version 2 "
+                    "es draft; crisis-help-lines EHC-ED-011 version 2 es draft")
+    assert out.strip().endswith(f"; delivery {reference}")  # the same reference, for staff
+    assert nothing_personal_logged(caplog)
+
+
+@pytest.mark.parametrize("server", ["refuse"], indirect=True)
+def test_a_failed_delivery_leaves_its_cause_in_the_log(server, monkeypatch, caplog):
+    box, port, ca_file, _ = server
+    environment(monkeypatch, port, ca_file)
+    caplog.set_level(logging.INFO)
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivery ")]
+    assert re.fullmatch(r"delivery [0-9a-f]{12}: failed: the mail server refused the "
+                        r"recipient's address; nothing was sent", line), line
+    assert nothing_personal_logged(caplog)
+
+
+def test_an_unreachable_server_leaves_its_cause_in_the_log(monkeypatch, certificates, caplog):
+    _, _, ca_file = certificates
+    environment(monkeypatch, free_port(), ca_file)
+    caplog.set_level(logging.INFO)
+    code, out, err = send("--consent-on", CONSENT)
+    assert code == 1
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivery ")]
+    assert re.fullmatch(r"delivery [0-9a-f]{12}: failed: could not reach the mail server at "
+                        r"127\.0\.0\.1:\d+ \(.+\); nothing was sent", line), line
