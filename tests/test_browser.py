@@ -176,7 +176,7 @@ def test_keyboard_first_and_tablet_sized(browser, site, tmp_path):
         context.close()
 
 
-CONTROLS = ", ".join(["main button", "main a.button", "main select", "main textarea",
+CONTROLS = ", ".join(["main button:not([hidden])", "main a.button", "main select", "main textarea",
                       "main input:not([type=hidden]):not([type=checkbox])", "main label.check",
                       ".top nav a", ".top nav button"])
 TARGETS = f"""[...document.querySelectorAll('{CONTROLS}')]
@@ -266,6 +266,20 @@ def test_sign_in_in_the_clinic_look_and_back_to_where_you_were(browser, guarded_
         context.close()
 
 
+def test_enter_in_the_name_does_not_download(page, site):
+    downloads, posts = [], []
+    page.on("download", lambda download: downloads.append(download))
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    add_in(page, site, "crisis-help-lines", "Crisis and help lines")
+    page.goto(site + "/packet")
+    posts.clear()
+    page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+    page.get_by_label("Name of the patient or family").press("Enter")
+    page.wait_for_timeout(500)
+    assert downloads == [] and posts == []
+    assert page.locator("#packet-form button[disabled]").is_hidden()  # nothing to see
+
+
 def test_a_missing_name_is_said_plainly(page, site):
     page.goto(site + "/?q=crisis")
     page.get_by_role("button", name="Add Crisis and help lines to the packet").click()
@@ -342,5 +356,230 @@ def test_too_many_wrong_passwords_says_how_long_to_wait(browser, served, shipped
             "Too many wrong passwords have been tried. Wait 30 seconds, then try again.")
         assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
         shot(page, "login-wait", tmp_path)
+    finally:
+        context.close()
+
+
+# -- delivery a clinic can trust -------------------------------------------------------
+
+def add_in(page, site: str, slug: str, title: str) -> None:
+    page.goto(f"{site}/documents/{slug}")
+    page.get_by_role("button", name=f"Add {title} to the packet").click()
+
+
+def test_a_second_tab_cannot_change_what_a_family_receives(browser, pilot_site, mailbox, tmp_path):
+    """The packet page open in one tab; in a second, the basket emptied and another
+    handout added. The first tab's download and email carry what the first tab shows."""
+    site = pilot_site
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    first, second = context.new_page(), context.new_page()
+    try:
+        add_in(first, site, "mixing-dangers", "Benzos, opioids and alcohol")
+        first.goto(site + "/packet")
+        first.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+        second.goto(site + "/packet")
+        second.locator(".chosen li", has_text="Benzos, opioids and alcohol").get_by_role(
+            "button", name="Remove").click()
+        add_in(second, site, "crisis-help-lines", "Crisis and help lines")
+        with first.expect_download() as waiting:
+            first.get_by_role("button", name="Download the packet").click()
+        path = tmp_path / "packet.pdf"
+        waiting.value.save_as(path)
+        cover = " ".join(pdftotext(path).split("\f")[0].split())
+        assert "Benzos, opioids and alcohol" in cover and "Crisis and help lines" not in cover
+        first.get_by_role("button", name="Email it to the family").click()
+        assert "Benzos, opioids and alcohol" in first.locator(".summary-box").inner_text()
+        assert "Crisis and help lines" not in first.locator(".summary-box").inner_text()
+        first.get_by_label("Their email address").fill("rosa@example.org")
+        first.get_by_label("Date their written consent").fill(dt.date.today().isoformat())
+        first.get_by_role("button", name="Send the drafts").click()
+        first.wait_for_url("**/packet/sent")
+        [(_, content)] = mailbox
+        attached = tmp_path / "sent.pdf"
+        import email
+        from email import policy
+        message = email.message_from_bytes(content, policy=policy.default)
+        attached.write_bytes(next(message.iter_attachments()).get_content())
+        cover = " ".join(pdftotext(attached).split("\f")[0].split())
+        assert "Benzos, opioids and alcohol" in cover and "Crisis and help lines" not in cover
+        shot(first, "two-tabs-sent", tmp_path)
+    finally:
+        context.close()
+
+
+def test_a_document_rebuilt_after_the_page_was_shown_is_refused(page, served, tmp_path):
+    (tmp_path / "library").mkdir()
+    ws = Workspace(tmp_path / "library")
+    ws.write("staying-safe.md", GOOD_SOURCE)
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    site = served(ws.project, Settings(workers=1))
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    add_in(page, site, "staying-safe", "Staying safe with benzos")
+    page.goto(site + "/packet")
+    page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+    ws.write("staying-safe.md", GOOD_SOURCE.replace("Call us with questions.",
+                                                    "Call us with any question."))
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    with page.expect_response("**/packet/pdf") as answer:
+        page.get_by_role("button", name="Download the packet").click()
+    assert answer.value.status == 409
+    assert ("\u201cStaying safe with benzos\u201d was rebuilt after this page was shown"
+            in page.get_by_role("alert").inner_text())
+    assert page.get_by_label("Name of the patient or family").input_value() == "Rosa Diaz"
+    shot(page, "packet-rebuilt", tmp_path)
+    with page.expect_download() as waiting:  # the page now shows the new copy: it goes
+        page.get_by_role("button", name="Download the packet").click()
+    assert waiting.value.suggested_filename.startswith("packet-")
+
+
+def test_placeholders_and_drafts_are_not_emailed_unless_the_clinic_allows_drafts(
+        browser, served, shipped_out, mailbox, tmp_path):
+    shipped = served(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
+                     Settings(workers=1))
+    careful = served(Project(sources=REPO / "sources", out=shipped_out,
+                             brand=pilot_brand(tmp_path / "careful", allow_drafts=False)),
+                     Settings(workers=1))
+    pilot = served(Project(sources=REPO / "sources", out=shipped_out,
+                           brand=pilot_brand(tmp_path / "pilot")), Settings(workers=1))
+    contexts = []
+
+    def packet_page(site):
+        """A browser of its own for each app: the three share a host, and so cookies."""
+        contexts.append(browser.new_context(viewport={"width": 1280, "height": 900}))
+        page = contexts[-1].new_page()
+        add_in(page, site, "naloxone", "Naloxone: how to save a life")
+        page.goto(site + "/packet")
+        return page
+
+    try:
+        # The shipped brand: its phone number is a placeholder.
+        page = packet_page(shipped)
+        assert "Email is off." in page.locator(".notice").last.inner_text()
+        page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+        page.get_by_role("button", name="Email it to the family").click()
+        assert "Email is off until the clinic's real phone number" in page.get_by_role("alert").inner_text()
+        shot(page, "email-off", tmp_path)
+        # A phone number, but drafts not allowed.
+        page = packet_page(careful)
+        assert "can be printed (with a DRAFT mark), but not emailed" in page.locator(".notice").last.inner_text()
+        page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+        page.get_by_role("button", name="Email it to the family").click()
+        assert ("\u201cNaloxone: how to save a life\u201d is a draft, not yet approved by a "
+                "clinician" in page.get_by_role("alert").inner_text())
+        shot(page, "email-draft-refused", tmp_path)
+        # A pilot: drafts allowed, with a warning before sending.
+        page = packet_page(pilot)
+        page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+        page.get_by_role("button", name="Email it to the family").click()
+        warning = page.get_by_role("note").inner_text()
+        assert warning.startswith("This is a draft, not yet approved by a clinician:")
+        assert "Send only if a clinician has agreed." in warning
+        shot(page, "email-pilot-warning", tmp_path)
+        page.get_by_label("Their email address").fill("rosa@example.org")
+        page.get_by_label("Date their written consent").fill(dt.date.today().isoformat())
+        page.get_by_role("button", name="Send the drafts").click()
+        page.wait_for_url("**/packet/sent")
+        assert len(mailbox) == 1
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_the_pages_say_which_documents_are_not_in_the_familys_language(page, pilot_site,
+                                                                        mailbox, tmp_path):
+    site = pilot_site
+    add_in(page, site, "klonopin-overview", "Klonopin (clonazepam)")
+    add_in(page, site, "therapies-explained", "Talk therapy: CBT, MI, DBT and more")
+    page.goto(site + "/packet")
+    notice = page.locator(".language-notice").inner_text()
+    assert ("Not in Español: \u201cTalk therapy: CBT, MI, DBT and more\u201d. In a packet in "
+            "Español, it is printed in English.") == " ".join(notice.split())
+    page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+    page.get_by_label("Language").select_option("es")
+    page.get_by_role("button", name="Email it to the family").click()
+    notice = " ".join(page.locator(".language-notice").inner_text().split())
+    assert notice.startswith("Not in Español: \u201cTalk therapy: CBT, MI, DBT and more\u201d goes "
+                             "in English")
+    assert "Tell the family before you send." in notice
+    shot(page, "email-language-notice", tmp_path)
+
+
+@pytest.mark.parametrize("typed, first", [
+    ("Narcan", "Naloxone: how to save a life"),  # a brand name
+    ("suicide", "Crisis and help lines"),  # a word it prints, from the brand's lines
+    ("Klonipin", "Klonopin (clonazepam)"),  # a misspelling
+])
+def test_search_finds_brand_names_body_words_and_misspellings(page, site, tmp_path, typed, first):
+    page.goto(site)
+    page.get_by_label("Search").fill(typed)
+    page.get_by_label("Search").press("Enter")
+    assert page.locator(".card h3 a").first.inner_text() == first
+    if typed == "Klonipin":
+        assert "Did you mean Klonopin (clonazepam)?" in page.locator(".did-you-mean").inner_text()
+        shot(page, "search-misspelt", tmp_path)
+
+
+def test_start_the_next_family_after_sending_and_back_lands_on_a_page(page, pilot_site, mailbox,
+                                                                        tmp_path):
+    site = pilot_site
+    add_in(page, site, "crisis-help-lines", "Crisis and help lines")
+    page.goto(site + "/packet")
+    page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
+    page.get_by_role("button", name="Email it to the family").click()
+    page.get_by_label("Their email address").fill("rosa@example.org")
+    page.get_by_label("Date their written consent").fill(dt.date.today().isoformat())
+    page.get_by_role("button", name="Send the drafts").click()
+    page.wait_for_url("**/packet/sent")
+    page.go_back()  # to the email page's own address: it leads back to the sent page
+    assert page.get_by_role("heading", level=1).inner_text() == "Email sent"
+    assert "Rosa" not in page.content()
+    page.get_by_role("button", name="Start the next family").click()
+    page.wait_for_url(site + "/")
+    assert page.get_by_role("status").first.inner_text() == "The packet is empty, ready for the next family."
+    assert page.locator(".top .count").inner_text() == "0"
+    assert len(mailbox) == 1
+
+
+def test_adding_keeps_the_place_and_says_added(page, site, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 700})
+    page.goto(site + "/")
+    card = page.locator("#card-what-is-detox")
+    card.get_by_role("button", name="Add What detox is like to the packet").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/#card-what-is-detox")
+    said = page.locator("#card-what-is-detox [role=status]")
+    assert said.inner_text() == "Added to the packet (1 of 12)"
+    page.wait_for_function("document.activeElement.matches('[data-focus]')")  # said first
+    box = said.bounding_box()
+    assert 0 <= box["y"] < 700  # on screen: the place in the catalog is kept
+    shot(page, "catalog-added", tmp_path)
+
+
+def test_downloads_are_named_for_their_format_and_language(page, site):
+    page.goto(site + "/documents/klonopin-overview")
+    for link, name in [("PDF, .*: Large print, Español", "klonopin-overview-large-print-es.pdf"),
+                       ("PDF, .*: Handout, English", "klonopin-overview.pdf"),
+                       ("PDF, .*: Handout, Español", "klonopin-overview-es.pdf")]:
+        import re
+        with page.expect_download() as waiting:
+            page.get_by_role("link", name=re.compile(link)).click()
+        assert waiting.value.suggested_filename == name
+
+
+def test_sign_in_has_focus_the_ring_is_visible_and_nothing_is_missing(browser, guarded_site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    try:
+        page.goto(guarded_site + "/login")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.activeElement.id") == "password"
+        page.keyboard.press("Tab")  # to the Sign in button
+        ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); "
+                             "return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()")
+        assert ring == ["solid", "3px", "rgb(29, 43, 48)"]  # ink: 14:1 on white
+        assert missing == []  # the favicon included
     finally:
         context.close()
