@@ -402,7 +402,8 @@ def test_enter_in_a_field_never_downloads_at_once(client):
     assert [text for _, text in buttons[1:]] == ["Download the packet", "Email it to the family…"]
 
 
-def test_email_needs_consent_and_a_mail_server(pilot, monkeypatch):
+def test_email_needs_consent_and_a_mail_server(pilot, monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
     client = pilot.test_client()
     add(client, "crisis-help-lines")
     monkeypatch.delenv("SMTP_HOST", raising=False)
@@ -429,6 +430,11 @@ def test_email_needs_consent_and_a_mail_server(pilot, monkeypatch):
     text = down.get_data(as_text=True)
     assert down.status_code == 422 and "Nothing was sent" in text and "Reference: " in text
     assert "SMTP" not in text and "127.0.0.1" not in text
+    # The log has the cause, and the same reference as the page; nothing personal.
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivery ")]
+    assert line.startswith("delivery ") and ": failed: could not reach the mail server at " in line
+    assert f"Reference: {line.split()[1].rstrip(':')}." in text
+    assert "ana" not in "\n".join(r.getMessage() for r in caplog.records).lower()
 
 
 def test_the_email_step_has_an_address_of_its_own(pilot, monkeypatch):
