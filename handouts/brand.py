@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit
 
 from .filecache import reread_when_changed
 from .problems import ContentError, Problem, error
@@ -37,6 +36,9 @@ PRINT_PROFILES = ("office", "print-shop")
 PLACEHOLDER = re.compile(r"^\[.*\]$")
 CSS_SIZE = re.compile(r"\d{1,2}(?:\.\d{1,2})?(?:pt|px)")
 DEFAULT_TYPEFACE = "Atkinson Hyperlegible"
+# The body's size, in points: under 11 pt a tired reader cannot read a handout (health
+# literacy guidance asks for 12 pt or more); over 20 pt is large print's own format.
+READABLE_POINTS = (11.0, 20.0)
 
 
 @dataclass(frozen=True)
@@ -170,11 +172,26 @@ def load_brand(path: Path) -> Brand:
         allow_draft_delivery=settings.allow_draft_delivery(),
     )
     settings.web_addresses(brand.texts)
+    problems += _low_contrast(parsed, brand.colors)
     if not brand.name:
         problems.append(parsed.error(("meta",), "meta: name: the clinic's name is required"))
     if problems:
         raise ContentError(problems)
     return brand
+
+
+def _low_contrast(parsed: YamlText, colors: Colors) -> list[Problem]:
+    """Colours under 4.5:1 for any text the pages print on them: refused by every build,
+    not only by `check`, since white crisis lines on white hide them."""
+    from .accessibility import low_contrast  # it reads Colors from here
+
+    found = []
+    for pair in low_contrast(colors):
+        name = pair.text if not pair.text.startswith("#") else pair.background
+        found.append(parsed.error(("color", name), f"{pair.text} on {pair.background} "
+                                  f"({pair.where}) has contrast {pair.ratio}:1; text needs 4.5:1",
+                                  "contrast"))
+    return found
 
 
 # For the staff app and packets, which read the brand for every request.
@@ -186,15 +203,35 @@ def _validate_schema(parsed: YamlText):
     import pydantic
     from brand_yml import Brand as BrandYml
 
+    _check_families(parsed)
     try:
         return BrandYml.model_validate({**parsed.data, "path": parsed.path.resolve()})
-    except pydantic.ValidationError as exc:
-        # A union reports one error per member it tried; the first is enough.
-        first = {}
-        for e in exc.errors():
-            first.setdefault(_dotted(e["loc"]), e["msg"])
-        raise ContentError([parsed.error(tuple(where.split(".")), f"{where}: {message}")
-                            for where, message in first.items()]) from None
+    except (TypeError, ValueError, AttributeError) as exc:  # a value the package chokes on
+        if isinstance(exc, pydantic.ValidationError):
+            _schema_problems(parsed, exc)
+        raise ContentError([parsed.error((), "the brand file is not brand.yml as the brand-yml "
+                                         f"package reads it ({type(exc).__name__}); check "
+                                         "each value's type")]) from None
+
+
+def _check_families(parsed: YamlText) -> None:
+    """A typeface's family is one name: brand-yml raises TypeError on a list or mapping."""
+    typography = parsed.data.get("typography")
+    for section, part in (typography.items() if isinstance(typography, dict) else ()):
+        if isinstance(part, dict) and "family" in part and not isinstance(part["family"], str):
+            raise ContentError([parsed.error(("typography", section, "family"),
+                                             f"typography: {section}: family must be the name "
+                                             "of one typeface, such as Atkinson Hyperlegible")])
+
+
+def _schema_problems(parsed: YamlText, exc) -> None:
+    """Raise the schema's complaints as problems at their lines. A union reports one
+    error per member it tried; the first is enough."""
+    first: dict[str, str] = {}
+    for e in exc.errors():
+        first.setdefault(_dotted(e["loc"]), e["msg"])
+    raise ContentError([parsed.error(tuple(where.split(".")), f"{where}: {message}")
+                        for where, message in first.items()])
 
 
 def _dotted(loc) -> str:
@@ -364,6 +401,12 @@ class _Settings:
             self.add(("typography", "base", "size"), "typography: base: size must be a size such "
                      f"as 12.5pt or 17px, not {size[:40]!r}")
             return "12.5pt"
+        points = float(size[:-2]) * (0.75 if size.endswith("px") else 1.0)
+        if not READABLE_POINTS[0] <= points <= READABLE_POINTS[1]:
+            self.add(("typography", "base", "size"), f"typography: base: size {size} is not a "
+                     f"size a handout can be read at: from {READABLE_POINTS[0]:g}pt to "
+                     f"{READABLE_POINTS[1]:g}pt (the crisis lines print at it)")
+            return "12.5pt"
         return size
 
     def line_height(self, schema) -> float:
@@ -403,6 +446,10 @@ class _Settings:
 
     def typeface(self, schema) -> Typeface:
         family = _typography(schema, "base", "family") or DEFAULT_TYPEFACE
+        if not isinstance(family, str):
+            self.add(("typography", "base", "family"), "typography: base: family must be the "
+                     "name of one typeface, such as Atkinson Hyperlegible")
+            return find_typeface(DEFAULT_TYPEFACE)
         try:
             return find_typeface(family)
         except TypefaceNotInstalled:
@@ -419,9 +466,9 @@ def web_address(website: str) -> str:
 
 
 def is_web_address(website: str) -> bool:
-    parts = urlsplit(web_address(website))
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(
-        char.isspace() or not char.isprintable() for char in website)
+    from .resources import is_web_address as is_address
+
+    return is_address(website, bare=True)
 
 
 def _pick(texts: Mapping[str, Localized | None], lang: str) -> dict[str, str | None]:

@@ -29,8 +29,9 @@ from markdown.treeprocessors import Treeprocessor
 from .blocks import NO_BLOCKS, Blocks, SafetyBlock
 from .documents import DocMeta, Document
 from .images import oversize
-from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, MAX_DEPTH, MAX_SPAN, UNPRINTABLE, Cleaned, Image,
-                     Refusal, clean, depth_of, images_in, is_local_file, markdown_to_html, sanitize)
+from .markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, MAX_COLUMNS, MAX_DEPTH, MAX_IMAGES,
+                     MAX_SPAN, UNPRINTABLE, Cleaned, Image, Refusal, Shape, clean, images_in,
+                     is_body_class, is_local_file, markdown_to_html, sanitize, shape_of)
 from .problems import ContentError, Problem, error
 from .resources import Library, Resource
 
@@ -75,11 +76,21 @@ class ResolvedDocument:
     def card_back(self) -> str | None:
         """The wallet card's back for this document: the short form of the first block
         it places that has one (the crisis lines print there otherwise)."""
+        found = self._card_block()
+        return sanitize(markdown_to_html(found[1].card)) if found else None
+
+    @property
+    def card_text_at(self) -> tuple[Path, int | None] | None:
+        """Where the card's text is written (a block's `card:` line)."""
+        found = self._card_block()
+        return (found[0].path, found[1].card_line) if found else None
+
+    def _card_block(self):
         lang = self.document.lang
         for block in self.blocks:
             text = block.texts.get(lang)
             if text and text.card:
-                return sanitize(markdown_to_html(text.card))
+                return block, text
         return None
 
 
@@ -103,16 +114,72 @@ def resolve(document: Document, library: Library, blocks: Blocks = NO_BLOCKS,
     # Parsed once, by the sanitiser: images and links are checked in what it gives the
     # renderer, and what it took out is named, so no other parser's reading counts.
     cleaned = clean(written)
-    if depth_of(cleaned.html) > MAX_DEPTH:
-        raise ContentError([_too_deep(document)])
+    too_big = _too_big(document, shape_of(cleaned.html))
+    if too_big:
+        raise ContentError([too_big])
     citations = _citations(document, library, numbering.order, placed.blocks, problems)
     images = _images(document, cleaned, problems, images_root or document.source.path.parent)
     problems += _local_links(document, cleaned)
+    card_problems, card_images = _card_text(document, placed.blocks,
+                                            images_root or document.source.path.parent)
+    problems += card_problems
+    images += card_images
     if problems:
         raise ContentError(problems)
     once = {block.name: block for block in placed.blocks}  # each block, where first placed
     return ResolvedDocument(document, cleaned.html, tuple(citations), tuple(images),
                             tuple(once.values()))
+
+
+def _card_text(document: Document, placed: list[SafetyBlock],
+               root: Path) -> tuple[list[Problem], list[Path]]:
+    """The wallet card's text of the blocks `document` places, checked as a body is: it
+    prints on the card's back, where no resource list follows (so no citations), and a
+    link or picture it holds must be one a page can print."""
+    problems: list[Problem] = []
+    images: list[Path] = []
+    seen = set()
+    for block in placed:
+        text = block.texts.get(document.lang)
+        if block.name in seen or not text or not text.card:
+            continue
+        seen.add(block.name)
+        line = text.card_line
+        if CITATION.search(text.card):
+            problems.append(error(block.path, line, "card: a wallet card has no resource list, "
+                                  "so its text cites nothing: take out the [@...]"))
+        cleaned = clean(markdown_to_html(text.card))
+        for refusal in cleaned.refused:
+            problems.append(error(block.path, line, f"card: '{_short(printable(refusal.value), 60)}'"
+                                  " cannot be printed on a card (a link goes to a web address, "
+                                  "an email or a phone; a picture is a file in the sources folder)"))
+        for image in images_in(cleaned.html):
+            problem = _image_problem(image, image.src, root.resolve())
+            if problem:
+                problems.append(error(block.path, line, f"card: {problem}"))
+            else:
+                images.append((root.resolve() / unquote(urlsplit(image.src).path)).resolve())
+        shape = shape_of(cleaned.html)
+        if shape.depth > MAX_DEPTH or shape.columns > 4 or shape.images > 2:
+            problems.append(error(block.path, line, "card: too much for a wallet card (tables, "
+                                  "many pictures or deep lists): keep it to a few lines"))
+    return problems, images
+
+
+def _too_big(document: Document, shape: Shape) -> Problem | None:
+    """A body past what a page can lay out in good time: one line, where it is."""
+    if shape.depth > MAX_DEPTH:
+        return _too_deep(document)
+    lines = document.body_md.split("\n")
+    if shape.columns > MAX_COLUMNS:
+        widest = max(range(len(lines)), key=lambda n: lines[n].count("|") + lines[n].count("<t"))
+        return error(document.source.path, document.body_line + widest,
+                     f"a table row of {shape.columns:,} cells: a page holds at most "
+                     f"{MAX_COLUMNS} columns; split the table")
+    if shape.images > MAX_IMAGES:
+        return error(document.source.path, None, f"{shape.images:,} pictures: a handout may "
+                     f"have at most {MAX_IMAGES}; split it into shorter handouts")
+    return None
 
 
 def _too_deep(document: Document) -> Problem:
@@ -235,6 +302,14 @@ def _local_links(document: Document, cleaned: Cleaned):
                         f"link '{shown}' cannot be followed from a handout; link to a web "
                         "address (https://...), an email (mailto:) or a phone (tel:)",
                         **place(document.source.path, line, refusal.value))
+        elif refusal.attribute == "class":
+            names = [n for n in refusal.value.split() if not is_body_class(n)] or [""]
+            line = _line_of_attribute(document, refusal) or line_of_text(document, names[0])
+            yield error(document.source.path, line,
+                        f"class '{_short(printable(' '.join(names)), 40)}' belongs to the "
+                        "layout, not to a source; a body may use 'beside' (a picture beside "
+                        "the text) and the callouts (!!! note, tip, warning, danger)",
+                        **place(document.source.path, line, names[0] or None))
         elif refusal.attribute in ("colspan", "rowspan"):
             line = _line_of_attribute(document, refusal)
             yield error(document.source.path, line,

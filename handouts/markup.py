@@ -49,6 +49,14 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align", "colspan", "rowspan", "scope"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# The classes a body may carry: those Markdown and the pipeline give it (callouts,
+# a picture beside the text, citations, safety blocks). Any other is the layout's own
+# (the masthead, the contact box, a cover band): a source that borrowed one could lay
+# an opaque or positioned box over the crisis lines or the DRAFT mark.
+BODY_CLASSES = {"admonition", "admonition-title", "note", "tip", "important", "warning",
+                "danger", "caution", "beside", "citation", "citation-link", "safety-block",
+                "block-part", "block-parts"}
+SAFETY_CLASS = re.compile(r"safety-[a-z0-9-]+")  # safety-overdose: a block's own
 # A table cell spanning more than this is a mistake, and WeasyPrint lays a span
 # of 100,000 columns out for minutes: the sanitiser cuts it down (and says so).
 MAX_SPAN = 50
@@ -150,7 +158,14 @@ def _admitted(tag: str, attribute: str, value: str) -> str | None:
         return value if is_local_file(value) else None
     if attribute in ("colspan", "rowspan"):
         return _span(value)
+    if attribute == "class":
+        kept = [name for name in value.split() if is_body_class(name)]
+        return value if kept == value.split() else (" ".join(kept) or None)
     return value
+
+
+def is_body_class(name: str) -> bool:
+    return name in BODY_CLASSES or bool(SAFETY_CLASS.fullmatch(name))
 
 
 def _span(value: str) -> str | None:
@@ -190,27 +205,49 @@ class _Collector(HTMLParser):
 
 
 VOID = {"br", "hr", "img"}  # the allowed elements that have no end tag
+# A handout's table has a few columns and its pictures are few; 12,000 columns took
+# WeasyPrint 30 s (and printed 16), 2,000 pictures 9 s. Past these, a body is refused.
+MAX_COLUMNS = 20
+MAX_IMAGES = 60
 
 
-def depth_of(html: str) -> int:
-    """How many elements deep the sanitiser's output nests, at its deepest (a flat
-    paragraph is 1). Read nh3's output only: every element in it is closed."""
-    meter = _DepthMeter()
+@dataclass(frozen=True)
+class Shape:
+    """How big a body is, where the renderer's work grows fastest."""
+
+    depth: int  # elements nested, at the deepest (a flat paragraph is 1)
+    columns: int  # cells in a table's widest row
+    images: int
+
+
+def shape_of(html: str) -> Shape:
+    """Read nh3's output only: every element in it is closed."""
+    meter = _ShapeMeter()
     meter.feed(html)
     meter.close()
-    return meter.deepest
+    return Shape(meter.deepest, meter.widest, meter.images)
 
 
-class _DepthMeter(HTMLParser):
+class _ShapeMeter(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.depth = self.deepest = 0
+        self.depth = self.deepest = self.widest = self.images = 0
+        self.cells: list[int] = []  # cells so far in each open row, innermost last
 
     def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images += 1
+        if tag == "tr":
+            self.cells.append(0)
+        elif tag in ("td", "th") and self.cells:
+            self.cells[-1] += 1
+            self.widest = max(self.widest, self.cells[-1])
         if tag not in VOID:
             self.depth += 1
             self.deepest = max(self.deepest, self.depth)
 
     def handle_endtag(self, tag):
+        if tag == "tr" and self.cells:
+            self.cells.pop()
         if tag not in VOID:
             self.depth -= 1

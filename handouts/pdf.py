@@ -45,6 +45,7 @@ class PdfResult:
     foot_clearance: float | None = None  # inches from the lowest text or image to a sheet's foot
     over_keep_clear: float = 0.0  # inches of text over an element marked `keep-clear`
     last_page_fill: float = 1.0  # share of the last page's text area that is used
+    card_overrun: float = 0.0  # inches a wallet card's words run past its 2 in
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         # Measured on fixed-size formats only (brochure, card): a handout just flows on.
         foot_clearance=_foot_clearance(document) if first.max_pages else None,
         over_keep_clear=_over_keep_clear(document) if first.max_pages else 0.0,
+        card_overrun=_card_overrun(document) if first.max_pages else 0.0,
         last_page_fill=_fill(document.pages[-1]) if document.pages else 1.0,
     )
 
@@ -208,6 +210,24 @@ def _over_keep_clear(document) -> float:
             for a_left, a_top, a_right, a_bottom in areas:
                 if left < a_right and right > a_left and top < a_bottom and bottom > a_top:
                     deepest = max(deepest, bottom - a_top)
+    return round(deepest / 96, 2)
+
+
+CARD_HEIGHT = 2 * 96  # a wallet card is 2 in tall, in CSS pixels
+
+
+def _card_overrun(document) -> float:
+    """How far, in inches, the words or pictures of any wallet card reach past the
+    card's 2 in: on a sheet of ten they would be printed over the next card, or cut
+    off with the card, and the overdose steps with them."""
+    deepest = 0.0
+    for page in document.pages:
+        for card in _all_boxes(page._page_box):
+            if card.element is None or "card" not in (card.element.get("class") or "").split():
+                continue
+            bottom = max((box.position_y + box.margin_height() for box in _drawn_boxes(card)),
+                         default=card.position_y)
+            deepest = max(deepest, bottom - (card.position_y + CARD_HEIGHT))
     return round(deepest / 96, 2)
 
 

@@ -187,7 +187,8 @@ def render_document(job: DocumentJob) -> DocumentResult:
             problems.append(error(document.source.path, None, f"not built: its {fmt.name} is "
                                   "nested too deeply for the renderer to lay out"))
             break
-        problems += judge(result, document.source.path, fmt.name, brand, fmt)
+        problems += judge(result, document.source.path, fmt.name, brand, fmt,
+                          card_text_at=resolved.card_text_at)
         profile = "print-shop" if context.print_shop and fmt.bleeds else "office"
         files.append(RenderedFile(
             entry=catalog_entry(resolved, fmt, result, project, profile), data=result.data,
@@ -332,8 +333,12 @@ def record(rendered: RenderedFile, inputs: Inputs) -> Record:
     )
 
 
+CARD_SLACK = 0.01  # inches: rounding, not words
+
+
 def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = None,
-          allow_fallback: bool = False) -> list[Problem]:
+          allow_fallback: bool = False,
+          card_text_at: tuple[Path, int | None] | None = None) -> list[Problem]:
     """Turn what the renderer noticed into problems on `path` (the source, usually)."""
     problems = [error(path, None, f"{label}: {url} was not loaded: only the project's own "
                       "files may be used") for url in result.refused]
@@ -352,6 +357,11 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
         problems.append(warning(path, None, f"{label}: ends on a page only "
                                 f"{result.last_page_fill:.0%} used (aim 40% or more), even with its spacing tightened or loosened; shorten "
                                 "or lengthen the document by a few lines"))
+    if result.card_overrun > CARD_SLACK:
+        problems.append(error(*(card_text_at or (path, None)), f"{label}: the words on the card "
+                              f"run {result.card_overrun:.2f} in past its 2 in, over the next "
+                              "card on the sheet; shorten the card's text (card: in the safety "
+                              "block) to what fits"))
     if result.over_keep_clear > 0:
         problems.append(error(path, None, f"{label}: the words run {result.over_keep_clear:.2f} in "
                               "over the cover picture; shorten the title, subtitle or summary"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -113,6 +114,27 @@ def _unreadable(path: Path, problems) -> LoadedLibrary:
     return LoadedLibrary(Library(path, {}, readable=False), tuple(problems))
 
 
+# Characters a printed address or its QR code must never hold: spaces and controls, and
+# the invisible ones (a right-to-left override shows an address reversed; a zero-width
+# space makes the link differ from what it says).
+UNSEEN = ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp")
+
+
+def is_web_address(address: str, bare: bool = False) -> bool:
+    """An http or https address with a host, made only of characters a reader sees;
+    `bare`: a host name alone (clinic.example.org) will do, as https."""
+    if not address or any(char.isspace() or unicodedata.category(char) in UNSEEN
+                          for char in address):
+        return False
+    try:
+        parts = urlsplit(address if "://" in address or not bare else f"https://{address}")
+        parts.port  # noqa: B018 - read for the ValueError of a port that is not a number
+        host = parts.hostname
+    except ValueError:  # "https://[::1/" and its kind: not an address
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
+
+
 def _entry_problems(parsed: YamlText, key, value) -> list[Problem]:
     if not isinstance(key, str) or not KEY.match(key):
         return [parsed.error((key,), f"resource key '{key}' must be lowercase words joined by dashes")]
@@ -132,10 +154,10 @@ def _entry_problems(parsed: YamlText, key, value) -> list[Problem]:
         if not str(value.get(field) or "").strip():
             problems.append(parsed.error((key,), f"resource '{key}' has no {field}"))
     url = str(value.get("url") or "").strip()
-    parts = urlsplit(url)
-    if url and (parts.scheme not in ("http", "https") or not parts.netloc or " " in url):
-        problems.append(parsed.error((key, "url"), f"resource '{key}': '{url}' is not a full web "
-                                     "address (https://...)"))
+    if url and not is_web_address(url):
+        problems.append(parsed.error((key, "url"), f"resource '{key}': '{url[:100]}' is not a "
+                                     "full web address (https://...), or holds a character no "
+                                     "reader can see"))
     lang = value.get("lang")
     if lang is not None and not (isinstance(lang, str) and LANGUAGE.match(lang)):
         problems.append(parsed.error((key, "lang"), f"resource '{key}': 'lang' is a two-letter "

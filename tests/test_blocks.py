@@ -169,6 +169,33 @@ def test_a_card_carries_the_blocks_short_form_on_its_back(workspace):
     assert "Help right now, any time" not in backs and "A card" in fronts
 
 
+CARD = "  card: |\n    **Do not stop on your own.**\n\n    1. Talk with your doctor first.\n"
+
+
+@pytest.mark.parametrize("card, message", [
+    # Before: exit 0, the words piled onto the next card and "Call 911" was on none.
+    ("  card: |\n    " + "Filler words here. " * 60 + "\n\n    **Do not stop on your own.**\n",
+     "card: the words on the card run "),
+    ("  card: |\n    Ask first [@medlineplus-clonazepam].\n",  # printed as written
+     "a wallet card has no resource list, so its text cites nothing"),
+    ("  card: |\n    [Call](javascript:alert(1)) first.\n",  # dropped without a word
+     "cannot be printed on a card"),
+    ("  card: |\n    ![A box](images/none.svg)\n",  # failed, with no line
+     "card: image 'images/none.svg' not found"),
+])
+def test_a_cards_text_is_checked_as_a_body_is_at_its_line(workspace, card, message):
+    path = write_block(workspace, text=BLOCK.format(status="draft").replace(CARD, card))
+    workspace.write("doc.md", source_text("title: A card\nsummary: S\nformats: [card]",
+                                          "[[stop]]\n"))
+    workspace.write("other.md", source_text("title: Other\nsummary: S", "Words.\n"))
+    run = workspace.run("build", "--format", "card,handout")
+    assert run.code == 1 and "Traceback" not in run.err
+    [problem] = [line for line in run.error_lines if "doc.md" not in line or "card" in line]
+    assert where_of(problem) == (str(path), 12), problem  # the line card: | is on
+    assert message in problem
+    assert workspace.pdf("other.pdf").exists()
+
+
 def test_a_block_may_not_place_another(workspace):
     write_block(workspace)
     write_block(workspace, name="outer", text="title: Outer\nen:\n  text: |\n    Words.\n\n"

@@ -82,6 +82,41 @@ def test_the_type_size_lands_in_the_stylesheet_only_as_a_size(brand_file, size):
     assert message.startswith("typography: base: size must be a size such as 12.5pt")
 
 
+@pytest.mark.parametrize("size", ["1pt", "0pt", "10px", "10.5pt", "21pt", "99px"])
+def test_the_type_size_is_one_a_handout_can_be_read_at(brand_file, size):
+    """Everything, the crisis lines too, prints at the brand's size: at 1pt a build
+    passed, --strict included, and every line was unreadable."""
+    edit(brand_file, "    size: 12.5pt", f"    size: {size}")
+    [(line, message)] = problems(brand_file)
+    assert brand_file.read_text().splitlines()[line - 1].strip() == f"size: {size}"
+    assert message == (f"typography: base: size {size} is not a size a handout can be read "
+                       "at: from 11pt to 20pt (the crisis lines print at it)")
+
+
+@pytest.mark.parametrize("size", ["11pt", "20pt", "16px", "26.66px"])
+def test_a_readable_size_is_kept(brand_file, size):
+    edit(brand_file, "    size: 12.5pt", f"    size: {size}")
+    assert load_brand(brand_file).base_size == size
+
+
+@pytest.mark.parametrize("family", ["[x]", "{a: b}", "12"])
+def test_the_typeface_is_one_name(brand_file, family):
+    edit(brand_file, "  base:\n    family: Atkinson Hyperlegible",
+         f"  base:\n    family: {family}")
+    found = problems(brand_file)
+    assert found and all("Traceback" not in m for _, m in found)
+    assert any("family" in m for _, m in found), found
+
+
+@pytest.mark.parametrize("colour", ["primary", "foreground", "danger"])
+def test_white_on_white_is_refused_by_the_brand_not_only_by_check(brand_file, colour):
+    edit(brand_file, f"  {colour}: ", f'  {colour}: "#fdfdfd" #')
+    found = problems(brand_file)
+    assert found and all("has contrast" in m and "text needs 4.5:1" in m for _, m in found), found
+    lines = brand_file.read_text().splitlines()
+    assert any(lines[line - 1].strip().startswith(f"{colour}:") for line, _ in found)
+
+
 @pytest.mark.parametrize("height", ['"1.45; } * { display: none }"', "0.2", "9", "[1]"])
 def test_the_line_height_is_a_number_from_1_to_3(brand_file, height):
     edit(brand_file, "    line-height: 1.45", f"    line-height: {height}")
@@ -92,7 +127,9 @@ def test_the_line_height_is_a_number_from_1_to_3(brand_file, height):
 
 
 @pytest.mark.parametrize("website", ["javascript://%0aalert(1)", "file:///etc/passwd",
-                                     "clinic example org", "https://"])
+                                     "clinic example org", "https://", "https://[::1/",
+                                     "https://clinic.example:port/", "clinic\u202eexample.org",
+                                     "clinic\u200b.example.org"])
 def test_the_clinic_website_is_a_web_address(brand_file, website):
     edit(brand_file, 'en: "[Clinic website]"', f'en: "{website}"')
     found = problems(brand_file)

@@ -531,6 +531,16 @@ HOSTILE = {
     "bold in bold, 3,000 deep, in raw HTML (RecursionError)": (
         source(body("Text.\n\n" + "<b>" * 3000 + "x" + "</b>" * 3000 + "\n")), 8,
         "nested more than 16 levels deep here"),
+    "a table of 5,000 columns (12 s; 12,000: 30 s, 16 of them printed)": (
+        source(body("|x" * 5000 + "|\n" + "|-" * 5000 + "|\n" + "|y" * 5000 + "|\n")), 6,
+        "a table row of 5,000 cells: a page holds at most 20 columns"),
+    "2,000 pictures (9 s)": (
+        picture("box.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>',
+                "![A box](images/box.svg)\n" * 2000), None,
+        "2,000 pictures: a handout may have at most 60"),
+    "a layout class over the crisis lines (exit 0)": (
+        source(body('<div class="cover-graphic"></div>\n')), 6,
+        "class 'cover-graphic' belongs to the layout, not to a source"),
     "a link to a file outside the folder (printed)": (
         outside_link, None, "is a link to a file outside the sources folder"),
 }

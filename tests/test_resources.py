@@ -31,6 +31,26 @@ def test_address_must_be_a_full_web_address(tmp_path):
     assert "not a full web address" in problem.message
 
 
+@pytest.mark.parametrize("url", [
+    "https://[::1/",  # urlsplit raised ValueError: a traceback, and no document built
+    "https://x.org:port/",
+    "https://x.org/\u202e/evil",  # a right-to-left override: the printed address reversed
+    "https://x.org/\u200bpage",  # a zero-width space: the link is not what it says
+    "https://x.org/\x1b[31m",  # a terminal escape
+    "https://user@x.org/\npage",
+])
+def test_an_address_a_reader_cannot_see_or_follow_is_an_error_at_its_line(tmp_path, url):
+    import json
+
+    path = tmp_path / "resources.yaml"
+    path.write_text("ok:\n  title: T\n  url: https://x.org/\nbad:\n  title: T\n"
+                    f"  url: {json.dumps(url)}\n")
+    loaded = load_library(path)
+    [problem] = loaded.problems
+    assert problem.line == 6 and "is not a full web address" in problem.message
+    assert "ok" in loaded.library.entries and loaded.library.blocked("bad")
+
+
 def test_malformed_file_blocks_every_key(tmp_path):
     path = tmp_path / "resources.yaml"
     path.write_text("x:\n  title: T\n url: broken indentation\n")
