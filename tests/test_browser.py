@@ -305,14 +305,19 @@ def served():
         app.extensions["handouts"]["renderer"].close()
 
 
-def test_a_packet_that_cannot_be_made_says_so_and_leads_back(page, served, tmp_path):
-    """In the basket while it built; then its source went wrong. The browser shows the
-    problem page (a 422 is a page like any other), not a download, and leads back."""
+def served_library(served, tmp_path):
+    """A library of one handout, built and served by an app of its own."""
     (tmp_path / "library").mkdir()
     ws = Workspace(tmp_path / "library")
     ws.write("staying-safe.md", GOOD_SOURCE)
     build(ws.project, BuildRequest(formats=("handout",), jobs=1))
-    site = served(ws.project, Settings(workers=1))
+    return ws, served(ws.project, Settings(workers=1))
+
+
+def test_a_packet_that_cannot_be_made_says_so_and_leads_back(page, served, tmp_path):
+    """In the basket while it built; then its source went wrong. The browser shows the
+    problem page (a 422 is a page like any other), not a download, and leads back."""
+    ws, site = served_library(served, tmp_path)
     downloads = []
     page.on("download", lambda download: downloads.append(download))
     page.goto(site + "/documents/staying-safe")
@@ -408,11 +413,7 @@ def test_a_second_tab_cannot_change_what_a_family_receives(browser, pilot_site, 
 
 
 def test_a_document_rebuilt_after_the_page_was_shown_is_refused(page, served, tmp_path):
-    (tmp_path / "library").mkdir()
-    ws = Workspace(tmp_path / "library")
-    ws.write("staying-safe.md", GOOD_SOURCE)
-    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
-    site = served(ws.project, Settings(workers=1))
+    ws, site = served_library(served, tmp_path)
     downloads = []
     page.on("download", lambda download: downloads.append(download))
     add_in(page, site, "staying-safe", "Staying safe with benzos")
