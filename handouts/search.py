@@ -77,6 +77,7 @@ class Found:
     slugs: tuple[str, ...]
     searched: str | None = None  # the corrected words, if any were corrected
     nearest: tuple[str, str] | None = None  # (slug, title) of the nearest title
+    unavailable: bool = False  # no index to search (not built yet, or unreadable)
 
 
 # -- the synonyms table, read like the other files staff write --------------------------
@@ -239,17 +240,29 @@ class SearchIndex:
         if not words:
             return Found(())
         with self._lock:
-            db = self._open()
-            if db is None:
-                return Found(())
-            found = _ranked(db, words)
-            if found:
-                return Found(found)
-            corrected = [_nearest_word(db, word) or word for word in words]
-            nearest = _nearest_title(db, words)
-            if corrected != words:
-                return Found(_ranked(db, corrected), " ".join(corrected), nearest)
-            return Found((), None, nearest)
+            try:
+                return self._search(words)
+            except sqlite3.Error:  # a file that is not an index (damaged, or half copied)
+                self._close()
+                return Found((), unavailable=True)
+
+    def _search(self, words: list[str]) -> Found:
+        db = self._open()
+        if db is None:
+            return Found((), unavailable=True)
+        found = _ranked(db, words)
+        if found:
+            return Found(found)
+        corrected = [_nearest_word(db, word) or word for word in words]
+        nearest = _nearest_title(db, words)
+        if corrected != words:
+            return Found(_ranked(db, corrected), " ".join(corrected), nearest)
+        return Found((), None, nearest)
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        self._db, self._stamp = None, None
 
     def _open(self) -> sqlite3.Connection | None:
         try:

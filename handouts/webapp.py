@@ -363,23 +363,35 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
             check_callable(brand.get(), outcome.lang)
         except DeliveryError as exc:
             return email_page_with(token, kept, form, exc.staff, 422)
+        # Taken out of the held forms before the wait for rendering and sending, so that a
+        # second click (or a second request at once) cannot send it again.
+        if not held.take(token, owner()):
+            return gone(token)
         packet = renderer.packet(project, outcome)
         if isinstance(packet, Unmade):
+            held.give_back(token)
             return unmade_page(packet)
         delivery = Delivery(packet.included, outcome.lang)
         try:
             check_approved(brand.get(), packet.included)  # as built: a block may be a draft
             send_packet(project, brand.get(), packet, address, mail, outcome.lang, delivery)
         except DeliveryError as exc:
+            held.give_back(token)  # nothing was sent: it may be tried again
             return email_page_with(token, kept, form, f"{exc.staff} (Reference: {delivery.id}.)",
                                    422)
+        except BaseException:
+            held.give_back(token)
+            raise
         held.drop(token)
         session["sent"] = {"token": token, "at": dt.datetime.now().strftime("%H:%M"),
                            "reference": delivery.id}
         return redirect(url_for("packet_sent"), 303)  # a reload shows the page, never sends again
 
     def gone(token: str):
-        """An email page no longer held: sent (Back from the sent page), or expired."""
+        """An email page no longer held: being sent, sent (Back from the sent page), or
+        expired."""
+        if held.sending(token):
+            return render_template("problem.html.j2", message=SENDING), 409
         if (session.get("sent") or {}).get("token") == token:
             return redirect(url_for("packet_sent"))
         flash("That email page has expired (after 30 minutes, or when the app restarts), and "
@@ -498,6 +510,8 @@ CONSENT_YEARS = 3  # a consent recorded longer ago than this is asked to be chec
 OLD_CONSENT = ("The consent date is more than three years ago. Check it in the patient's "
                "record: if it is right, tick \u201cThe consent date is right\u201d and send again.")
 NO_MAIL = "Email is not set up on this computer. Download the packet and print it instead."
+SENDING = ("This email is already being sent (Send was pressed twice). Nothing more was sent: "
+           "wait a moment, then look at the Packet page.")
 # What the page showed has changed since (a document rebuilt or withdrawn): the request
 # conflicts with the library as it is now (409), and is not carried out.
 CHANGED_STATUS = 409
@@ -514,11 +528,19 @@ def shown_cards(catalog: Catalog, shown: list[str]):
     """The documents a page showed, each as `slug:stamp` in its form, if each is still
     what it showed; else what changed, in words. Never the basket: another tab may have
     changed it since."""
+    slugs = [value.partition(":")[0] for value in shown]
+    if len(shown) > BASKET_LIMIT or len(set(slugs)) != len(slugs):
+        return ("This page's list of documents is not one the app made (more than "
+                f"{BASKET_LIMIT}, or one twice). Nothing was sent or saved: open the Packet "
+                "page again.")
     cards = []
-    for value in shown[:BASKET_LIMIT]:
+    for value in shown:
         slug, _, stamp = value.partition(":")
         card = catalog.card(slug)
-        if card is None or not card.packetable:
+        if card is not None and not card.packetable:
+            return (f"\u201c{card.title}\u201d is printed on its own and does not go in a "
+                    "packet. Nothing was sent or saved: open the Packet page again.")
+        if card is None:
             return ("A document this page showed has been taken out of the library since. "
                     "Nothing was sent or saved: look over the packet again, as it is now.")
         if card.stamp != stamp:
@@ -677,6 +699,7 @@ class HeldForms:
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._held: dict[str, Held] = {}
+        self._sending: dict[str, Held] = {}  # taken by the request sending it
         self._lock = threading.Lock()
 
     def put(self, owner: str, form: dict, shown: tuple[str, ...]) -> str:
@@ -697,9 +720,30 @@ class HeldForms:
             return None
         return HeldView(dict(held.form), held.shown)
 
+    def take(self, token: str, owner: str) -> bool:
+        """Set the form aside while it is sent: True for the one request that may send it."""
+        with self._lock:
+            held = self._held.get(token)
+            if held is None or not hmac.compare_digest(held.owner, owner):
+                return False
+            self._sending[token] = self._held.pop(token)
+        return True
+
+    def give_back(self, token: str) -> None:
+        """Not sent after all: it may be tried again."""
+        with self._lock:
+            held = self._sending.pop(token, None)
+            if held is not None:
+                self._held[token] = held
+
+    def sending(self, token: str) -> bool:
+        with self._lock:
+            return token in self._sending
+
     def drop(self, token: str) -> None:
         with self._lock:
             self._held.pop(token, None)
+            self._sending.pop(token, None)
 
     def drop_all(self, owner: str) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .outputs import read_catalog
-from .search import Found, SearchIndex
+from .search import Found, SearchIndex, fold
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 FORMAT_NAMES = {"handout": "Handout", "large-print": "Large print", "brochure": "Brochure",
@@ -107,6 +107,7 @@ class Results:
     cards: list[Card]
     searched: str | None = None  # the words searched for instead of those typed (misspelt)
     nearest: tuple[str, str] | None = None  # (slug, title) offered as "did you mean"
+    unavailable: bool = False  # no search index: titles and summaries were matched instead
 
 
 class Catalog:
@@ -144,6 +145,11 @@ class Catalog:
         if text.strip():
             found = self.index.search(text)
             ranked = [self._cards[slug] for slug in found.slugs if slug in self._cards]
+            if found.unavailable:  # until the next build: every word in a title or summary
+                words = fold(text).split()
+                ranked = [card for card in self.cards() if all(
+                    word in fold(" ".join((card.title, card.summary, *card.topics)))
+                    for word in words)]
         else:
             found, ranked = Found(()), self.cards()
         cards = [card for card in ranked
@@ -152,7 +158,7 @@ class Catalog:
                  and (not lang or lang in card.languages)
                  and (not fmt or fmt in card.formats)]
         nearest = found.nearest if found.nearest and found.nearest[0] in self._cards else None
-        return Results(cards, found.searched, nearest)
+        return Results(cards, found.searched, nearest, found.unavailable)
 
     def choices(self) -> dict[str, list[str]]:
         cards = self.cards()

@@ -1228,3 +1228,78 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except OSError:
         return False
+
+
+# -- what an outside test of the delivery found -------------------------------------------
+
+def test_two_sends_of_one_email_page_at_once_send_one_email(pilot, monkeypatch):
+    """A double click on Send: two requests with the same held form, at the same moment."""
+    received = []
+    controller, port = smtp_server(received)
+    try:
+        for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+                            "SMTP_SECURITY": "none", "SMTP_FROM": "care@clinic.example"}.items():
+            monkeypatch.setenv(name, value)
+        client = pilot.test_client()
+        add(client, "crisis-help-lines")
+        address, page = email_page(client, for_name="Ana")
+        form = {"csrf_token": csrf_of(page), "to": "ana@example.org",
+                "consent_on": dt.date.today().isoformat()}
+        cookie = client.get_cookie("session").value
+        answers = []
+
+        def press():
+            other = pilot.test_client()
+            other.set_cookie("session", cookie)
+            answers.append(other.post(address, data=form).status_code)
+
+        presses = [threading.Thread(target=press) for _ in range(2)]
+        for thread in presses:
+            thread.start()
+        for thread in presses:
+            thread.join()
+        assert len(received) == 1
+        assert sorted(answers) in ([303, 409], [302, 303])  # the second: said, or the sent page
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize("forged", ["thirteen", "twice", "the wallet card"])
+def test_a_list_of_documents_the_page_never_showed_is_refused(client, forged):
+    add(client, "crisis-help-lines", "mixing-dangers")
+    fields = packet_fields(client, for_name="Ana")
+    shown = fields["shown"]
+    if forged == "thirteen":
+        shown = shown + [f"no-such-{n}:x" for n in range(11)]
+    elif forged == "twice":
+        shown = [shown[0], shown[0]]
+    else:
+        card = client.application.extensions["handouts"]["catalog"].card("wallet-card")
+        shown = [f"wallet-card:{card.stamp}"]
+    response = client.post("/packet/pdf", data={**fields, "shown": shown})
+    assert response.status_code == 409 and not response.data.startswith(b"%PDF")
+    message = problem_on(response)
+    assert "Nothing was sent or saved" in message
+    if forged == "the wallet card":
+        assert "is printed on its own and does not go in a packet" in message
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage" * 100, None])
+def test_search_without_a_readable_index_still_finds_titles_and_says_so(tmp_path, damage):
+    ws = Workspace(tmp_path)
+    ws.write("staying-safe.md", GOOD_SOURCE)
+    build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+    index = ws.out / "search.sqlite"
+    if damage is None:
+        index.unlink()
+    else:
+        index.write_bytes(damage)
+    app = create_app(ws.project, Settings(workers=1))
+    try:
+        response = app.test_client().get("/?q=staying+safe")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert titles_on(page) == ["Staying safe with benzos"]
+        assert "Full search is not available until the handouts are built again" in page
+    finally:
+        app.extensions["handouts"]["renderer"].close()
