@@ -46,7 +46,7 @@ from .webcatalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
 
 PASSWORD_VARIABLE = "HANDOUTS_STAFF_PASSWORD"
 # The longest each form field may be; a field not listed here takes at most OTHER_LIMIT.
-LIMITS = {"csrf_token": 100, "slug": 100, "action": 10, "next": 500, "step": 10,
+LIMITS = {"csrf_token": 100, "slug": 100, "action": 10, "next": 500,
           # Looser than what a packet takes (PERSONAL_LIMITS), which the page says in words.
           "for_name": 1000, "clinician": 1000, "date": 10, "note": 10_000, "lang": 10,
           "large_print": 2, "to": 254, "consent_on": 10, "consent_checked": 2,

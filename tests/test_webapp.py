@@ -298,7 +298,7 @@ FIELD_ROUTES = {
     "slug": "/basket", "action": "/basket", "next": "/basket",
     "for_name": "/packet/pdf", "clinician": "/packet/pdf", "date": "/packet/pdf",
     "note": "/packet/pdf", "lang": "/packet/pdf", "large_print": "/packet/pdf",
-    "to": "/packet/email", "consent_on": "/packet/email", "step": "/packet/email",
+    "to": "/packet/email", "consent_on": "/packet/email",
     "consent_checked": "/packet/email", "shown": "/packet/pdf",
     "password": "/login", "unknown_field": "/packet/pdf",
 }
