@@ -105,6 +105,10 @@ def read_synonyms(path: Path) -> tuple[Synonyms, list[Problem]]:
         problems.append(parsed.error(("synonyms",), f"synonyms must be a list of at most "
                                                      f"{MAX_GROUPS} groups"))
         listed = []
+    if listed and all(isinstance(group, str) for group in listed):
+        problems.append(parsed.error(("synonyms",), "synonyms is a list of groups, one a line: "
+                                                     "- [naloxone, Narcan]"))
+        listed = []
     for index, group in enumerate(listed):
         problem = _group_problem(group)
         if problem:
