@@ -94,15 +94,18 @@ class Staff:
         self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         for slug in slugs:
             self.post("/basket", slug=slug, action="add")
+        # What the packet page shows, as a browser sends it back with the form.
+        packet = self.opener.open(base + "/packet", timeout=60).read().decode()
+        self.shown = re.findall(r'name="shown" value="([^"]+)"', packet)
 
     def post(self, path: str, **fields) -> bytes:
-        data = urllib.parse.urlencode({"csrf_token": self.csrf, **fields}).encode()
+        data = urllib.parse.urlencode({"csrf_token": self.csrf, **fields}, doseq=True).encode()
         return self.opener.open(self.base + path, data=data, timeout=120).read()
 
     def packet(self, name: str) -> float:
         started = time.perf_counter()
         pdf = self.post("/packet/pdf", for_name=name, clinician="Bench", lang="en",
-                        date=dt.date.today().isoformat())
+                        date=dt.date.today().isoformat(), shown=self.shown)
         assert pdf.startswith(b"%PDF"), pdf[:200]
         return time.perf_counter() - started
 
