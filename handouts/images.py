@@ -27,9 +27,12 @@ MAX_BYTES = 10_000_000  # a camera's photo is a few MB; the shipped pictures are
 MAX_SHAPES = 100_000  # elements an SVG draws once its <use> are followed; ours draw hundreds
 MAX_NESTING = 3  # an SVG's picture inside an SVG's picture
 
-SVG = "{http://www.w3.org/2000/svg}"
 HREFS = ("{http://www.w3.org/1999/xlink}href", "href")
-UNDRAWN = (f"{SVG}defs", f"{SVG}symbol")  # drawn only where a <use> places them
+# Drawn only where something places them: a <use>, or a marker on a line's vertices.
+# Tags are compared without their namespace: WeasyPrint draws an SVG that has none.
+UNDRAWN = ("defs", "symbol", "marker")
+GEOMETRY = ("path", "polyline", "polygon", "line")  # what a marker can be placed along
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # CSS pixels in one of each unit an SVG's width or height may be written in.
 UNITS = {"": 1, "px": 1, "pt": 4 / 3, "pc": 16, "in": 96, "cm": 96 / 2.54, "mm": 96 / 25.4,
          "q": 96 / 101.6, "em": 16, "ex": 8}
@@ -85,9 +88,14 @@ def _data_oversize(data: bytes, here: Path, folder: Path, nesting: int) -> str |
         root = etree.fromstring(data)
     except (etree.ParseError, ValueError, RecursionError):
         return None
-    if root.tag != f"{SVG}svg":
+    if _local(root.tag) != "svg":
         return None
     return _svg_oversize(root, here, folder, nesting)
+
+
+def _local(tag) -> str:
+    """An element's name without its namespace ({http://www.w3.org/2000/svg}use: use)."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def raster_size(data: bytes) -> Size | None:
@@ -127,7 +135,9 @@ def _svg_oversize(root: etree.Element, here: Path, folder: Path, nesting: int) -
     if shapes > MAX_SHAPES:
         return (f"draws {shapes:,.0f} shapes once each <use> is followed, more than the "
                 f"{MAX_SHAPES:,} a picture may")
-    for element in root.iter(f"{SVG}image"):
+    for element in root.iter():
+        if _local(element.tag) not in ("image", "feImage"):
+            continue
         reason = _inner_oversize(_href(element), here, folder, nesting)
         if reason:
             return f"holds a picture that {reason}"
@@ -156,15 +166,18 @@ def _length(value: str | None) -> float | None:
 def drawn_shapes(root: etree.Element) -> float:
     """How many elements the SVG draws with each `<use>` replaced by what it names:
     ten groups of ten uses of the one before make ten billion. What `<defs>` and
-    `<symbol>` hold is drawn only where a `<use>` places it. Infinite for a `<use>`
-    inside what it names; RecursionError for elements nested thousands deep."""
+    `<symbol>` hold is drawn only where a `<use>` places it. A `<use>` of
+    `this-file.svg#id` is counted as `#id`: WeasyPrint draws it from this document. A
+    marker may be drawn at every vertex of every line, so each vertex counts the
+    largest marker. Infinite for a `<use>` inside what it names; RecursionError for
+    elements nested thousands deep."""
     by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
     counted: dict[int, float] = {}
     open_now: set[int] = set()
 
     def used(element: etree.Element) -> float:
-        target = by_id.get((_href(element) or "").removeprefix("#"))
-        return whole(target) if element.tag == f"{SVG}use" and target is not None else 0
+        target = by_id.get((_href(element) or "").rpartition("#")[2])
+        return whole(target) if _local(element.tag) == "use" and target is not None else 0
 
     def whole(element: etree.Element) -> float:
         """The element and all it draws, wherever a <use> places it."""
@@ -177,12 +190,24 @@ def drawn_shapes(root: etree.Element) -> float:
             open_now.discard(key)
         return counted[key]
 
+    markers = [e for e in root.iter() if _local(e.tag) == "marker"]
+    largest_marker = max((whole(m) for m in markers), default=0)
+
     def in_place(element: etree.Element) -> float:
-        if element.tag in UNDRAWN:
+        if _local(element.tag) in UNDRAWN:
             return 1
-        return 1 + sum(in_place(child) for child in element) + used(element)
+        placed = _vertices(element) * largest_marker if largest_marker else 0
+        return 1 + placed + sum(in_place(child) for child in element) + used(element)
 
     return in_place(root)
+
+
+def _vertices(element: etree.Element) -> int:
+    """About how many vertices a line has, each a place a marker may be drawn."""
+    if _local(element.tag) not in GEOMETRY:
+        return 0
+    numbers = len(NUMBER.findall(element.get("points") or element.get("d") or ""))
+    return max(numbers // 2, 2)
 
 
 def _href(element: etree.Element) -> str | None:
@@ -199,9 +224,10 @@ def _inner_oversize(href: str | None, here: Path, folder: Path, nesting: int) ->
         return _data_oversize(data, here, folder, nesting - 1) if data is not None else None
     parts = urlsplit(href)
     name = unquote(parts.path)
-    if parts.scheme or not name or "\0" in name:
+    if parts.scheme not in ("", "file") or not name or "\0" in name:
         return None
-    path = (here / name).resolve()
+    # A file:// address inside the sources is read by the renderer, so it is measured too.
+    path = (Path(name) if parts.scheme == "file" else here / name).resolve()
     return _oversize(path, folder, nesting - 1) if path.is_relative_to(folder) else None
 
 

@@ -309,8 +309,15 @@ def _environment(folder: Path, lang: str) -> jinja2.Environment:
         cut_marks=cut_marks_uri,
         language_name=language_name,
         web_address=web_address,
+        isolated=isolated,
     )
     return env
+
+
+def isolated(text: str) -> str:
+    """`text` in a bidirectional isolate (FSI ... PDI): what staff typed, a right-to-left
+    name or a stray override in it, can never reorder the words around it on the page."""
+    return f"\u2068{text}\u2069"
 
 
 @lru_cache(maxsize=512)

@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import tempfile
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,6 +235,16 @@ def check_person(person: Personalisation) -> None:
         value = getattr(person, name) or ""
         if len(value) > limit:
             raise UsageError(f"{name.replace('_', ' ')} is longer than {limit} characters")
+        if unprintable(value, lines=name == "note"):
+            raise UsageError(f"{name.replace('_', ' ')} has a control character (an escape, a "
+                             "bell, a line break in a name), which no page can print: type it "
+                             "again")
+
+
+def unprintable(value: str, lines: bool = False) -> bool:
+    """Whether typed text holds a control character; a note may have line breaks."""
+    allowed = "\n\r\t" if lines else ""
+    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in value)
 
 
 def choose_sources(project: Project, request: PacketRequest) -> tuple[list[SourceFile], list[Problem]]:

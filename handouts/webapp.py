@@ -555,7 +555,7 @@ def checked_request(form: dict, cards: list):
     """The packet to make from the form, or what is wrong, in words for the front desk.
     It carries the digest of each source the shown copy was built from, so that a source
     edited since is refused rather than sent unseen (see packet.Changed)."""
-    from .packet import PacketRequest, Personalisation
+    from .packet import PacketRequest, Personalisation, unprintable
 
     if not cards:
         return "Add at least one document to the packet first."
@@ -565,6 +565,9 @@ def checked_request(form: dict, cards: list):
         if len(form[field]) > limit:
             return (f"That is too long: {name} is {len(form[field])} characters, and the packet "
                     f"takes at most {limit}. Shorten it.")
+        if unprintable(form[field], lines=field == "note"):
+            return (f"{name[0].upper()}{name[1:]} has a character that cannot be printed (often "
+                    "pasted from another program): type it again.")
     try:
         date = dt.date.fromisoformat(form["date"]) if form["date"] else dt.date.today()
     except ValueError:

@@ -466,6 +466,26 @@ def nested_uses(levels: int) -> str:
             f'<rect id="g0" width="1" height="1"/>{groups}</defs><use href="#g{levels - 1}"/></svg>')
 
 
+def marker_bomb() -> str:
+    """A marker of 200 circles on a line of 20,000 points: some 4 million drawn."""
+    circles = '<circle r="1"/>' * 200
+    points = " ".join(f"{n},{n % 7}" for n in range(20000))
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><defs>'
+            f'<marker id="m">{circles}</marker></defs>'
+            f'<polyline points="{points}" marker-mid="url(#m)"/></svg>')
+
+
+def big_png_by_address(workspace) -> str:
+    """An SVG showing a huge PNG through a file:// address inside the sources folder."""
+    images = workspace.sources / "images"
+    (images / "big.png").write_bytes(png_header(12000, 12000))
+    (images / "wrap.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><image href="'
+        f'{(images / "big.png").resolve().as_uri()}" width="100" height="100"/></svg>')
+    workspace.write("bad.md", body("![A picture](images/wrap.svg)\n"))
+    return "bad.md"
+
+
 def front(setting: str) -> str:
     return source_text(f"title: T\nsummary: S\n{setting}", "Text.\n")
 
@@ -515,6 +535,19 @@ HOSTILE = {
     "an SVG of uses of uses (six deep: 20 s; seven: never ended)": (
         picture("uses.svg", nested_uses(6).encode(), "![Shapes](images/uses.svg)\n"), 6,
         "image 'images/uses.svg' draws 222,224 shapes once each <use> is followed"),
+    "uses of this very file's ids (a.svg#g1: not counted; 10 million drawn, 60 s)": (
+        picture("uses.svg", nested_uses(6).replace('href="#', 'href="uses.svg#').encode(),
+                "![Shapes](images/uses.svg)\n"), 6,
+        "image 'images/uses.svg' draws 222,224 shapes once each <use> is followed"),
+    "uses in an SVG without a namespace (not checked at all)": (
+        picture("uses.svg", nested_uses(6).replace(' xmlns="http://www.w3.org/2000/svg"', "")
+                .encode(), "![Shapes](images/uses.svg)\n"), 6,
+        "image 'images/uses.svg' draws 222,224 shapes once each <use> is followed"),
+    "a marker on 20,000 vertices (markers not counted; 60 s, 549 MB)": (
+        picture("marks.svg", marker_bomb().encode(), "![Marks](images/marks.svg)\n"), 6,
+        "image 'images/marks.svg' draws 4,"),
+    "a huge PNG behind a file:// address in an SVG (834 MB, exit 0)": (
+        big_png_by_address, 6, "image 'images/wrap.svg' holds a picture that is 12000×12000"),
     "a source of 200 KB (15 s a format; 5 MB, minutes)": (
         source(body("Benzos slow your breathing; talk with your care team first.\n" * 3400)),
         1672, "the source is 204 KB, more than the 100 KB a source may be"),

@@ -287,3 +287,27 @@ def test_a_packet_the_file_system_refuses_is_one_line(tmp_path):
     assert err.strip().splitlines() == [
         f"error: could not save the packet to {target} (File name too long); nothing was saved"]
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_a_right_to_left_override_in_a_name_cannot_reorder_the_cover(tmp_path):
+    """Pasted with a stray U+202E, "Ann" once reversed the date after it
+    ("6202 ,2 rebmeceD no"): what staff type is isolated from the words around it."""
+    request = PacketRequest(("crisis-help-lines",),
+                            Personalisation("Ann\u202e", "Dr. Rivera\u202e",
+                                            date=dt.date(2026, 12, 2), note="Hi\u202e there"))
+    packet = build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
+    path = tmp_path / "p.pdf"
+    path.write_bytes(packet.data)
+    cover = " ".join(page_texts(path)[0].split())
+    assert "by" in cover and "on December 2, 2026" in cover
+    assert "rebmeceD" not in cover
+
+
+@pytest.mark.parametrize("field", ["for_name", "clinician", "note"])
+def test_a_control_character_in_what_staff_type_is_refused(tmp_path, field):
+    from handouts.problems import UsageError
+
+    values = {"for_name": "Ana", "clinician": None, "note": None, field: "Ana\x1b[2J"}
+    request = PacketRequest(("crisis-help-lines",), Personalisation(**values))
+    with pytest.raises(UsageError, match="control character"):
+        build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)

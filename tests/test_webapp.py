@@ -1303,3 +1303,11 @@ def test_search_without_a_readable_index_still_finds_titles_and_says_so(tmp_path
         assert "Full search is not available until the handouts are built again" in page
     finally:
         app.extensions["handouts"]["renderer"].close()
+
+
+def test_a_control_character_in_the_name_is_said_on_the_page(client):
+    add(client, "crisis-help-lines")
+    response = client.post("/packet/pdf", data=packet_fields(client, for_name="Ana\x07 Ruiz"))
+    assert response.status_code == 422
+    assert problem_on(response) == ("The name has a character that cannot be printed (often "
+                                    "pasted from another program): type it again.")
