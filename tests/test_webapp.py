@@ -464,26 +464,19 @@ def test_the_email_step_has_an_address_of_its_own(pilot, monkeypatch):
     assert '<option value="es" selected>' in back
 
 
-def test_a_consent_long_ago_is_asked_to_be_checked(pilot, monkeypatch):
-    received = []
-    controller, port = smtp_server(received)
-    try:
-        for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
-                            "SMTP_SECURITY": "none", "SMTP_FROM": "care@clinic.example"}.items():
-            monkeypatch.setenv(name, value)
-        client = pilot.test_client()
-        add(client, "crisis-help-lines")
-        address, _ = email_page(client, for_name="Ana")
-        long_ago = (dt.date.today() - dt.timedelta(days=4 * 366)).isoformat()
-        asked = send_from(client, address, to="ana@example.org", consent_on=long_ago)
-        assert asked.status_code == 422 and "more than three years ago" in problem_on(asked)
-        assert 'name="consent_checked"' in asked.get_data(as_text=True)
-        assert received == []
-        sent = send_from(client, address, to="ana@example.org", consent_on=long_ago,
-                         consent_checked="on")
-        assert sent.status_code == 303 and len(received) == 1
-    finally:
-        controller.stop()
+def test_a_consent_long_ago_is_asked_to_be_checked(pilot, mailbox):
+    received = mailbox
+    client = pilot.test_client()
+    add(client, "crisis-help-lines")
+    address, _ = email_page(client, for_name="Ana")
+    long_ago = (dt.date.today() - dt.timedelta(days=4 * 366)).isoformat()
+    asked = send_from(client, address, to="ana@example.org", consent_on=long_ago)
+    assert asked.status_code == 422 and "more than three years ago" in problem_on(asked)
+    assert 'name="consent_checked"' in asked.get_data(as_text=True)
+    assert received == []
+    sent = send_from(client, address, to="ana@example.org", consent_on=long_ago,
+                     consent_checked="on")
+    assert sent.status_code == 303 and len(received) == 1
 
 
 def smtp_server(received: list):
@@ -500,37 +493,41 @@ def smtp_server(received: list):
     return controller, port
 
 
-def test_email_through_a_real_smtp_server_then_a_page_that_sends_nothing(pilot, monkeypatch,
-                                                                        caplog):
-    received = []
+@pytest.fixture
+def mailbox(monkeypatch):
+    """A mail server on loopback, and the app's settings pointing at it: what it received."""
+    received: list = []
     controller, port = smtp_server(received)
+    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
+                        "SMTP_FROM": "care@clinic.example"}.items():
+        monkeypatch.setenv(name, value)
+    yield received
+    controller.stop()
+
+
+def test_email_through_a_real_smtp_server_then_a_page_that_sends_nothing(pilot, mailbox, caplog):
+    received = mailbox
     caplog.set_level(logging.INFO)
-    try:
-        for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
-                            "SMTP_FROM": "care@clinic.example"}.items():
-            monkeypatch.setenv(name, value)
-        client = pilot.test_client()
-        add(client, "crisis-help-lines", "mixing-dangers")
-        address, _ = email_page(client, for_name="Ana Ruiz", note="A private note")
-        response = send_from(client, address, to="ana@example.org",
-                             consent_on=dt.date.today().isoformat())
-        # Post/Redirect/Get: the browser lands on a page that a reload cannot resend.
-        assert response.status_code == 303, response.get_data(as_text=True)
-        assert response.headers["Location"] == "/packet/sent"
-        [(recipients, content)] = received
-        assert recipients == ["ana@example.org"] and b"handouts.pdf" in content
-        for _ in range(3):  # reloading the confirmation
-            page = client.get("/packet/sent")
-            assert page.status_code == 200
-            text = page.get_data(as_text=True)
-            assert "The packet was emailed" in text
-            assert "ana@example.org" not in text and "Ana" not in text
-        # Back, to the email page: let go once sent, it leads to the sent page.
-        back = client.get(address)
-        assert back.status_code == 302 and back.headers["Location"] == "/packet/sent"
-        assert len(received) == 1
-    finally:
-        controller.stop()
+    client = pilot.test_client()
+    add(client, "crisis-help-lines", "mixing-dangers")
+    address, _ = email_page(client, for_name="Ana Ruiz", note="A private note")
+    response = send_from(client, address, to="ana@example.org",
+                         consent_on=dt.date.today().isoformat())
+    # Post/Redirect/Get: the browser lands on a page that a reload cannot resend.
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/packet/sent"
+    [(recipients, content)] = received
+    assert recipients == ["ana@example.org"] and b"handouts.pdf" in content
+    for _ in range(3):  # reloading the confirmation
+        page = client.get("/packet/sent")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "The packet was emailed" in text
+        assert "ana@example.org" not in text and "Ana" not in text
+    # Back, to the email page: let go once sent, it leads to the sent page.
+    back = client.get(address)
+    assert back.status_code == 302 and back.headers["Location"] == "/packet/sent"
+    assert len(received) == 1
     # One line for the delivery: its id, the documents with their codes and versions,
     # the language; nothing personal.
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivery ")]
@@ -611,7 +608,7 @@ def is_problem_page(response, status: int) -> bool:
 
 
 def test_a_packet_with_a_document_that_no_longer_builds_gets_the_problem_page(
-        tmp_path, monkeypatch, caplog):
+        tmp_path, mailbox, caplog):
     """Built, and in the basket; then its source went wrong. Download and email both say
     so on the problem page, send nothing, and log the document, never the family. A
     source edited since it was built is never printed: the page showed the old one."""
@@ -619,11 +616,7 @@ def test_a_packet_with_a_document_that_no_longer_builds_gets_the_problem_page(
     pilot_brand(ws.root)
     ws.write("staying-safe.md", GOOD_SOURCE)
     build(ws.project, BuildRequest(formats=("handout",), jobs=1))
-    received = []
-    controller, port = smtp_server(received)
-    for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
-                        "SMTP_FROM": "care@clinic.example"}.items():
-        monkeypatch.setenv(name, value)
+    received = mailbox
     app = create_app(ws.project, Settings(workers=1))
     caplog.set_level(logging.DEBUG)
     try:
@@ -653,7 +646,6 @@ def test_a_packet_with_a_document_that_no_longer_builds_gets_the_problem_page(
         assert "edited after the copy on this page was built" in message
     finally:
         app.extensions["handouts"]["renderer"].close()
-        controller.stop()
     logged = [record.getMessage() for record in caplog.records]
     assert any("staying-safe" in line for line in logged)  # for whoever fixes it
     assert not any(words in line for line in logged for words in SECRETS)
@@ -1232,36 +1224,29 @@ def running(pid: int) -> bool:
 
 # -- what an outside test of the delivery found -------------------------------------------
 
-def test_two_sends_of_one_email_page_at_once_send_one_email(pilot, monkeypatch):
+def test_two_sends_of_one_email_page_at_once_send_one_email(pilot, mailbox):
     """A double click on Send: two requests with the same held form, at the same moment."""
-    received = []
-    controller, port = smtp_server(received)
-    try:
-        for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
-                            "SMTP_SECURITY": "none", "SMTP_FROM": "care@clinic.example"}.items():
-            monkeypatch.setenv(name, value)
-        client = pilot.test_client()
-        add(client, "crisis-help-lines")
-        address, page = email_page(client, for_name="Ana")
-        form = {"csrf_token": csrf_of(page), "to": "ana@example.org",
-                "consent_on": dt.date.today().isoformat()}
-        cookie = client.get_cookie("session").value
-        answers = []
+    received = mailbox
+    client = pilot.test_client()
+    add(client, "crisis-help-lines")
+    address, page = email_page(client, for_name="Ana")
+    form = {"csrf_token": csrf_of(page), "to": "ana@example.org",
+            "consent_on": dt.date.today().isoformat()}
+    cookie = client.get_cookie("session").value
+    answers = []
 
-        def press():
-            other = pilot.test_client()
-            other.set_cookie("session", cookie)
-            answers.append(other.post(address, data=form).status_code)
+    def press():
+        other = pilot.test_client()
+        other.set_cookie("session", cookie)
+        answers.append(other.post(address, data=form).status_code)
 
-        presses = [threading.Thread(target=press) for _ in range(2)]
-        for thread in presses:
-            thread.start()
-        for thread in presses:
-            thread.join()
-        assert len(received) == 1
-        assert sorted(answers) in ([303, 409], [302, 303])  # the second: said, or the sent page
-    finally:
-        controller.stop()
+    presses = [threading.Thread(target=press) for _ in range(2)]
+    for thread in presses:
+        thread.start()
+    for thread in presses:
+        thread.join()
+    assert len(received) == 1
+    assert sorted(answers) in ([303, 409], [302, 303])  # the second: said, or the sent page
 
 
 @pytest.mark.parametrize("forged", ["thirteen", "twice", "the wallet card"])
