@@ -235,20 +235,19 @@ def run_packet(args, stdout: TextIO, stderr: TextIO) -> int:
     except SaveError as exc:
         print(f"error: {exc}", file=stderr)
         return 1
-    print_problems([*packet.problems, *drafts_said(project, packet.included)], stderr)
+    print_problems([*packet.problems, *drafts_said(packet.included)], stderr)
     print(f"Packet saved to {target} ({packet.pages} pages, {len(packet.contents)} "
           f"document{'s' if len(packet.contents) != 1 else ''})", file=stdout)
     return 0
 
 
-def drafts_said(project: Project, included) -> list:
+def drafts_said(included) -> list:
     """A packet may hold drafts (they print with the watermark); it says which, since
     they cannot be emailed."""
     from .problems import warning
 
-    return [warning(project.sources / f"{d.slug}{'' if d.lang == 'en' else '.' + d.lang}.md",
-                    None, f"\u201c{d.title}\u201d is a draft: it prints with the DRAFT mark, "
-                    "and is not emailed to a family until a clinician approves it")
+    return [warning(d.source, None, f"\u201c{d.title}\u201d is a draft: it prints with the "
+                    "DRAFT mark, and is not emailed to a family until a clinician approves it")
             for d in included if d.draft]
 
 

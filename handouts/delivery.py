@@ -187,7 +187,7 @@ def check_approved(brand, documents) -> None:
     drafts = [d for d in documents if d.draft]
     if not drafts or brand.allow_draft_delivery:
         return
-    titles = _titles([d.title for d in drafts])
+    titles = quoted_titles([d.title for d in drafts])
     are = "is a draft" if len(drafts) == 1 else "are drafts"
     raise DeliveryError(
         f"{titles} {are}, not yet approved by a clinician, and drafts are not emailed to "
@@ -200,7 +200,8 @@ def check_approved(brand, documents) -> None:
         f"{'it' if len(drafts) == 1 else 'them'} out of the packet.")
 
 
-def _titles(titles: list[str]) -> str:
+def quoted_titles(titles: list[str]) -> str:
+    """“A”, “B” and “C”: documents named in a sentence."""
     quoted = [f"\u201c{t}\u201d" for t in titles]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 

@@ -69,6 +69,7 @@ class Included:
     code: str | None
     version: str
     draft: bool  # a draft itself, or placing a draft safety block
+    source: Path  # where it is written, for what is said of it
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class Changed(Exception):
 def included(resolved) -> Included:
     meta = resolved.meta  # a draft block makes a draft
     return Included(resolved.document.slug, resolved.document.lang, meta.title, meta.code,
-                    meta.version, meta.review.is_draft)
+                    meta.version, meta.review.is_draft, resolved.document.source.path)
 
 
 LIMITS = {"for_name": 200, "clinician": 200, "note": 2000}
@@ -224,7 +225,8 @@ def build_documents(project: Project, request: PacketRequest) -> list[tuple[Incl
         [rendered] = result.files
         entry = rendered.entry
         documents.append((Included(entry.slug, entry.lang, entry.title, entry.code,
-                                   entry.version, entry.status == "draft"), rendered.data))
+                                   entry.version, entry.status == "draft", source.path),
+                          rendered.data))
     return documents
 
 

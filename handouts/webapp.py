@@ -632,7 +632,7 @@ def drafts_problem(brand, cards: list, packet_request) -> str | None:
 
     files = [(c, c.packet_file(packet_request.lang, packet_request.large_print)) for c in cards]
     documents = [Included(c.slug, f.lang, c.title_in(f.lang), f.code, f.version,
-                          f.status == "draft") for c, f in files if f]
+                          f.status == "draft", Path(f.source)) for c, f in files if f]
     try:
         check_approved(brand, documents)
     except DeliveryError as exc:
@@ -653,11 +653,13 @@ UNMADE_STATUS = 422
 
 
 def unmade_message(unmade: Unmade, catalog: Catalog) -> str:
-    titles = [f"\u201c{card.title}\u201d" for card in map(catalog.card, unmade.slugs) if card]
+    from .delivery import quoted_titles
+
+    titles = [card.title for card in map(catalog.card, unmade.slugs) if card]
     if not titles:
         return ("This packet could not be made. Try again; if it happens again, tell whoever "
                 "looks after the handouts.")
-    which = " and ".join(titles) if len(titles) <= 2 else ", ".join(titles)
+    which = quoted_titles(titles)
     one = len(titles) == 1
     if unmade.changed:
         return (f"Nothing was sent or saved: {which} {'was' if one else 'were'} edited after "

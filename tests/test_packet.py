@@ -311,3 +311,20 @@ def test_a_control_character_in_what_staff_type_is_refused(tmp_path, field):
     request = PacketRequest(("crisis-help-lines",), Personalisation(**values))
     with pytest.raises(UsageError, match="control character"):
         build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
+
+
+def test_packet_says_which_documents_are_drafts(tmp_path):
+    """Printed with the watermark, but not to be emailed: said at each draft's source."""
+    import io
+
+    from handouts.cli import main
+
+    err = io.StringIO()
+    code = main(["packet", "crisis-help-lines", "--for", "Ana", "-o", str(tmp_path / "p.pdf"),
+                 "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml"),
+                 "--out", str(tmp_path / "output")], stdout=io.StringIO(), stderr=err)
+    assert code == 0
+    [line] = [line for line in err.getvalue().splitlines() if "is a draft" in line]
+    assert line.endswith("crisis-help-lines.md: warning: \u201cCrisis and help lines\u201d is a "
+                         "draft: it prints with the DRAFT mark, and is not emailed to a family "
+                         "until a clinician approves it")
