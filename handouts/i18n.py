@@ -24,6 +24,28 @@ from .sources import read_source
 LOCALE = Path(__file__).resolve().parent / "locale"
 
 
+def N_(text: str) -> str:  # noqa: N802 - marks a string for `make messages`
+    return text
+
+
+# The topics sources are filed under (`topics:`), one English vocabulary for the
+# search and the catalog; a PDF's keywords give them in the document's language.
+TOPICS = (
+    N_("aftercare"), N_("alcohol"), N_("anxiety"), N_("benzodiazepines"), N_("contact"),
+    N_("coping skills"), N_("crisis"), N_("crisis lines"), N_("detox"), N_("disposal"),
+    N_("families"), N_("help lines"), N_("medication for opioid use disorder"),
+    N_("medication safety"), N_("naloxone"), N_("opioids"), N_("overdose"), N_("panic"),
+    N_("recovery"), N_("storage"), N_("support groups"), N_("therapy"), N_("treatment"),
+    N_("withdrawal"),
+)
+
+
+def topic_names(topics, lang: str) -> list[str]:
+    """`topics` in `lang`, for a PDF's keywords; one without a translation as written."""
+    gettext = translations(lang).gettext
+    return [gettext(topic) for topic in topics]
+
+
 def catalog_path(lang: str) -> Path:
     return LOCALE / lang / "LC_MESSAGES" / "messages.po"
 

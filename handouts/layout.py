@@ -27,8 +27,9 @@ from .brand import Brand, web_address
 from .citations import ResolvedDocument
 from .documents import DocMeta, Review
 from .formats import FORMATS, Format
-from .i18n import translations
+from .i18n import topic_names, translations
 from .markup import BLOCK_PARAGRAPH
+from .spoken import card_heading, for_listeners
 from .typeface import Typeface
 
 PAGE_SIZES = {"letter": "letter", "a4": "A4"}
@@ -69,7 +70,7 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
         "doc": resolved.meta,
         "lang": document.lang,
         "citations": resolved.citations,
-        "card_back": Markup(resolved.card_back) if resolved.card_back else None,
+        "card_back": Markup(card_heading(resolved.card_back)) if resolved.card_back else None,
         "brand": brand,
         "format": fmt,
         "print_shop": print_shop and fmt.bleeds,
@@ -78,7 +79,8 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
         "fit": None,  # a Fit, when the document is laid out again (render.render_fitted)
         **(extra or {}),
     }
-    context["body"] = Markup(_expand_blocks(resolved.body_html, env, context))
+    body = for_listeners(resolved.body_html, resolved.citations, document.lang)
+    context["body"] = Markup(_expand_blocks(body, env, context))
     # What the body already prints from the brand is not printed twice at the end.
     context["printed_blocks"] = set(BLOCK_PARAGRAPH.findall(resolved.body_html))
     html = env.get_template(fmt.template).render(context)
@@ -202,7 +204,8 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
                 "citations": resolved.citations, "anchor_prefix": prefix,
                 "printed_blocks": set(BLOCK_PARAGRAPH.findall(resolved.body_html)),
                 "fit": fits[number - 1] if number <= len(fits) else None}
-        body = _expand_blocks(resolved.body_html, own_env, item)
+        body = for_listeners(resolved.body_html, resolved.citations, own)
+        body = _expand_blocks(body, own_env, item)
         line = own_env.get_template("partials/document-line.html.j2").render(item)
         shown = own_env.get_template("partials/document.html.j2").render(
             {**item, "body": Markup(prefix_anchors(body, prefix))})
@@ -310,6 +313,7 @@ def _environment(folder: Path, lang: str) -> jinja2.Environment:
         language_name=language_name,
         web_address=web_address,
         isolated=isolated,
+        topics=topic_names,
     )
     return env
 

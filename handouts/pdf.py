@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import pictures
+from . import pictures, tagging
 from .fetcher import FileAccess
 from .layout import RenderedHtml
 
@@ -89,9 +89,14 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
     metadata: its title, language and author."""
     fonts: list[UsedFont] = []
     document = first.document if pages is None else first.document.copy(pages)
+
+    def finish(doc, pdf):
+        fonts.extend(_used_fonts(doc))
+        tagging.finish(doc, pdf)
+
+    tagging.record_origins()
     with _captured_warnings() as warnings:
-        data = document.write_pdf(finisher=lambda doc, pdf: fonts.extend(_used_fonts(doc)),
-                                  **PDF_OPTIONS)
+        data = document.write_pdf(finisher=finish, **PDF_OPTIONS)
     parts = (first, *more)
     return PdfResult(
         data=data,

@@ -19,7 +19,9 @@ def english_frame_words() -> list[str]:
     (Not the titles of the resources cited: those are the English pages' own titles.)"""
     with (LOCALE / "messages.pot").open("rb") as pot:
         messages = [text for m in read_po(pot) if m.id
-                    for text in (m.id if isinstance(m.id, tuple) else (m.id,))]
+                    for text in (m.id if isinstance(m.id, tuple) else (m.id,))
+                    # the same in both languages: "crisis", "alcohol"
+                    if translations("es").gettext(text) != text]
     brand = (REPO / "_brand.yml").read_text()
     messages += re.findall(r"^\s+en: (.+)$", brand, re.MULTILINE)
     cited = (REPO / "sources" / "resources.yaml").read_text()

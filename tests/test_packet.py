@@ -62,12 +62,16 @@ def test_page_numbers_run_on_and_each_document_keeps_its_own_footer(packet_file)
     assert found == sorted(found) and set(found) == {"EHC-ED-001", "EHC-ED-003", "EHC-ED-011"}
 
 
-def test_one_bookmark_per_document(packet_file):
+def test_bookmarks_for_the_cover_and_each_documents_sections(packet_file):
     with pikepdf.open(packet_file) as pdf:
         with pdf.open_outline() as outline:
             assert [item.title for item in outline.root] == [
-                "Klonopin (clonazepam)", "Benzos, opioids and alcohol", "Crisis and help lines"]
-            assert all(not item.children for item in outline.root)
+                "Information for you", "Klonopin (clonazepam)", "Benzos, opioids and alcohol",
+                "Crisis and help lines"]
+            cover, klonopin, *_ = outline.root
+            assert not cover.children
+            sections = [item.title for item in klonopin.children]
+            assert sections[0] == "What is Klonopin?" and "Resources" in sections
 
 
 def test_each_document_keeps_its_resource_list_and_links(packet_file):
@@ -150,8 +154,8 @@ def test_each_document_starts_on_a_front_side(packet_file):
     starts on an odd page (as the cover's contents say), and a side left blank before it
     holds nothing but its page number."""
     pages = [" ".join(text.split()) for text in page_texts(packet_file)]
-    starts = [int(n) for n in re.findall(r"\.\s*(\d+)\b", pages[0].split("In this packet")[1]
-                                                       .split("Help right now")[0])]
+    contents = pages[0].split("In this packet")[1].split("Help right now")[0]
+    starts = [int(n) for n in re.findall(r"(\d+)(?=\s+\d\.\s|\s*$)", contents)]
     assert len(starts) == len(SLUGS) and all(n % 2 == 1 for n in starts), starts
     blank = [n for n in range(2, len(pages) + 1) if "EHC-" not in pages[n - 1]]
     assert blank and all(n + 1 in starts for n in blank), (blank, starts)
