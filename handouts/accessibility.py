@@ -3,7 +3,8 @@
 Contrast follows WCAG 2.x: text needs 4.5:1 against what it is printed on.
 Alt text must describe the picture: not empty, not "image", not a file name.
 Built PDFs are read back with pikepdf: tagged, with a language, a title that
-viewers show, and alt text on every figure.
+viewers show, alt text on every figure, and a tag tree a screen reader can
+walk (`tagtree`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .brand import Colors
+from .tagtree import tag_tree_problems
 
 MINIMUM_CONTRAST = 4.5
 WHITE = "#ffffff"
@@ -105,6 +107,7 @@ def pdf_problems(path: Path) -> list[tuple[str, str]]:
                       and not str(element.get("/Alt", "")).strip())
         if missing:
             found.append(("pdf-alt", f"has {missing} figure{'s' if missing > 1 else ''} without alt text"))
+        found += tag_tree_problems(pdf)
     return found
 
 

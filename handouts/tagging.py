@@ -345,9 +345,11 @@ class _Tree:
         if not words:
             return
         node["Alt"] = self.pydyf.String(words)
-        for kid in node["K"]:
-            if isinstance(kid, bytes) and self.struct(kid) is None:
-                self.obj(self.obj(kid)["Obj"])["Contents"] = self.pydyf.String(words)
+        # A link laid out in blocks (a contents entry) has an annotation for each.
+        for element in self._elements(node):
+            for kid in element["K"]:
+                if isinstance(kid, bytes) and self.struct(kid) is None:
+                    self.obj(self.obj(kid)["Obj"])["Contents"] = self.pydyf.String(words)
 
     # -- bookmarks ------------------------------------------------------------
 

@@ -54,19 +54,24 @@ class Element:
 
     @property
     def text(self) -> str:
-        """All the words under this element, as a reader says them."""
-        if self.alt is not None and self.role == "Figure":
+        """All the words under this element, as a reader says them: an element's /Alt
+        is said in place of what it holds (a figure's, a link's description)."""
+        if self.alt is not None:
             return self.alt
-        parts = list(self._words())
-        return " ".join(" ".join(parts).split())
+        return " ".join(" ".join(self._words(spoken=True)).split())
 
-    def _words(self):
-        if self.actual is not None:
+    @property
+    def printed(self) -> str:
+        """The words under this element as printed, whatever its /Alt says."""
+        return " ".join(" ".join(self._words(spoken=False)).split())
+
+    def _words(self, spoken: bool):
+        if spoken and self.actual is not None:
             yield self.actual
             return
         yield from self.own_text
         for child in self.children:
-            yield child.text
+            yield child.text if spoken else child.printed
 
     def walk(self):
         yield self
