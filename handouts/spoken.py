@@ -10,7 +10,8 @@ the body is given words for them before it is laid out:
   It stays a paragraph, printed as it was, and says it is a heading the way
   HTML does, `role="heading" aria-level="3"`: the PDF stage tags it so;
 - a citation's link says where it goes ("Source 1: Clonazepam, MedlinePlus"),
-  which the PDF stage makes the link's description (see tagging.py).
+  its `aria-label`, which the PDF stage makes what a reader says for the "1"
+  and the link's description (see tagging.py).
 
 It reads the sanitised body (nh3's output, every attribute quoted once), in
 the document's own language.
@@ -87,6 +88,6 @@ def _named_citations(html: str, citations: Sequence, gettext) -> str:
                                                             "title": resource.title}
         if publisher and publisher not in resource.title:
             words += f", {publisher}"
-        return f'{match[0][:-1]} title="{escape(words)}">'
+        return f'{match[0][:-1]} aria-label="{escape(words)}">'
 
     return CITATION_LINK.sub(named, html)

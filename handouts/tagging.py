@@ -18,8 +18,9 @@ here, on its PDF objects before they are written (its documented `finisher`):
   in the order a reader unfolds the paper (a brochure: cover, inside, flap,
   back), and the bookmarks follow.
 - A definition list's term and value become one list item (label, body).
-- A language change (`lang`) becomes /Lang; a link's `title` or `aria-label`
-  becomes what it says (/Alt, and /Contents of its annotations); generated
+- A language change (`lang`) becomes /Lang; a link's `aria-label` becomes what
+  a reader says for it (/Alt) and its description (/Contents of its
+  annotations), its `title` its description alone; generated
   content (`a::after`) joins the link it belongs to.
 - WeasyPrint's own artifacts (borders, backgrounds) are typed /Layout.
 
@@ -337,14 +338,17 @@ class _Tree:
             self._languages(child, lang)
 
     def _describe(self, node):
-        """A link's `title` (or `aria-label`): what the link says and where it goes."""
+        """A link's `aria-label`: what a reader says for it, in place of what it prints
+        (a citation's "1"), and its description; or its `title`: its description only."""
         origin = self.origin(node)
         if node["S"] != "/Link" or origin is None:
             return
-        words = origin.element.get("aria-label") or origin.element.get("title")
+        label = origin.element.get("aria-label")
+        words = label or origin.element.get("title")
         if not words:
             return
-        node["Alt"] = self.pydyf.String(words)
+        if label:
+            node["Alt"] = self.pydyf.String(label)
         # A link laid out in blocks (a contents entry) has an annotation for each.
         for element in self._elements(node):
             for kid in element["K"]:

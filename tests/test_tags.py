@@ -119,7 +119,31 @@ def test_contents_entries_are_one_link_with_title_and_page(spanish_packet):
     assert [link.printed for link in entries] == [
         "Naloxona: cómo salvar una vida 3", "What detox is like 7", "Klonopin (clonazepam) 11"]
     contents = [a for a in reading.annotations if a["page"] == 0 and a["dest"]]
-    assert contents and all(a["contents"].endswith(tuple("37") + ("11",)) for a in contents)
+    # Each piece of a line (title, dots, number) is an area of its own: each says it all.
+    assert {a["contents"] for a in contents} == {link.alt for link in entries}
+    # The English handout's title is English in the Spanish contents.
+    assert [e.lang for e in entries[1].walk() if e.printed == "What detox is like"][-1] == "en"
+
+
+def test_contents_laid_out_with_the_documents_count_their_pages(tmp_path):
+    """A cover too long for one page is laid out with the documents, its page numbers
+    counted by WeasyPrint: the links still say where they go."""
+    target = tmp_path / "long.pdf"
+    code = main(["packet", "naloxone", "what-is-detox", "--lang", "es", "--large-print",
+                 "--for", "Ana María", "--date", "2026-11-24", "-o", str(target),
+                 "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml"),
+                 "--out", str(tmp_path / "output")])
+    assert code == 0
+    reading = read(target)
+    entries = [link for link in reading.root.children[0].children[0].find("Link")
+               if link.annotations[0]["uri"] is None]
+    printed = [link.printed for link in entries]
+    assert [p.rsplit(" ", 1)[0] for p in printed] == ["Naloxona: cómo salvar una vida",
+                                                       "What detox is like"]
+    assert all(p.rsplit(" ", 1)[1].isdigit() and p.rsplit(" ", 1)[1] != "0" for p in printed)
+    assert [a["contents"] for link in entries for a in link.annotations] == [
+        "Naloxona: cómo salvar una vida", "What detox is like"]
+    assert tag_tree_problems(pikepdf.open(target)) == []
 
 
 # -- 3. structure that matches meaning ---------------------------------------------
