@@ -29,17 +29,27 @@ def spoken_texts(reading, role: str | None = None) -> list[str]:
     return [s.text for s in reading.spoken() if role is None or s.role == role]
 
 
+def spanish_packet_in(folder: Path, *slugs: str, options: tuple = ()) -> Path:
+    """A Spanish packet of `slugs`, made as staff make one at the command line."""
+    target = folder / "paquete.pdf"
+    code = main(["packet", *slugs, "--lang", "es", *options, "--for", "Ana María",
+                 "--date", "2026-11-24", "-o", str(target), "--sources", str(REPO / "sources"),
+                 "--brand", str(REPO / "_brand.yml"), "--out", str(folder / "output")])
+    assert code == 0
+    return target
+
+
+def contents_links(reading) -> list:
+    """The links of a packet cover's contents (the others there call a crisis line)."""
+    cover = reading.root.children[0].children[0]
+    return [link for link in cover.find("Link") if link.annotations[0]["uri"] is None]
+
+
 @pytest.fixture(scope="module")
 def spanish_packet(tmp_path_factory) -> Path:
     """A Spanish packet with an English-only handout in it (what-is-detox has no Spanish)."""
-    folder = tmp_path_factory.mktemp("packet-es")
-    target = folder / "paquete.pdf"
-    code = main(["packet", "naloxone", "what-is-detox", "klonopin-overview", "--lang", "es",
-                 "--for", "Ana", "--date", "2026-11-24", "-o", str(target),
-                 "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml"),
-                 "--out", str(folder / "output")])
-    assert code == 0
-    return target
+    return spanish_packet_in(tmp_path_factory.mktemp("packet-es"), "naloxone", "what-is-detox",
+                             "klonopin-overview")
 
 
 # -- 1. artifacts for what is not content -------------------------------------------
@@ -110,8 +120,7 @@ def test_no_figure_repeats_a_printed_address(shipped_out):
 
 def test_contents_entries_are_one_link_with_title_and_page(spanish_packet):
     reading = read(spanish_packet)
-    cover = reading.root.children[0].children[0]
-    entries = [link for link in cover.find("Link") if link.annotations[0]["uri"] is None]
+    entries = contents_links(reading)
     assert [link.alt for link in entries] == [
         "Naloxona: cómo salvar una vida, página 3", "What detox is like, página 7",
         "Klonopin (clonazepam), página 11"]
@@ -128,15 +137,8 @@ def test_contents_entries_are_one_link_with_title_and_page(spanish_packet):
 def test_contents_laid_out_with_the_documents_count_their_pages(tmp_path):
     """A cover too long for one page is laid out with the documents, its page numbers
     counted by WeasyPrint: the links still say where they go."""
-    target = tmp_path / "long.pdf"
-    code = main(["packet", "naloxone", "what-is-detox", "--lang", "es", "--large-print",
-                 "--for", "Ana María", "--date", "2026-11-24", "-o", str(target),
-                 "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml"),
-                 "--out", str(tmp_path / "output")])
-    assert code == 0
-    reading = read(target)
-    entries = [link for link in reading.root.children[0].children[0].find("Link")
-               if link.annotations[0]["uri"] is None]
+    target = spanish_packet_in(tmp_path, "naloxone", "what-is-detox", options=("--large-print",))
+    entries = contents_links(read(target))
     printed = [link.printed for link in entries]
     assert [p.rsplit(" ", 1)[0] for p in printed] == ["Naloxona: cómo salvar una vida",
                                                        "What detox is like"]
