@@ -117,7 +117,8 @@ class _Tree:
             self._role(element)
             self._pairs(element)
             self.reordered |= self._reorder(element)
-        self._languages(self.document, str(self.pdf.catalog.get("Lang", "") or ""))
+        lang = self.pdf.catalog.get("Lang")
+        self._languages(self.document, lang.string if lang is not None else "")
         for element in self._elements(self.document):
             self._describe(element)
         self._rewrite_streams()

@@ -51,6 +51,7 @@ class Element:
     own_text: list[str] = field(default_factory=list)  # its content's text, in order
     attributes: dict = field(default_factory=dict)
     parent: Element | None = field(default=None, repr=False)
+    own_lang: str | None = None  # its own /Lang, if it has one
 
     @property
     def text(self) -> str:
@@ -213,7 +214,8 @@ def _read_kids(kids, parent: Element, page, pages, texts, referenced, lang):
                     alt=str(kid.Alt) if "/Alt" in kid else None,
                     actual=str(kid.ActualText) if "/ActualText" in kid else None,
                     parent=parent,
-                    attributes=_attributes(kid))
+                    attributes=_attributes(kid),
+                    own_lang=str(kid.Lang) if "/Lang" in kid else None)
                 if element_page is not None:
                     element.pages.add(element_page)
                 parent.children.append(element)

@@ -260,11 +260,33 @@ def test_english_resource_titles_in_a_spanish_handout_are_tagged_english(shipped
     assert any(t.startswith("FDA requiring Boxed Warning") for t in english), english
     assert "U.S. Food and Drug Administration (Drug Safety Communication, September 23, 2020)" \
         in english
+    # Said only where the language changes: never again what an element inherits.
+    changes = [e for e in reading.root.walk() if e.own_lang is not None]
+    assert changes and all(e.own_lang == "en" and e.parent.lang == "es" for e in changes)
     spanish_words = spoken_texts(reading, "H2")
     assert "Recursos" in spanish_words
     assert reading.info["Keywords"] == ("benzodiacepinas, seguridad de los medicamentos, "
                                         "sobredosis, tratamiento")
     assert reading.info["Subject"].startswith("Klonopin puede ayudar")
+
+
+def test_a_source_cannot_hide_or_reorder_what_is_heard(workspace):
+    """The controls the templates use (aria-hidden, role, data-reading-order) never come
+    from a source: the sanitiser drops them, so no handout can hide its words from a
+    screen reader or move them."""
+    from conftest import GOOD_SOURCE
+
+    hostile = GOOD_SOURCE + (
+        '\n<p aria-hidden="true">Hidden words one.</p>\n\n'
+        '<div role="presentation" data-reading-order="1"><p>Moved words two.</p></div>\n\n'
+        '<p role="heading" aria-level="1">Fake heading three.</p>\n')
+    workspace.write("benzo-safety.md", hostile)
+    assert workspace.run("build").code == 0
+    reading = read(workspace.pdf("benzo-safety.pdf"))
+    said = spoken_texts(reading)
+    assert "Hidden words one." in said and "Fake heading three." in said
+    assert said.index("Moved words two.") > said.index("Why it matters")
+    assert [s.text for s in reading.spoken() if s.role == "H1"] == ["Staying safe with benzos"]
 
 
 # -- 6. check --built ------------------------------------------------------------------
