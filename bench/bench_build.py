@@ -42,7 +42,7 @@ ROUNDS = 3
 BUILD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from handouts.build import BuildRequest, Project, build
+    from handouts.library.build import BuildRequest, Project, build
     sources, out, fmt = sys.argv[1:4]
     report = build(Project(sources=Path(sources), out=Path(out), brand=Path(sys.argv[4])),
                    BuildRequest(force=True, formats=(fmt,) if fmt != "all" else ()))
@@ -53,8 +53,8 @@ BUILD = textwrap.dedent("""
 PACKET = textwrap.dedent("""
     import json, tempfile, time
     from pathlib import Path
-    from handouts.build import BuildRequest, Project, build
-    from handouts.packet import PacketRequest, Personalisation, build_packet
+    from handouts.library.build import BuildRequest, Project, build
+    from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
     slugs = ("klonopin-overview", "mixing-dangers", "crisis-help-lines")
     # As the staff app does: the library built first (its files say how each
     # handout is laid out, which a packet follows), not timed.
@@ -196,12 +196,12 @@ def make_synthetic(folder: Path, count: int) -> Path:
 
 def export_html(sources: Path, folder: Path, brand_file: Path) -> list[Path]:
     """The HTML this pipeline renders, to hand to bare WeasyPrint and to compare with."""
-    from handouts.brand import load_brand
-    from handouts.build import Project
-    from handouts.formats import FORMATS
-    from handouts.layout import brand_css, layout
-    from handouts.render import read_documents
-    from handouts.sources import discover
+    from handouts.content.brand import load_brand
+    from handouts.library.build import Project
+    from handouts.content.formats import FORMATS
+    from handouts.render.layout import brand_css, layout
+    from handouts.render.document import read_documents
+    from handouts.content.sources import discover
 
     folder.mkdir()
     brand = load_brand(brand_file)
@@ -236,9 +236,9 @@ def bare_weasyprint(html_dir: Path, sheets: list[Path], sources: Path) -> dict:
 def pandoc(sources: Path, out: Path, brand_file: Path) -> dict:
     out.mkdir()
     css = [out / "brand.css", REPO / "styles" / "base.css", REPO / "styles" / "handout.css"]
-    from handouts.brand import load_brand
-    from handouts.formats import FORMATS
-    from handouts.layout import brand_css
+    from handouts.content.brand import load_brand
+    from handouts.content.formats import FORMATS
+    from handouts.render.layout import brand_css
 
     css[0].write_text(brand_css(load_brand(brand_file), FORMATS["handout"]))
     documents = sorted(sources.glob("synthetic-*.md"))

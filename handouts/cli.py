@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TextIO
 
-from .build import BuildReport, BuildRequest, Project, build
+from .library.build import BuildReport, BuildRequest, Project, build
 from .problems import Problem, UsageError, display_path, printed, terminal_text
 
 
@@ -210,7 +210,7 @@ def progress_display(stdout: TextIO) -> Iterator[Callable[[str, int, int], None]
 def packet_request(args):
     import datetime as dt
 
-    from .packet import PacketRequest, Personalisation
+    from .deliver.packet import PacketRequest, Personalisation
 
     person = Personalisation(for_name=args.for_name, clinician=args.clinician,
                              date=args.date or dt.date.today(), note=args.note)
@@ -219,7 +219,7 @@ def packet_request(args):
 
 
 def run_packet(args, stdout: TextIO, stderr: TextIO) -> int:
-    from .packet import SaveError, build_packet, check_target, default_file_name, write_packet
+    from .deliver.packet import SaveError, build_packet, check_target, default_file_name, write_packet
     from .problems import ContentError
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
@@ -255,12 +255,12 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
     import datetime as dt
     import os
 
-    from .brand import load_brand
-    from .delivery import Attachment, Delivery, DeliveryError, SmtpSettings, check_address
-    from .delivery import check_approved, check_callable, check_size, compose, send
-    from .delivery import size_limit, write_eml
-    from .layout import email_text
-    from .packet import build_documents, build_packet, check_person
+    from .content.brand import load_brand
+    from .deliver.mail import Attachment, Delivery, DeliveryError, SmtpSettings, check_address
+    from .deliver.mail import check_approved, check_callable, check_size, compose, send
+    from .deliver.mail import size_limit, write_eml
+    from .render.layout import email_text
+    from .deliver.packet import build_documents, build_packet, check_person
     from .problems import ContentError
 
     if args.consent_on is None:
@@ -328,7 +328,7 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
 def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
     import os
 
-    from .webapp import PASSWORD_VARIABLE, Settings, check_reach, serve
+    from .web.app import PASSWORD_VARIABLE, Settings, check_reach, serve
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     if not project.sources.is_dir():
@@ -350,7 +350,7 @@ def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def run_watch(args, stdout: TextIO, stderr: TextIO) -> int:
-    from .watch import watch
+    from .library.watch import watch
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     if not project.sources.is_dir():
@@ -379,7 +379,7 @@ def summary(report: BuildReport) -> str:
 
 
 def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
-    from .check import CheckOptions, check
+    from .check.gate import CheckOptions, check
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     if not project.sources.is_dir():
@@ -400,8 +400,8 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
 
 def run_list(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources)
-    from .render import read_documents
-    from .sources import discover
+    from .render.document import read_documents
+    from .content.sources import discover
 
     discovered = discover(project.sources) if project.sources.is_dir() else None
     if discovered is None:
@@ -419,7 +419,7 @@ def run_list(args, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _row(document) -> dict:
-    from .i18n import translation_problem
+    from .content.i18n import translation_problem
 
     meta = document.meta
     return {

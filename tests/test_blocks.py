@@ -209,7 +209,7 @@ def test_a_block_may_not_place_another(workspace):
 # -- the shipped blocks ---------------------------------------------------------------
 
 def shipped_blocks():
-    from handouts.blocks import load_blocks
+    from handouts.content.blocks import load_blocks
 
     loaded = load_blocks(REPO / "sources" / "blocks")
     assert loaded.problems == ()

@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from handouts.brand import load_brand
+from handouts.content.brand import load_brand
 from handouts.problems import ContentError
 
 from conftest import REPO
@@ -137,7 +137,7 @@ def test_the_clinic_website_is_a_web_address(brand_file, website):
 
 
 def test_a_real_website_links_and_a_bare_one_is_https(brand_file):
-    from handouts.brand import web_address
+    from handouts.content.brand import web_address
 
     edit(brand_file, 'en: "[Clinic website]"', 'en: "clinic.example.org"')
     assert load_brand(brand_file).contact.website == "clinic.example.org"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from handouts.build import BuildRequest, Project, build
-from handouts.webapp import Budget, Settings, create_app
+from handouts.library.build import BuildRequest, Project, build
+from handouts.web.app import Budget, Settings, create_app
 
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand
 

@@ -270,8 +270,8 @@ def test_a_short_last_page_is_laid_out_again_and_the_packet_follows(workspace):
     remembers it, and a packet lays the handout out the same way."""
     import pikepdf
 
-    from handouts.build import Project
-    from handouts.packet import PacketRequest, Personalisation, build_packet
+    from handouts.library.build import Project
+    from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
 
     workspace.write("staying-safe.md", GOOD_SOURCE)
     assert workspace.run("build", "--format", "handout").code == 0
@@ -289,10 +289,10 @@ def test_a_short_last_page_is_laid_out_again_and_the_packet_follows(workspace):
 
 def test_a_page_no_re_layout_fills_is_a_warning_naming_the_share_used(tmp_path):
     """What the build says of a handout whose every layout ends on a page 23% used."""
-    from handouts.brand import load_brand
-    from handouts.formats import FORMATS
-    from handouts.pdf import PdfResult
-    from handouts.render import judge
+    from handouts.content.brand import load_brand
+    from handouts.content.formats import FORMATS
+    from handouts.render.pdf import PdfResult
+    from handouts.render.document import judge
 
     from conftest import REPO
 

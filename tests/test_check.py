@@ -170,7 +170,7 @@ def test_tables_and_addresses_are_not_scored(workspace):
 
 
 def test_addresses_leave_the_sentences_around_them_whole():
-    from handouts.readability import prose
+    from handouts.check.readability import prose
 
     assert prose("Read the [guidance](https://www.fda.gov/drugs/x). Then call us.") == [
         "Read the guidance. Then call us."]
@@ -264,7 +264,7 @@ def test_english_scoring_never_touches_the_network(workspace):
     # Any attempt to open a connection ends the process with exit code 3.
     code = ("import os, sys\n"
             "sys.addaudithook(lambda event, args: os._exit(3) if event == 'socket.connect' else None)\n"
-            "from handouts.readability import score\n"
+            "from handouts.check.readability import score\n"
             "print(score(['The cat sat on the mat. We like it.'], 'en').value)\n"
             "print('nltk' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -543,8 +543,8 @@ def test_approved_with_reviewer_and_date_passes(workspace):
 
 
 def test_translations_stale_and_fresh(workspace):
-    from handouts.documents import content_digest, parse
-    from handouts.sources import read_source
+    from handouts.content.documents import content_digest, parse
+    from handouts.content.sources import read_source
 
     english = workspace.write("basics.md", source_text(front(), EASY))
     digest = content_digest(parse(read_source(english)))

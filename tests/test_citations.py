@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from handouts.citations import resolve
-from handouts.documents import parse
+from handouts.render.citations import resolve
+from handouts.content.documents import parse
 from handouts.problems import ContentError
-from handouts.resources import load_library
-from handouts.sources import read_source
+from handouts.content.resources import load_library
+from handouts.content.sources import read_source
 
 from conftest import REPO, RESOURCES, source_text
 
@@ -114,7 +114,7 @@ def test_links_that_a_printed_page_cannot_follow_are_reported(sources, link):
 
 
 def test_the_sanitiser_keeps_only_outward_links():
-    from handouts.markup import sanitize
+    from handouts.content.markup import sanitize
 
     html = sanitize('<a href="other.md">a</a> <a href="#ref-1">b</a> <a href="tel:988">c</a>'
                     ' <a href="javascript:alert(1)">d</a>')
@@ -217,7 +217,7 @@ def test_an_image_only_the_sanitiser_sees_is_checked_and_tracked(sources):
     f'<picture><source srcset="{OUTSIDE}"><img src="images/box.svg" alt="A box"></picture>',
 ])
 def test_markup_that_could_bring_a_picture_in_is_taken_out(sources, raw):
-    from handouts.markup import images_in
+    from handouts.content.markup import images_in
 
     doc = resolved(sources, f"Before.\n\n{raw}\n\nAfter.\n")
     assert [image.src for image in images_in(doc.body_html)] in ([], ["images/box.svg"])
@@ -255,7 +255,7 @@ def test_a_cell_spanning_more_than_a_page_holds_is_refused_at_its_line(sources, 
 
 
 def test_the_sanitiser_holds_spans_to_what_a_page_has():
-    from handouts.markup import sanitize
+    from handouts.content.markup import sanitize
 
     html = sanitize('<table><tr><td colspan="100000">a</td><td colspan="3" rowspan="2">b</td>'
                     "</tr></table>")

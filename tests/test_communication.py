@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from handouts.communication import JARGON, jargon_before_definition
-from handouts.wording import passages
+from handouts.check.communication import JARGON, jargon_before_definition
+from handouts.check.wording import passages
 
 from conftest import REPO, source_text
 

@@ -23,8 +23,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from handouts.cli import main
-from handouts.delivery import DeliveryError, SmtpSettings, check_address, compose
-from handouts.delivery import send as deliver
+from handouts.deliver.mail import DeliveryError, SmtpSettings, check_address, compose
+from handouts.deliver.mail import send as deliver
 
 from conftest import PILOT_PHONE, REPO, pilot_brand
 
@@ -154,8 +154,8 @@ def parsed(content: bytes):
 @pytest.fixture(scope="module")
 def handout_pages(tmp_path_factory) -> list[int]:
     """The pages of each handout sent, rendered alone: a packet is a cover and these."""
-    from handouts.build import Project
-    from handouts.packet import PacketRequest, Personalisation, build_documents
+    from handouts.library.build import Project
+    from handouts.deliver.packet import PacketRequest, Personalisation, build_documents
 
     project = Project(sources=REPO / "sources", out=tmp_path_factory.mktemp("unused"),
                       brand=REPO / "_brand.yml")
@@ -382,7 +382,7 @@ def test_spanish_message(server, monkeypatch):
     assert message["Subject"] == "Información de su equipo de atención"
     text = message.get_body(("plain",)).get_content()
     assert text.startswith("Hola:")
-    from handouts.brand import read_brand
+    from handouts.content.brand import read_brand
 
     spanish = read_brand(REPO / "_brand.yml").in_language("es")
     assert all(line.action in text for line in spanish.crisis_lines)

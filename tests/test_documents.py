@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from handouts.documents import parse
+from handouts.content.documents import parse
 from handouts.problems import ContentError
-from handouts.sources import SourceFile
+from handouts.content.sources import SourceFile
 
 from conftest import source_text
 

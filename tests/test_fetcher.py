@@ -4,8 +4,8 @@ through the very fetcher WeasyPrint is given."""
 
 import pytest
 
-from handouts.fetcher import FetchRefused, FileAccess
-from handouts.pdf import locked_fetcher
+from handouts.render.fetcher import FetchRefused, FileAccess
+from handouts.render.pdf import locked_fetcher
 
 
 @pytest.fixture

@@ -263,7 +263,7 @@ def test_every_qr_code_scans_to_its_address(shipped_out, tmp_path, fmt, slug):
 def test_crisis_lines_in_a_body_say_when_to_call_each(shipped_out):
     """[[crisis-lines]] in a source prints each line with when to call it, from the
     brand file; the closing block of other handouts keeps to the numbers."""
-    from handouts.brand import load_brand
+    from handouts.content.brand import load_brand
 
     brand = load_brand(REPO / "_brand.yml")
     sheet = " ".join(pdftotext(shipped_out / "handout" / "crisis-help-lines.pdf").split())

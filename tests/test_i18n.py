@@ -5,11 +5,11 @@ import re
 import pikepdf
 from babel.messages.pofile import read_po
 
-from handouts.render import read_documents
-from handouts.sources import discover
-from handouts.documents import content_digest, parse
-from handouts.i18n import LOCALE, translations, untranslated
-from handouts.sources import read_source
+from handouts.render.document import read_documents
+from handouts.content.sources import discover
+from handouts.content.documents import content_digest, parse
+from handouts.content.i18n import LOCALE, translations, untranslated
+from handouts.content.sources import read_source
 
 from conftest import REPO, Workspace, page_texts, pdftotext, source_text
 

@@ -14,7 +14,7 @@ import pikepdf
 import pytest
 
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext
-from handouts.outputs import Change, apply, commit, locked
+from handouts.library.outputs import Change, apply, commit, locked
 
 
 def library(ws: Workspace, count: int = 4, version: int = 0) -> None:

@@ -8,8 +8,8 @@ import stat
 import pikepdf
 import pytest
 
-from handouts.build import BuildRequest, Project, build
-from handouts.packet import PacketRequest, Personalisation, build_packet
+from handouts.library.build import BuildRequest, Project, build
+from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
 
 from conftest import REPO, cited, page_texts, pdftotext
 

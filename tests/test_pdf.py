@@ -7,13 +7,13 @@ import threading
 
 import pytest
 
-from handouts.brand import load_brand
-from handouts.render import judge
-from handouts.documents import parse
-from handouts.fetcher import FileAccess
-from handouts.layout import RenderedHtml
-from handouts.pdf import render_pdf
-from handouts.sources import SourceFile
+from handouts.content.brand import load_brand
+from handouts.render.document import judge
+from handouts.content.documents import parse
+from handouts.render.fetcher import FileAccess
+from handouts.render.layout import RenderedHtml
+from handouts.render.pdf import render_pdf
+from handouts.content.sources import SourceFile
 
 from conftest import REPO
 
@@ -79,7 +79,7 @@ def test_text_drawn_in_a_fallback_font_is_found(tmp_path):
 
 
 def _handout():
-    from handouts.formats import FORMATS
+    from handouts.content.formats import FORMATS
     return FORMATS["handout"]
 
 
@@ -94,7 +94,7 @@ def test_commands_that_render_nothing_do_not_import_weasyprint():
 def test_a_panel_too_full_to_keep_its_foot_clear_is_an_error(tmp_path):
     """A brochure panel that is too full spills towards the sheet's edge rather than
     onto a page of its own: measured from the laid-out lines, and an error."""
-    from handouts.formats import FORMATS
+    from handouts.content.formats import FORMATS
 
     brochure, brand = FORMATS["brochure"], load_brand(REPO / "_brand.yml")
     face = brand.typeface.faces[0].path.as_uri()

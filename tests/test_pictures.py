@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from handouts import pictures
+from handouts.render import pictures
 
 from conftest import source_text
 

@@ -1,6 +1,7 @@
 """Incremental builds: only what changed is rendered; nothing to do costs nothing."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -60,7 +61,7 @@ def test_changing_a_partial_rebuilds_the_formats_that_use_it(built, tmp_path):
     import shutil
     shutil.copytree(REPO / "templates", templates)
     shutil.copytree(REPO / "styles", styles)
-    from handouts.build import BuildRequest, Project, build
+    from handouts.library.build import BuildRequest, Project, build
     project = Project(sources=built.sources, out=built.out, brand=built.brand,
                       templates=templates, styles=styles)
     serial = BuildRequest(jobs=1)
@@ -124,3 +125,32 @@ def test_a_build_with_nothing_to_do_imports_no_heavy_stage(built):
             "print(code, heavy)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "0 []"
+
+
+def test_which_code_shapes_a_pdf_follows_from_the_folders(tmp_path, monkeypatch):
+    """Editing the app, the check or delivery leaves every PDF up to date; editing a
+    content or render module, or adding one there, makes them all stale. Nothing is
+    listed by hand: a new module is counted by the folder it is put in."""
+    from handouts.library import plan
+
+    package = tmp_path / "handouts"
+    shutil.copytree(REPO / "handouts", package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(plan, "PACKAGE", package)
+
+    def pipeline() -> str:
+        return plan.Inputs(REPO / "templates", REPO / "styles", REPO / "sources", (), False).pipeline
+
+    first = pipeline()
+    for module in ("web/app.py", "web/packet_pool.py", "check/gate.py", "check/tagtree.py",
+                   "deliver/mail.py", "library/workers.py", "cli.py"):
+        with (package / module).open("a") as code:
+            code.write("\n# a comment\n")
+        assert pipeline() == first, module
+    for module in ("render/layout.py", "content/markup.py", "problems.py"):
+        with (package / module).open("a") as code:
+            code.write("\n# a comment\n")
+        changed = pipeline()
+        assert changed != first, module
+        first = changed
+    (package / "render" / "new_stage.py").write_text('"""A stage added later."""\n')
+    assert pipeline() != first

@@ -1,6 +1,6 @@
 import pytest
 
-from handouts.resources import load_library
+from handouts.content.resources import load_library
 
 
 def test_loads_entries_with_lines(tmp_path):
@@ -62,7 +62,7 @@ def test_malformed_file_blocks_every_key(tmp_path):
 
 
 def test_a_resource_says_its_language(tmp_path):
-    from handouts.resources import load_library
+    from handouts.content.resources import load_library
 
     path = tmp_path / "resources.yaml"
     path.write_text("en-page:\n  title: T\n  url: https://example.org/a\n"
@@ -79,7 +79,7 @@ def test_a_resource_says_its_language(tmp_path):
                                           ("publisher", "[NIDA]"), ("url", "[x]"),
                                           ("title", "yes")])
 def test_a_field_of_the_wrong_type_is_an_error_at_its_line(tmp_path, field, value):
-    from handouts.resources import load_library
+    from handouts.content.resources import load_library
 
     entry = {"title": "T", "publisher": "P", "url": "https://example.org/", field: value}
     path = tmp_path / "resources.yaml"

@@ -3,7 +3,7 @@ synonyms staff search by; read by the staff app."""
 
 import pytest
 
-from handouts.search import INDEX, SearchIndex, read_synonyms
+from handouts.library.search import INDEX, SearchIndex, read_synonyms
 
 from conftest import GOOD_SOURCE, source_text, where_of
 

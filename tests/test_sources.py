@@ -7,7 +7,7 @@ import time
 import pytest
 
 from handouts.problems import ContentError
-from handouts.sources import MAX_SOURCE_BYTES, discover, read_source
+from handouts.content.sources import MAX_SOURCE_BYTES, discover, read_source
 
 from conftest import REPO
 
@@ -120,7 +120,7 @@ def test_a_pipe_named_like_a_source_is_refused_without_waiting(tmp_path):
     # process bounds this test, whatever the code does.
     os.mkfifo(tmp_path / "stuck.md")
     (tmp_path / "other.md").write_text("---\ntitle: A\n---\n")
-    script = ("import sys; from pathlib import Path; from handouts.sources import discover; "
+    script = ("import sys; from pathlib import Path; from handouts.content.sources import discover; "
               "found = discover(Path(sys.argv[1])); "
               "print([s.slug for s in found.sources], [p.format() for p in found.problems])")
     run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,

@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO, main
 from screen_reader import read
 
-from handouts.tagtree import tag_tree_problems
+from handouts.check.tagtree import tag_tree_problems
 
 FORMATS = ("handout", "large-print", "brochure", "card")
 

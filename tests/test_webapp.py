@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from handouts.build import BuildRequest, Project, build
+from handouts.library.build import BuildRequest, Project, build
 from handouts.cli import main
 from handouts.problems import UsageError
-from handouts.webapp import (IN_TOTAL, LIMITS, PER_ADDRESS, UNEXPECTED, Budget, Guesses, Settings,
+from handouts.web.app import (IN_TOTAL, LIMITS, PER_ADDRESS, UNEXPECTED, Budget, Guesses, Settings,
                              client_of, create_app)
 
 from conftest import GOOD_SOURCE, PILOT_PHONE, REPO, Workspace, pdftotext, pilot_brand, source_text
@@ -310,7 +310,7 @@ def test_every_field_has_a_limit_and_a_route():
 
 @pytest.mark.parametrize("field", sorted(FIELD_ROUTES))
 def test_the_length_limit_of_every_field(guarded, field):
-    from handouts.webapp import OTHER_LIMIT
+    from handouts.web.app import OTHER_LIMIT
 
     limit = LIMITS.get(field, OTHER_LIMIT)
     client = guarded.test_client()
@@ -329,7 +329,7 @@ def test_the_length_limit_of_every_field(guarded, field):
 def test_the_forms_say_the_same_limits(pilot, monkeypatch):
     """The packet page says each personal field's limit in words, and sets no maxlength
     (which would cut a long name mid-word, unsaid); the address keeps its maxlength."""
-    from handouts.webapp import PERSONAL_LIMITS
+    from handouts.web.app import PERSONAL_LIMITS
 
     client = pilot.test_client()
     add(client, "crisis-help-lines")
@@ -545,9 +545,9 @@ def test_the_sent_page_says_nothing_unless_something_was_sent(app):
 
 
 def test_a_full_packet_says_so(client, monkeypatch):
-    import handouts.webapp
+    import handouts.web.app
 
-    monkeypatch.setattr(handouts.webapp, "BASKET_LIMIT", 2)
+    monkeypatch.setattr(handouts.web.app, "BASKET_LIMIT", 2)
     csrf = add(client, "crisis-help-lines", "mixing-dangers")
     response = client.post("/basket", data={"csrf_token": csrf, "slug": "what-is-detox",
                                             "action": "add", "next": "/?q=detox"}, follow_redirects=True)
@@ -1097,11 +1097,11 @@ def test_serving_beyond_this_computer_needs_a_password(monkeypatch, capsys, ship
 def test_on_0_0_0_0_with_a_password_it_starts(monkeypatch, shipped_out):
     """The command line hands over to the server, and the app answers every name the
     clinic's computers may use for it, behind the sign-in page."""
-    import handouts.webapp
+    import handouts.web.app
 
     served = []
     monkeypatch.setenv("HANDOUTS_STAFF_PASSWORD", PASSWORD)
-    monkeypatch.setattr(handouts.webapp, "serve", lambda *args, **kwargs: served.append(args))
+    monkeypatch.setattr(handouts.web.app, "serve", lambda *args, **kwargs: served.append(args))
     code = main(["serve", "--host", "0.0.0.0", "--port", "8123", "--sources", str(REPO / "sources"),
                  "--out", str(shipped_out), "--brand", str(REPO / "_brand.yml")])
     assert code == 0
@@ -1132,7 +1132,7 @@ def test_every_value_is_escaped(tmp_path):
 
 
 def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
-    from handouts.renderer import Renderer
+    from handouts.web.packet_pool import Renderer
 
     renderer = Renderer(workers=2)
     try:

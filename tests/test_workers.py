@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from handouts.build import BuildRequest, Project, build
+from handouts.library.build import BuildRequest, Project, build
 from handouts.problems import UsageError
-from handouts.workers import ENV_MEMORY, ENV_SECONDS, Budget, Workers
+from handouts.library.workers import ENV_MEMORY, ENV_SECONDS, Budget, Workers
 
 from conftest import REPO
 

@@ -1,0 +1,128 @@
+"""Languages: the words the templates print, and translations that cannot go stale.
+
+Templates mark their strings with `_()`; `make messages` extracts them to
+`handouts/locale/messages.pot`, and translators fill in
+`handouts/locale/<lang>/LC_MESSAGES/messages.po`. The catalogs are read with
+Babel straight from the .po files, so nothing compiled is kept in git.
+
+A translated source records the version of the English it follows as
+`source_digest:` (see documents.content_digest). When the English changes,
+the translation is stale: `list` says so, `build` warns and `check` reports it.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from .documents import Document, content_digest, parse
+from ..problems import ContentError, Problem, warning
+from .sources import read_source
+
+LOCALE = Path(__file__).resolve().parents[1] / "locale"
+
+
+def N_(text: str) -> str:  # noqa: N802 - marks a string for `make messages`
+    return text
+
+
+# The topics sources are filed under (`topics:`), one English vocabulary for the
+# search and the catalog; a PDF's keywords give them in the document's language.
+TOPICS = (
+    N_("aftercare"), N_("alcohol"), N_("anxiety"), N_("benzodiazepines"), N_("contact"),
+    N_("coping skills"), N_("crisis"), N_("crisis lines"), N_("detox"), N_("disposal"),
+    N_("families"), N_("help lines"), N_("medication for opioid use disorder"),
+    N_("medication safety"), N_("naloxone"), N_("opioids"), N_("overdose"), N_("panic"),
+    N_("recovery"), N_("storage"), N_("support groups"), N_("therapy"), N_("treatment"),
+    N_("withdrawal"),
+)
+
+
+def topic_names(topics, lang: str) -> list[str]:
+    """`topics` in `lang`, for a PDF's keywords; one without a translation as written."""
+    gettext = translations(lang).gettext
+    return [gettext(topic) for topic in topics]
+
+
+def catalog_path(lang: str) -> Path:
+    return LOCALE / lang / "LC_MESSAGES" / "messages.po"
+
+
+def has_catalog(lang: str) -> bool:
+    return lang == "en" or catalog_path(lang).is_file()
+
+
+@lru_cache(maxsize=8)
+def translations(lang: str) -> gettext.NullTranslations:
+    """The template strings in `lang`; English, the templates' own language, as written."""
+    if lang == "en" or not catalog_path(lang).is_file():
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with catalog_path(lang).open("rb") as po:
+        catalog = read_po(po, locale=lang)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def untranslated(lang: str) -> list[str]:
+    """Template strings with no translation in `lang`'s catalog, or all of them with no catalog."""
+    from babel.messages.pofile import read_po
+
+    with (LOCALE / "messages.pot").open("rb") as pot:
+        wanted = [m.id for m in read_po(pot) if m.id]
+    if lang == "en":
+        return []
+    if not catalog_path(lang).is_file():
+        return wanted
+    with catalog_path(lang).open("rb") as po:
+        done = {m.id for m in read_po(po, locale=lang) if m.id and not m.fuzzy
+                and (all(m.string) if isinstance(m.string, tuple) else m.string)}
+    return [message for message in wanted if message not in done]
+
+
+def translation_problem(document: Document) -> Problem | None:
+    """Why a translation may not say what its English source now says, if it may not."""
+    if document.lang == "en":
+        return None
+    path = document.source.path
+    english_path = path.with_name(f"{document.slug}.md")
+    try:
+        english = parse(read_source(english_path))
+    except FileNotFoundError:
+        return warning(path, 1, f"a translation of '{document.slug}', but there is no "
+                       f"{english_path.name} to follow", "stale-translation")
+    except ContentError:
+        return None  # the English source's own problems are reported with it
+    current = content_digest(english)
+    recorded = document.meta.source_digest
+    if not recorded:
+        return warning(path, 1, "record which version of the English this follows: "
+                       f"source_digest: {current}", "stale-translation")
+    if recorded != current:
+        return warning(path, document.front_matter.line("source_digest"),
+                       f"{english_path.name} has changed since this translation was made: "
+                       f"update it, then set source_digest: {current}", "stale-translation")
+    return None
+
+
+def untranslated_problems(languages, brand) -> list[Problem]:
+    """Words the frame of a language would print in English."""
+    problems = []
+    for lang in sorted(set(languages) - {"en"}):
+        missing = untranslated(lang)
+        if missing:
+            where = catalog_path(lang) if has_catalog(lang) else LOCALE / "messages.pot"
+            problems.append(warning(where, None, f"{len(missing)} template string(s) have no "
+                                    f"'{lang}' translation (such as '{missing[0]}'): "
+                                    f"'{lang}' PDFs print them in English", "untranslated"))
+        if brand.in_language(lang).untranslated:
+            problems.append(warning(brand.path, None, f"no '{lang}' text for "
+                                    f"{', '.join(brand.in_language(lang).untranslated)}: "
+                                    f"'{lang}' PDFs print it in English", "untranslated"))
+    return problems

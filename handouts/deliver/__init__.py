@@ -1,0 +1,1 @@
+"""A family's packet, and the email that carries it."""

@@ -1,0 +1,511 @@
+"""Email delivery: one message to a family, with the handouts attached.
+
+SMTP settings come from the environment (SMTP_HOST, SMTP_PORT, SMTP_USER,
+SMTP_PASSWORD, SMTP_SECURITY = starttls, ssl or none, SMTP_FROM,
+SMTP_CA_FILE to trust a private certificate authority, and SMTP_TIMEOUT, the
+seconds the whole exchange may take). Without them, or for a dry run, the
+message is written to a .eml file instead of being sent.
+
+One message, one SMTP transaction: the server takes the whole message or
+none of it, so nothing is half-sent. Everything that can be checked before
+connecting (the address, the size) is. Names and addresses are never logged:
+the log says how many attachments went where, not to whom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import math
+import os
+import queue
+import secrets
+import smtplib
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Mapping
+
+from ..problems import UsageError
+
+log = logging.getLogger("handouts.delivery")
+
+SECURITY = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+TIMEOUT = 30.0  # seconds for the whole exchange, from the name lookup to QUIT (SMTP_TIMEOUT)
+SERVER_TROUBLE = ("The email could not be sent: there is a problem with this computer's mail "
+                  "settings or the mail server. Nothing was sent. Download the packet instead, "
+                  "and tell whoever looks after this app.")
+NOT_ANSWERING = ("The mail server is not answering. Nothing was sent. Try again later, or "
+                 "download the packet and print it.")
+MAYBE_SENT = ("The mail server did not confirm that it took the email, so it may or may not "
+              "have been sent. Check with whoever looks after the mail server before sending "
+              "it again, or download the packet and print it.")
+
+
+class DeliveryError(Exception):
+    """Why nothing was sent, in one line: the message for whoever runs the command (it may
+    name settings), and `staff`, the same in words for the front desk (the app shows it)."""
+
+    def __init__(self, message: str, staff: str = SERVER_TROUBLE):
+        super().__init__(message)
+        self.staff = staff
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    sender: str
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+    timeout: float = TIMEOUT
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> SmtpSettings | None:
+        """The settings in `environ`, or None when no mail server is set up."""
+        host = environ.get("SMTP_HOST", "").strip()
+        if not host:
+            return None
+        security = environ.get("SMTP_SECURITY", "starttls").strip().lower()
+        if security not in SECURITY:
+            raise DeliveryError(f"SMTP_SECURITY must be starttls, ssl or none, not '{security}'")
+        port = _port(environ.get("SMTP_PORT") or str(DEFAULT_PORTS[security]))
+        sender = environ.get("SMTP_FROM", "").strip()
+        if not sender:
+            raise DeliveryError("SMTP_FROM must say which address the message comes from")
+        return cls(host, port, security, sender, environ.get("SMTP_USER") or None,
+                   environ.get("SMTP_PASSWORD") or None, environ.get("SMTP_CA_FILE") or None,
+                   _seconds(environ.get("SMTP_TIMEOUT") or str(TIMEOUT)))
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:  # socket raises OverflowError, not OSError, past 65535
+        raise DeliveryError("SMTP_PORT must be a port number, from 1 to 65535")
+    return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise DeliveryError("SMTP_TIMEOUT must be a number of seconds, more than 0 (default 30)")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str  # generic: handouts.pdf, handout-2.pdf; never a name
+    data: bytes
+
+
+def check_address(address: str) -> str:
+    """The address as it is sent, or DeliveryError saying what is wrong with it. Checked
+    offline: no DNS lookups. The domain is in its IDNA (ASCII) form, which every mail server
+    takes; a local part outside ASCII is kept, and needs a server that offers SMTPUTF8."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        found = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        # The validator's reason may quote what was typed: fine on the typist's own screen;
+        # it is never logged.
+        reason = str(exc).rstrip(".")
+        reason = reason[:1].lower() + reason[1:]
+        raise DeliveryError(f"the recipient's address is not a valid email address ({reason})",
+                            f"That email address does not look right ({reason}). Check it and "
+                            "try again.") from None
+    return found.ascii_email or f"{found.local_part}@{found.ascii_domain}"
+
+
+def size_limit(megabytes: str) -> int:
+    """--max-size in bytes: a number of megabytes more than 0 (nan, inf and 0 are no limit)."""
+    try:
+        value = float(megabytes)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value * 1_000_000 >= 1):
+        raise UsageError("--max-size takes a number of megabytes more than 0, such as 10")
+    return int(value * 1_000_000)
+
+
+def compose(to: str, sender: str, subject: str, text: str, html: str,
+            attachments: list[Attachment]) -> EmailMessage:
+    # A local part outside ASCII is written as UTF-8 (RFC 6532): an encoded word is not
+    # allowed in an address, and a server that offers SMTPUTF8 expects it so.
+    message = EmailMessage(policy=policy.default.clone(utf8=not to.isascii()))
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        message.add_attachment(attachment.data, maintype="application", subtype="pdf",
+                               filename=attachment.filename)
+    return message
+
+
+def check_callable(brand, lang: str) -> None:
+    """Nothing goes to a family who could not call the clinic back: the phone number, in
+    English and in the packet's language, must be a real one, not a placeholder."""
+    from ..content.brand import PLACEHOLDER
+
+    for texts in (brand.in_language("en"), brand.in_language(lang)):
+        phone = texts.contact.phone
+        if not phone or PLACEHOLDER.match(phone):
+            shown = f"still says {phone}" if phone else "has none"
+            raise DeliveryError(
+                f"the clinic's phone number in {brand.path.name} {shown}: a family must be able "
+                "to call back, so nothing is emailed until the real number is under defaults: "
+                "handouts: contact: phone; nothing was sent",
+                f"Email is off until the clinic's real phone number is in the handouts' brand "
+                f"file (it {shown}): a family must be able to call back. Download the packet "
+                "and print it, and tell whoever looks after the handouts.")
+
+
+def check_approved(brand, documents) -> None:
+    """Only what a clinician approved goes to a family, unless the brand allows drafts
+    for a pilot (delivery: allow_drafts). `documents` are packet.Included."""
+    drafts = [d for d in documents if d.draft]
+    if not drafts or brand.allow_draft_delivery:
+        return
+    titles = quoted_titles([d.title for d in drafts])
+    are = "is a draft" if len(drafts) == 1 else "are drafts"
+    raise DeliveryError(
+        f"{titles} {are}, not yet approved by a clinician, and drafts are not emailed to "
+        f"families: print with `packet` instead (drafts print with a DRAFT mark), or for a "
+        f"pilot set defaults: handouts: delivery: allow_drafts: true in {brand.path.name}; "
+        "nothing was sent",
+        f"{titles} {are}, not yet approved by a clinician, so {'it' if len(drafts) == 1 else 'they'} "
+        "cannot be emailed to a family. Download the packet and print it (drafts print with a "
+        "DRAFT mark), or take "
+        f"{'it' if len(drafts) == 1 else 'them'} out of the packet.")
+
+
+def quoted_titles(titles: list[str]) -> str:
+    """“A”, “B” and “C”: documents named in a sentence."""
+    quoted = [f"\u201c{t}\u201d" for t in titles]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def check_size(attachments: list[Attachment], limit_bytes: int) -> None:
+    total = sum(len(a.data) for a in attachments)
+    if total > limit_bytes:
+        size = f"{total / 1e6:.1f} MB, more than the {limit_bytes / 1e6:g} MB limit"
+        raise DeliveryError(f"the attachments come to {size}: leave some documents out and send "
+                            "them in a second message; nothing was sent",
+                            f"The packet is too large to email ({size}). Take a document out of "
+                            "the packet and send it separately, or download the packet and print it.")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery as its log line names it: an id to find it by, the documents (each
+    one's slug, code, version and language) and the message's language. Never a name,
+    an address or a note: those stay in the message."""
+
+    documents: tuple  # packet.Included, in order
+    lang: str
+    id: str = field(default_factory=lambda: secrets.token_hex(6))
+
+    def described(self) -> str:
+        return "; ".join(f"{d.slug} {d.code or '(no code)'} version {d.version} {d.lang}"
+                         f"{' draft' if d.draft else ''}" for d in self.documents)
+
+
+def send(message: EmailMessage, settings: SmtpSettings, delivery: Delivery | None = None) -> None:
+    """Hand the message to the mail server in one transaction, within settings.timeout
+    for the whole exchange, or raise DeliveryError. Either way one line is logged for
+    `delivery`: what was sent, or why not."""
+    parts = sum(1 for _ in message.iter_attachments())
+    log.info("sending one message with %d attachment(s) to the mail server at %s:%d (%s)",
+             parts, settings.host, settings.port, settings.security)
+    context = _tls_context(settings)
+    try:
+        with Deadline(settings.timeout) as deadline:
+            client: _Client | None = None
+            try:
+                client = _Client(deadline, context if settings.security == "ssl" else None,
+                                 settings.host, settings.port)
+                _exchange(client, message, settings, context)
+            except Exception as exc:
+                failure = _failure(exc, settings, deadline,
+                                   client is not None and client.handed_over)
+                if failure is None:
+                    raise
+                raise failure from None
+    except DeliveryError as failure:
+        if delivery:
+            log.warning("delivery %s: failed: %s", delivery.id, failure)
+        raise
+    log.info("the mail server accepted the message")
+    if delivery:
+        log.info("delivery %s: sent, in %s: %s", delivery.id, delivery.lang, delivery.described())
+
+
+def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=settings.ca_file)
+    except (OSError, ssl.SSLError) as exc:  # ssl.SSLError first would be an OSError too
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "unreadable"
+        raise DeliveryError(f"SMTP_CA_FILE cannot be used as a certificate authority ({reason}); "
+                            "nothing was sent") from None
+
+
+def _exchange(client: _Client, message: EmailMessage, settings: SmtpSettings,
+              context: ssl.SSLContext) -> None:
+    try:
+        if settings.security == "starttls":
+            client.starttls(context=context)
+        if settings.user:
+            _login(client, settings)
+        client.ehlo_or_helo_if_needed()
+        if not str(message["To"]).isascii() and not client.has_extn("smtputf8"):
+            raise DeliveryError(
+                "the recipient's address has letters outside A-Z before the @, and the mail "
+                "server cannot send to such an address (it does not offer SMTPUTF8); nothing "
+                "was sent",
+                "That email address has letters before the @ that the clinic's mail server "
+                "cannot send to. Ask for another address, or download the packet and print "
+                "it. Nothing was sent.")
+        try:
+            client.send_message(message)
+        except smtplib.SMTPNotSupportedError:  # here, only SMTP_FROM can still be the cause
+            raise DeliveryError("SMTP_FROM has letters outside A-Z before the @, and the mail "
+                                "server does not offer SMTPUTF8; nothing was sent") from None
+    finally:
+        _close(client)
+
+
+def _close(client: smtplib.SMTP) -> None:
+    """QUIT, still within the deadline. The message's fate is already decided, so no answer
+    to QUIT (or none at all) changes what is reported."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _failure(exc: Exception, settings: SmtpSettings, deadline: Deadline,
+             handed_over: bool) -> DeliveryError | None:
+    """What went wrong, as one line; None for an error that is not about delivery (a bug)."""
+    where = f"the mail server at {settings.host}:{settings.port}"
+    if isinstance(exc, DeliveryError):
+        return exc
+    if handed_over and isinstance(exc, (OSError, smtplib.SMTPServerDisconnected)):
+        # The whole message went out; only the server's "250 accepted" is missing.
+        return DeliveryError(f"{where} took the message but did not confirm it: it may or may "
+                             "not have been sent; check before sending it again", MAYBE_SENT)
+    if deadline.expired or isinstance(exc, TimeoutError):
+        return DeliveryError(f"{where} did not finish answering within {settings.timeout:g} s "
+                             "(SMTP_TIMEOUT); nothing was sent", NOT_ANSWERING)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return DeliveryError("the mail server refused the recipient's address; nothing was sent",
+                             "The mail server would not take that email address. Check it, or "
+                             "download the packet and print it. Nothing was sent.")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return DeliveryError("the mail server refused the sender address (SMTP_FROM); nothing "
+                             "was sent")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return DeliveryError("the mail server refused SMTP_USER and SMTP_PASSWORD; nothing was "
+                             "sent")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return DeliveryError("the mail server does not offer STARTTLS (or AUTH); set "
+                             "SMTP_SECURITY to match it; nothing was sent")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return DeliveryError(f"the mail server refused the message ({exc.smtp_code}); nothing "
+                             "was sent")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return DeliveryError("the mail server's certificate could not be verified (see "
+                             "SMTP_CA_FILE); nothing was sent")
+    if isinstance(exc, (OSError, smtplib.SMTPException, UnicodeError)):
+        # UnicodeError: a host name that IDNA cannot encode (a label over 63 letters).
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return DeliveryError(f"could not reach {where} ({reason}); nothing was sent")
+    return None
+
+
+def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
+    try:
+        client.login(settings.user, settings.password or "")
+    except smtplib.SMTPNotSupportedError:
+        raise
+    except smtplib.SMTPException:
+        # Some servers answer a wrong password by hanging up: it is still the password.
+        raise smtplib.SMTPAuthenticationError(535, b"authentication failed") from None
+
+
+class Deadline:
+    """A time limit for a whole exchange with the mail server, from the name lookup to QUIT.
+
+    smtplib's own timeout is for each read, so a server that sends a byte every few seconds
+    never trips it. When the time is up, this shuts the connection down through a duplicate
+    of its socket (the duplicate survives TLS wrapping and STARTTLS, which keep the same
+    connection under a new socket object): whatever smtplib is waiting for returns at once,
+    and no new connection may start."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._watched: list[socket.socket] = []
+        self._fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._fired = True  # nothing new may be watched once the exchange is over
+            for duplicate in self._watched:
+                duplicate.close()
+            self._watched.clear()
+
+    @property
+    def expired(self) -> bool:
+        return self._fired or time.monotonic() >= self._end
+
+    def remaining(self) -> float:
+        left = self._end - time.monotonic()
+        if self._fired or left <= 0:
+            raise TimeoutError("the time for the mail server is up")
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._fired:
+                raise TimeoutError("the time for the mail server is up")
+            self._watched.append(sock.dup())
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._fired = True
+            for duplicate in self._watched:
+                try:
+                    duplicate.shutdown(socket.SHUT_RDWR)
+                except OSError:  # already closed by the other end
+                    pass
+
+
+class _Client(smtplib.SMTP):
+    """smtplib.SMTP whose connection is made within a Deadline and watched by it; with `tls`,
+    TLS from the first byte (SMTP_SECURITY=ssl), as smtplib.SMTP_SSL does."""
+
+    def __init__(self, deadline: Deadline, tls: ssl.SSLContext | None, host: str, port: int):
+        self._deadline = deadline
+        self._tls = tls
+        self.handed_over = False  # the whole message, up to its final dot, went out
+        self._in_data = False
+        super().__init__(host, port, timeout=deadline.seconds)
+
+    def _get_socket(self, host, port, timeout):
+        sock = _connect(host, port, self._deadline)
+        sock.settimeout(timeout)  # each read, as smtplib has it; the deadline bounds them all
+        if self._tls is None:
+            return sock
+        return self._tls.wrap_socket(sock, server_hostname=host)
+
+    def data(self, msg):
+        self._in_data = True
+        return super().data(msg)
+
+    def send(self, s):
+        super().send(s)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.handed_over = True  # the payload and its final dot; after it, only "250"
+
+
+def _connect(host: str, port: int, deadline: Deadline) -> socket.socket:
+    """A TCP connection to the first address of `host` that answers, watched by `deadline`."""
+    last: OSError = OSError(f"no address for {host}")
+    for family, kind, proto, _, address in _addresses(host, port, deadline):
+        sock = socket.socket(family, kind, proto)
+        try:
+            deadline.watch(sock)
+            sock.settimeout(deadline.remaining())
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+            if deadline.expired:
+                break
+    raise last
+
+
+def _addresses(host: str, port: int, deadline: Deadline) -> list:
+    """getaddrinfo has no timeout of its own: it is asked in a thread, and waited for only as
+    long as the deadline leaves (an abandoned lookup ends by itself, and connects nowhere)."""
+    answers: queue.SimpleQueue = queue.SimpleQueue()
+
+    def look_up() -> None:
+        try:
+            answers.put(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as exc:
+            answers.put(exc)
+
+    threading.Thread(target=look_up, name="smtp-lookup", daemon=True).start()
+    try:
+        found = answers.get(timeout=deadline.remaining())
+    except queue.Empty:
+        raise TimeoutError("the mail server's name did not resolve in time") from None
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def write_eml(message: EmailMessage, folder: Path) -> Path:
+    """The message as a .eml file, named by the time only, readable by its owner alone
+    (mode 0600, like a packet): it holds a family's address and their handouts.
+
+    Written whole under a temporary name, then linked to its name, which never
+    replaces an existing file: a message file is complete or absent."""
+    try:
+        path = _write_new(bytes(message), folder)
+    except OSError as exc:
+        raise DeliveryError(f"could not write the message file in {folder} "
+                            f"({exc.strerror or type(exc).__name__}); nothing was sent") from None
+    log.info("wrote the message to a .eml file instead of sending it")
+    return path
+
+
+def _write_new(data: bytes, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".message-", suffix=".part")  # 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        names = (f"message-{stamp}.eml" if n == 1 else f"message-{stamp}-{n}.eml"
+                 for n in itertools.count(1))
+        while True:
+            path = folder / next(names)
+            try:
+                os.link(temporary, path)
+                return path
+            except FileExistsError:
+                continue
+    finally:
+        Path(temporary).unlink(missing_ok=True)

@@ -1,0 +1,393 @@
+"""Stage 6, build: decide what is stale, render it, then write it all.
+
+Like MkDocs, a build reads and validates before it writes: the documents to
+render are all read, laid out and rendered first, and only then written,
+each atomically, so an interrupted build never leaves a truncated PDF and a
+failed document keeps its last good one. The build is incremental (see
+`plan`): only what changed is rendered, and a build with nothing to do
+imports none of the heavy stages. `output/catalog.json` lists every built
+file; `output/.manifest.json` remembers what each was made from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from ..content.formats import FORMAT_NAMES, FORMATS
+from .outputs import (CATALOG, MANIFEST, CatalogEntry, Change, OutputError, apply, catalog_text,
+                      json_text, locked, read_catalog, read_text)
+from .plan import Inputs, Manifest, Record, up_to_date
+from ..problems import ContentError, Problem, UsageError
+from .search import (INDEX, SYNONYMS, IndexedDocument, Synonyms, body_of, index_bytes, index_digest,
+                     indexed_digest, read_synonyms)
+from ..content.sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BRAND_CARD = "wallet-card"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a build reads and writes. Templates and styles ship with the pipeline."""
+
+    sources: Path = Path("sources")
+    out: Path = Path("output")
+    brand: Path = Path("_brand.yml")
+    templates: Path = PROJECT_ROOT / "templates"
+    styles: Path = PROJECT_ROOT / "styles"
+
+    @property
+    def resources(self) -> Path:
+        return self.sources / "resources.yaml"
+
+    @property
+    def blocks(self) -> Path:
+        """The safety blocks: `[[overdose]]` in a source prints `blocks/overdose.yml`."""
+        return self.sources / "blocks"
+
+    @property
+    def layouts(self):
+        from ..render.layout import Templates
+
+        return Templates(self.templates, self.styles)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    slugs: tuple[str, ...] = ()  # empty: every source
+    formats: tuple[str, ...] = ()  # empty: each document's own formats
+    langs: tuple[str, ...] = ()  # empty: every language
+    strict: bool = False  # warnings fail the document too
+    print_shop: bool = False  # bleed and crop marks, whatever the brand says
+    force: bool = False  # render everything, up to date or not
+    jobs: int | None = None  # worker processes; None: one per CPU
+
+    @property
+    def everything(self) -> bool:
+        return not (self.slugs or self.formats or self.langs)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    written: tuple[CatalogEntry, ...]
+    problems: tuple[Problem, ...]
+    failed: tuple[str, ...] = ()  # source files that did not build
+    up_to_date: int = 0  # files left as they were
+    seconds: float = 0.0
+    strict: bool = False
+    peak_memory_kb: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        fatal = [p for p in self.problems if p.is_error or self.strict]
+        return 1 if fatal or self.failed else 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    stale: tuple[SourceFile, ...]  # sources to read and render again
+    only: dict[str, frozenset[str]]  # source path -> its only stale formats, if not all
+    fresh: tuple[Record, ...]  # files that stay as they are
+    brand_card: bool  # the clinic's own wallet card must be rendered
+
+
+def build(project: Project, request: BuildRequest = BuildRequest(),
+          progress: Callable[[str], None] | None = None,
+          waiting: Callable[[], None] = lambda: None) -> BuildReport:
+    started = time.perf_counter()
+    check_formats(request.formats)
+    if not project.sources.is_dir():
+        raise UsageError(f"sources folder not found: {project.sources}")
+    if not project.brand.is_file():
+        raise UsageError(f"brand file not found: {project.brand}")
+    if project.out.exists() and not project.out.is_dir():
+        raise UsageError(f"the output folder is a file: {project.out}")
+    with locked(project.out, waiting):
+        manifest = Manifest.load(project.out)
+        discovered = discover(project.sources)
+        check_slugs(discovered, request)
+        selected = [s for s in discovered.sources if wanted(s.path, request)]
+        problems = [p for p in discovered.problems if wanted(p.path, request)]
+        failed = [p.path.name for p in problems]
+        stale_translations = translation_problems(selected)
+        problems += stale_translations
+        if request.strict:  # warnings fail too: a stale translation keeps its last PDF
+            held = {p.path for p in stale_translations}
+            selected = [s for s in selected if s.path not in held]
+            failed += [path.name for path in held]
+
+        inputs = inputs_for(project, request, manifest.shared)
+        plan = make_plan(project, request, manifest, inputs, selected)
+        rendered, shared = None, manifest.shared
+        if plan.stale or plan.brand_card:
+            rendered, shared, plan = render_plan(project, request, manifest, plan, selected, progress)
+            problems += rendered.problems
+            failed += rendered.failed
+        synonyms, synonym_problems = read_synonyms(project.sources / SYNONYMS)
+        problems += synonym_problems
+        written, unwritten = write(project.out, request, manifest, plan, rendered, shared,
+                                   discovered, SearchWords(synonyms, project))
+        problems += unwritten
+    return BuildReport(
+        written=tuple(written), problems=tuple(problems), failed=tuple(failed),
+        up_to_date=len(plan.fresh), seconds=time.perf_counter() - started,
+        strict=request.strict, peak_memory_kb=rendered.peak_memory_kb if rendered else 0,
+    )
+
+
+def check_formats(names: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in FORMAT_NAMES:
+            raise UsageError(f"unknown format '{name}' (known: {', '.join(FORMAT_NAMES)})")
+
+
+def check_slugs(discovered, request: BuildRequest) -> None:
+    known = {s.slug for s in discovered.sources} | {slug_of(p.path) for p in discovered.problems}
+    for slug in request.slugs:
+        if slug not in known and slug != BRAND_CARD:
+            raise UsageError(f"no source named '{slug}' (see: make_docs.py list)")
+
+
+def wanted(path: Path, request: BuildRequest) -> bool:
+    """Whether the source at `path` is among those the request names."""
+    match = SOURCE_NAME.match(path.name)
+    if match is None:
+        return not request.slugs  # a misnamed file is reported unless others were asked for
+    lang = match["lang"] or DEFAULT_LANG
+    return ((not request.slugs or match["slug"] in request.slugs)
+            and (not request.langs or lang in request.langs))
+
+
+def wants_brand_card(request: BuildRequest) -> bool:
+    """The clinic's own wallet card is built with the rest, from the brand alone."""
+    return ((not request.slugs or BRAND_CARD in request.slugs)
+            and (not request.formats or "card" in request.formats)
+            and (not request.langs or "en" in request.langs))
+
+
+def slug_of(path: Path) -> str | None:
+    match = SOURCE_NAME.match(path.name)
+    return match["slug"] if match else None
+
+
+def inputs_for(project: Project, request: BuildRequest, shared: tuple[str, ...]) -> Inputs:
+    return Inputs(project.templates, project.styles, project.resources, shared, request.print_shop)
+
+
+def make_plan(project: Project, request: BuildRequest, manifest: Manifest, inputs: Inputs,
+              selected: list[SourceFile]) -> Plan:
+    """Which sources must be rendered again, and which files can stay."""
+    by_source: dict[str, list[Record]] = {}
+    for record in manifest.records.values():
+        by_source.setdefault(record.source, []).append(record)
+    stale, only, fresh = [], {}, []
+    for source in selected:
+        records = by_source.get(str(source.path.resolve()), [])
+        current, missing = _split_records(records, source, request, inputs, project.out)
+        fresh += current
+        if missing is None or missing:
+            stale.append(source)
+            if missing:
+                only[str(source.path.resolve())] = missing
+    card = wants_brand_card(request)
+    if card and project.brand.is_file():
+        brand_source = SourceFile(project.brand, BRAND_CARD, "en", "", _digest(project.brand))
+        current, missing = _split_records(by_source.get(str(project.brand.resolve()), []),
+                                          brand_source, request, inputs, project.out)
+        fresh += current
+        card = missing is None or bool(missing)
+    return Plan(tuple(stale), only, tuple(fresh), card)
+
+
+def _split_records(records: list[Record], source: SourceFile, request: BuildRequest,
+                   inputs: Inputs, out: Path) -> tuple[list[Record], frozenset[str] | None]:
+    """A source's up-to-date files, and the formats to render again (None: all of them,
+    as when the source itself changed)."""
+    if request.force or not records or records[0].source_digest != source.digest:
+        return [], None
+    wants = [f for f in records[0].wants if f in FORMATS
+             and (not request.formats or f in request.formats)]
+    have = {r.format: r for r in records}
+    current = [have[f] for f in wants if f in have and up_to_date(have[f], source, inputs, out)]
+    return current, frozenset(wants) - {r.format for r in current}
+
+
+def render_plan(project: Project, request: BuildRequest, manifest: Manifest, plan: Plan,
+                selected: list[SourceFile], progress):
+    """Load the brand and render what the plan says, with the heavy stages."""
+    from ..content.blocks import load_blocks
+    from ..content.brand import load_brand
+    from ..content.i18n import untranslated_problems
+    from ..render.document import Rendered, render_sources, shared_files
+    from ..content.resources import load_library
+
+    try:
+        brand = load_brand(project.brand)
+    except ContentError as exc:
+        return Rendered((), exc.problems, ()), manifest.shared, plan
+    shared = shared_files(brand)
+    inputs = inputs_for(project, request, shared)
+    if shared != manifest.shared:  # the brand now uses other files: re-plan with them
+        plan = make_plan(project, request, Manifest(manifest.records, shared), inputs, selected)
+    loaded = load_library(project.resources)
+    placed = load_blocks(project.blocks)
+    rendered = render_sources(list(plan.stale), loaded.library, placed.blocks, brand, project,
+                              request, inputs, progress, only=plan.only, card=plan.brand_card)
+    languages = {source.lang for source in plan.stale}
+    problems = (*loaded.problems, *placed.problems, *untranslated_problems(languages, brand),
+                *rendered.problems)
+    return replace(rendered, problems=problems), shared, plan
+
+
+def translation_problems(selected: list[SourceFile]) -> list[Problem]:
+    """Translations whose English has changed since: checked on every build, even a no-op."""
+    from ..content.documents import parse
+    from ..content.i18n import translation_problem
+
+    found = []
+    for source in selected:
+        if source.lang == DEFAULT_LANG:
+            continue
+        try:
+            problem = translation_problem(parse(source))
+        except ContentError:
+            continue  # reported when the source itself is rendered
+        if problem:
+            found.append(problem)
+    return found
+
+
+def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rendered,
+          shared: tuple[str, ...], discovered,
+          words: SearchWords | None = None) -> tuple[list[CatalogEntry], list[Problem]]:
+    """Write the new files, and the catalog and manifest that describe them, as one change
+    (see `outputs`): wherever the build stops, a catalog on disk lists exactly the files
+    beside it. The catalog is made from the files as they will be on disk, so any build
+    also mends one that no longer matches them. A folder that cannot take the change
+    (read-only, full) is one problem, and nothing in it changes."""
+    built = rendered.built if rendered else ()
+    records = dict(manifest.records)
+    records.update({item.record.path: item.record for item in built})
+    removed = _gone(records, request, discovered)
+    for path in removed:
+        del records[path]
+    files = {item.entry.path: item.data for item in built}
+    catalog = {key: entry for key, entry in read_catalog(out).items()
+               if _inside(entry.get("path")) and entry["path"] not in removed}
+    catalog.update({(i.entry.format, i.entry.slug, i.entry.lang): asdict(i.entry) for i in built})
+    text = catalog_text(out, catalog, files)
+    # The search index is made from the catalog as written, in the same change.
+    index = search_index(out, text, discovered, words) if words else None
+    if index is not None:
+        files = {**files, INDEX: index}
+    change = Change(files, removed, catalog=_changed(out / CATALOG, text))
+    if built or removed:
+        change = replace(change, manifest=_changed(out / MANIFEST,
+                                                    json_text(Manifest(records, shared).to_json())))
+    try:
+        apply(out, change)
+    except OutputError as exc:
+        return [], [_unwritten(out, exc)]
+    return [item.entry for item in built], []
+
+
+def _gone(records: dict[str, Record], request: BuildRequest, discovered) -> tuple[str, ...]:
+    """Files of sources that are gone: only a build of everything can tell."""
+    if not request.everything:
+        return ()
+    sources = {str(p.resolve()) for p in [*(s.path for s in discovered.sources),
+                                          *(p.path for p in discovered.problems)]}
+    return tuple(path for path, record in records.items()
+                 if record.source not in sources and not _is_brand(record))
+
+
+def _inside(path) -> bool:
+    """A catalog path the build may read: a file inside the output folder."""
+    return isinstance(path, str) and not Path(path).is_absolute() and ".." not in Path(path).parts
+
+
+@dataclass(frozen=True)
+class SearchWords:
+    """What the search index needs besides the catalog and the sources: the synonyms,
+    and the project, whose safety blocks and brand give the words of `[[marks]]`."""
+
+    synonyms: Synonyms
+    project: Project
+
+
+def mark_texts(project: Project) -> dict[str, dict[str, str]]:
+    """The words each `[[mark]]` prints, by language: the safety blocks' and the brand's
+    crisis lines and contact details. A block or brand that cannot be read gives none
+    (the build reports it where it renders)."""
+    from ..content.blocks import load_blocks
+    from ..content.brand import read_brand
+
+    texts = {name: {lang: f"{block.title} {text.markdown}" for lang, text in block.texts.items()}
+             for name, block in load_blocks(project.blocks).blocks.entries.items()}
+    try:
+        brand = read_brand(project.brand)
+    except ContentError:
+        return texts
+    for lang in brand.texts:
+        own = brand.in_language(lang)
+        texts.setdefault("crisis-lines", {})[lang] = " ".join(
+            " ".join(filter(None, (line.name, line.action, line.details, line.when)))
+            for line in own.crisis_lines)
+        texts.setdefault("contact", {})[lang] = " ".join(value for _, value in own.contact.items())
+    return texts
+
+
+def search_index(out: Path, catalog: str, discovered, words: SearchWords) -> bytes | None:
+    """The search index of what `catalog` lists, each document in each language once
+    with the words of its body as it prints; None when the index in `out` was made from
+    the same files (so a build with nothing to do reads no block and no brand)."""
+    import json
+
+    project = words.project
+    made_from = index_digest([catalog.encode(), *sorted(f"{s.path.name} {s.digest}".encode()
+                                                        for s in discovered.sources),
+                              *(_read_bytes(path) or b"" for path in
+                                (project.sources / SYNONYMS, project.brand,
+                                 *sorted(project.blocks.glob("*.yml"))))])
+    if indexed_digest(out / INDEX) == made_from:
+        return None
+    marks = mark_texts(project)
+    bodies = {(s.slug, s.lang): body_of(s.text, s.lang, marks) for s in discovered.sources}
+    seen: dict[tuple[str, str], IndexedDocument] = {}
+    for entry in json.loads(catalog).get("files", []):
+        key = (entry["slug"], entry["lang"])
+        if key not in seen:
+            seen[key] = IndexedDocument(entry["slug"], entry["lang"], entry["title"],
+                                        entry.get("summary", ""), tuple(entry.get("topics", ())),
+                                        bodies.get(key, ""))
+    return index_bytes(seen.values(), words.synonyms, made_from)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _changed(path: Path, text: str) -> str | None:
+    """`text`, or None if the file already holds it (a build with nothing to do writes nothing)."""
+    return None if read_text(path) == text else text
+
+
+def _unwritten(out: Path, exc: OutputError) -> Problem:
+    then = ("the next build finishes the change" if exc.committed
+            else "the output folder is as it was")
+    return Problem(out / exc.relative, None, f"not written: {exc.reason}; {then}")
+
+
+def _is_brand(record: Record) -> bool:
+    return Path(record.path).stem == BRAND_CARD and record.format == "card"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

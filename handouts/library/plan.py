@@ -1,0 +1,195 @@
+"""What a build must render: everything whose inputs changed since it was built.
+
+The manifest (`output/.manifest.json`) remembers, for every built file, the
+digest of its source and of everything else it was made from: the resources
+it cites, its images, the safety blocks it places, the templates and partials its layout uses, its
+stylesheets and their icons, the brand file and logos, the fonts, the
+translation catalog, the print profile and the pipeline's own code. A file
+whose record still matches, and which is still on disk as built, is up to
+date. Deciding this reads no Markdown and imports neither WeasyPrint nor
+the brand schema, so a build with nothing to do returns at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from ..content.formats import FORMATS, Format
+from .outputs import MANIFEST, read_json
+from ..content.sources import SourceFile
+
+PACKAGE = Path(__file__).resolve().parents[1]
+# The code that shapes a PDF, by folder: reading the content and rendering a
+# document, and the package's own top-level modules but the command line. A
+# module added there counts by itself; the library, the check, delivery and the
+# app never change a PDF's bytes, so editing them rebuilds nothing.
+SHAPING_FOLDERS = ("content", "render")
+NOT_SHAPING_TOP = frozenset({"cli"})
+
+
+def shaping_modules() -> list[Path]:
+    """The modules whose code can change what a built PDF holds (see SHAPING_FOLDERS)."""
+    top = [p for p in PACKAGE.glob("*.py") if p.stem not in NOT_SHAPING_TOP]
+    inside = [p for folder in SHAPING_FOLDERS for p in (PACKAGE / folder).glob("*.py")]
+    return sorted(top + inside)
+
+
+TEMPLATE_REFERENCE = re.compile(r"""{%-?\s*(?:include|extends|import|from)\s+["']([^"']+)["']""")
+CSS_URL = re.compile(r"""url\(\s*["']?(?!data:)([^"')]+)["']?\s*\)""")
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the manifest remembers of one built file."""
+
+    path: str  # relative to the output folder
+    source: str  # the source file (the brand file for the clinic's own card)
+    source_digest: str
+    format: str
+    lang: str
+    wants: tuple[str, ...]  # every format its source asks for
+    resources: tuple[str, ...]  # keys of the resources it cites
+    images: tuple[str, ...]  # the images it shows
+    blocks: tuple[str, ...]  # the files of the safety blocks it places
+    inputs: str  # digest of everything but the source it was made from
+    sha256: str  # of the file as written
+    fit: tuple[float, bool] | None = None  # the re-layout it printed with (layout.Fit)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    records: dict[str, Record] = field(default_factory=dict)  # by output path
+    shared: tuple[str, ...] = ()  # brand, logo and font files every output is made from
+
+    @classmethod
+    def load(cls, out: Path) -> Manifest:
+        data = read_json(out / MANIFEST, "manifest")
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            records = {r["path"]: Record(**{**r, "wants": tuple(r["wants"]),
+                                             "resources": tuple(r["resources"]),
+                                             "images": tuple(r["images"]),
+                                             "blocks": tuple(r["blocks"]),
+                                             "fit": tuple(r["fit"]) if r.get("fit") else None})
+                       for r in data["records"]}
+            return cls(records, tuple(data["shared"]))
+        except (KeyError, TypeError):
+            return cls()  # a damaged manifest: everything is rebuilt
+
+    def to_json(self) -> dict:
+        return {"manifest": {
+            "shared": list(self.shared),
+            "records": [asdict(record) for _, record in sorted(self.records.items())],
+        }}
+
+
+class Inputs:
+    """Digests of what outputs are made from, each computed at most once a build."""
+
+    def __init__(self, templates: Path, styles: Path, resources: Path, shared: tuple[str, ...],
+                 print_shop: bool):
+        self.templates, self.styles, self.resources = templates, styles, resources
+        self.shared_files = shared
+        self.print_shop = print_shop
+        self._files: dict[Path, str] = {}
+
+    def digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...],
+               blocks: tuple[str, ...]) -> str:
+        parts = {
+            "pipeline": self.pipeline,
+            "shared": self.shared,
+            "layout": self.layout(fmt),
+            "locale": self.file(PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po"),
+            "resources": [self.resource(key) for key in resources],
+            "images": [self.file(Path(image)) for image in images],
+            "blocks": [self.file(Path(block)) for block in blocks],
+            "print_shop": self.print_shop and fmt.bleeds,
+        }
+        return _sha(json.dumps(parts, sort_keys=True))
+
+    @cached_property
+    def pipeline(self) -> str:
+        """The pipeline's own code and version: a new release, or a change to a module
+        that shapes the PDFs, rebuilds everything."""
+        from .. import __version__
+
+        return _sha(__version__ + "".join(self.file(p) for p in shaping_modules()))
+
+    @cached_property
+    def shared(self) -> str:
+        return _sha("".join(self.file(Path(p)) for p in self.shared_files))
+
+    def layout(self, fmt: Format) -> str:
+        return _sha("".join(self.file(p) for p in self._templates_of(fmt) + self._styles_of(fmt)))
+
+    def _templates_of(self, fmt: Format) -> list[Path]:
+        """The format's template and every partial it includes, extends or imports."""
+        seen: list[Path] = []
+        pending = [fmt.template]
+        while pending:
+            path = self.templates / pending.pop()
+            if path in seen or not path.is_file():
+                continue
+            seen.append(path)
+            pending += TEMPLATE_REFERENCE.findall(path.read_text("utf-8"))
+        return sorted(seen)
+
+    def _styles_of(self, fmt: Format) -> list[Path]:
+        """The format's stylesheets and the files (icons) they refer to."""
+        sheets = [self.styles / name for name in fmt.stylesheets]
+        found = list(sheets)
+        for sheet in sheets:
+            if sheet.is_file():
+                found += [sheet.parent / url for url in CSS_URL.findall(sheet.read_text("utf-8"))]
+        return sorted(set(found))
+
+    def resource(self, key: str) -> str:
+        return _sha(json.dumps(self._library.get(key), sort_keys=True, default=str))
+
+    @cached_property
+    def _library(self) -> dict:
+        """The resource list as data, only to tell which entries changed: a list that
+        cannot be read is reported by the resources stage, and here is empty."""
+        import yaml
+
+        from ..content.yamltext import BoundedLoader
+
+        try:
+            text = self.resources.read_text("utf-8")
+            # The C loader is ten times faster, but only the bounded one is safe with
+            # anchors: aliases can ask for gigabytes, or loop.
+            loader = BoundedLoader if "&" in text else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            data = yaml.load(text, Loader=loader)
+        except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError, TypeError,
+                RecursionError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def file(self, path: Path) -> str:
+        if path not in self._files:
+            try:
+                self._files[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                self._files[path] = "missing"
+        return self._files[path]
+
+
+def up_to_date(record: Record, source: SourceFile, inputs: Inputs, out: Path) -> bool:
+    """Whether the file a record describes can stay as it is."""
+    fmt = FORMATS.get(record.format)
+    if fmt is None or record.source_digest != source.digest:
+        return False
+    if record.inputs != inputs.digest(fmt, record.lang, record.resources, record.images,
+                                      record.blocks):
+        return False
+    return inputs.file(out / record.path) == record.sha256
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,53 @@
+"""`make_docs.py watch`: rebuild what changed whenever a file is saved.
+
+Watches the sources, templates, styles and the brand's logos, and checks the
+brand file itself between events (editors often save it by replacing it).
+Each rebuild is an ordinary incremental build: one changed handout renders
+one document's formats. Problems are printed and watching goes on.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Callable, TextIO
+
+from .build import BuildRequest, Project, build
+from ..problems import UsageError
+
+
+def watch(project: Project, request: BuildRequest, report: Callable, stderr: TextIO,
+          stop_event=None) -> None:
+    """Build now, then again after every change, until interrupted or `stop_event` is set."""
+    from watchfiles import watch as changes
+
+    rebuild(project, request, report, stderr)
+    folders = [p for p in (project.sources, project.templates, project.styles,
+                           project.brand.parent / "brand") if p.is_dir()]
+    brand_seen = _stamp(project.brand)
+    for changed in changes(*folders, debounce=300, rust_timeout=700, yield_on_timeout=True,
+                           stop_event=stop_event, raise_interrupt=False):
+        brand_now = _stamp(project.brand)
+        if changed or brand_now != brand_seen:
+            brand_seen = brand_now
+            names = sorted({Path(path).name for _, path in changed}) or [project.brand.name]
+            print(f"Changed: {', '.join(names)}", file=stderr)
+            rebuild(project, request, report, stderr)
+
+
+def rebuild(project: Project, request: BuildRequest, report: Callable, stderr: TextIO) -> None:
+    """One build; whatever goes wrong is printed, and watching carries on."""
+    try:
+        report(build(project, request))
+    except UsageError as exc:
+        print(f"error: {exc}", file=stderr)
+    except Exception:  # a bug must not end a writer's session: show it, keep watching
+        traceback.print_exc(file=stderr)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size

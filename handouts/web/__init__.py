@@ -1,0 +1,1 @@
+"""The staff app: the catalog, baskets and packets, email, and its render pool."""

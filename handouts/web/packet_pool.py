@@ -1,0 +1,124 @@
+"""Packets for the staff app, made by warm worker processes.
+
+One worker per CPU, each making one packet at a time, so the web server's
+threads stay free to answer everyone else. Each worker keeps the handouts it
+has laid out (see packet.build_packet); a packet goes to the worker that will
+finish it soonest, counting that. A worker that dies is replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from ..library.build import Project
+from ..problems import ContentError, UsageError
+
+
+class Renderer:
+    """A worker process per CPU, each with its own one-process pool (so that a
+    packet can be sent to a chosen worker).
+
+    A packet costs about three times as much on a worker that has not laid out
+    its handouts yet: each goes to the worker that will finish it soonest,
+    counting that, so the same handouts for the next family usually go where
+    they are already laid out, and a busy worker's queue is never made longer."""
+
+    COST_NEW, COST_KEPT = 3, 1  # a packet's handouts laid out anew, or already kept
+
+    def __init__(self, workers: int | None):
+        from ..library.workers import default_jobs
+
+        self.pools = [self._new_pool() for _ in range(workers or default_jobs())]
+        self.queued = [0] * len(self.pools)  # the cost of what each worker has still to do
+        self.kept: list[OrderedDict] = [OrderedDict() for _ in self.pools]
+        self.lock = threading.Lock()
+
+    def packet(self, project: Project, packet_request):
+        index, cost = self.choose((packet_request.slugs, packet_request.lang,
+                                   packet_request.large_print))
+        try:
+            return self._render(index, project, packet_request)
+        finally:
+            with self.lock:
+                self.queued[index] -= cost
+
+    def _render(self, index: int, project: Project, packet_request):
+        pool = self.pools[index]
+        try:
+            return pool.submit(render_packet, project, packet_request).result()
+        except BrokenProcessPool:
+            # The worker died (killed, out of memory): start another and try once more.
+            with self.lock:
+                if self.pools[index] is pool:
+                    self.pools[index] = self._new_pool()
+                    self.kept[index].clear()
+            return self.pools[index].submit(render_packet, project, packet_request).result()
+
+    @staticmethod
+    def _new_pool() -> ProcessPoolExecutor:
+        import multiprocessing
+
+        from ..library.workers import warm_worker
+
+        # A fork server's clean process: the app's own has run Pango in threads.
+        pool = ProcessPoolExecutor(1, initializer=warm_worker, initargs=(os.getpid(),),
+                                   mp_context=multiprocessing.get_context("forkserver"))
+        pool.submit(os.getpid)  # start and warm the worker now, not for the first packet
+        return pool
+
+    def choose(self, handouts: tuple) -> tuple[int, int]:
+        """The worker to render a packet of `handouts`, and what it is counted to cost."""
+        with self.lock:
+            index = min(range(len(self.pools)),
+                        key=lambda i: self.queued[i] + self._cost(i, handouts))
+            cost = self._cost(index, handouts)
+            self.queued[index] += cost
+            self._keep(index, handouts)
+        return index, cost
+
+    def _cost(self, index: int, handouts: tuple) -> int:
+        return self.COST_KEPT if handouts in self.kept[index] else self.COST_NEW
+
+    def _keep(self, index: int, handouts: tuple) -> None:
+        """Mirror what the worker keeps: its most recent sets of handouts."""
+        from ..deliver.packet import DOCUMENTS_KEPT
+
+        kept = self.kept[index]
+        kept[handouts] = True
+        kept.move_to_end(handouts)
+        while len(kept) > DOCUMENTS_KEPT:
+            kept.popitem(last=False)
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.shutdown(cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class Unmade:
+    """Why a packet could not be made: the documents at fault, if it was one of them.
+    The app says it in its own words; the pipeline's wording is for the command line."""
+
+    slugs: tuple[str, ...] = ()
+    changed: bool = False  # edited since the copy staff were shown was built
+
+
+def render_packet(project: Project, packet_request):
+    """In a worker: the packet, or Unmade."""
+    from ..deliver.packet import Changed, build_packet
+
+    try:
+        return build_packet(project, packet_request)
+    except Changed as exc:
+        return Unmade(exc.slugs, changed=True)
+    except ContentError as exc:
+        at_fault = {p.path.name.split(".")[0] for p in exc.problems if p.path}
+        return Unmade(tuple(s for s in packet_request.slugs if s in at_fault))
+    except UsageError:  # a source gone since the catalog was built
+        return Unmade(tuple(s for s in packet_request.slugs
+                            if not any(project.sources.glob(f"{s}.*md"))))
