@@ -42,7 +42,8 @@ ROUNDS = 3
 BUILD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from handouts.library.build import BuildRequest, Project, build
+    from handouts.project import BuildRequest, Project
+    from handouts.library.build import build
     sources, out, fmt = sys.argv[1:4]
     report = build(Project(sources=Path(sources), out=Path(out), brand=Path(sys.argv[4])),
                    BuildRequest(force=True, formats=(fmt,) if fmt != "all" else ()))
@@ -53,7 +54,8 @@ BUILD = textwrap.dedent("""
 PACKET = textwrap.dedent("""
     import json, tempfile, time
     from pathlib import Path
-    from handouts.library.build import BuildRequest, Project, build
+    from handouts.project import BuildRequest, Project
+    from handouts.library.build import build
     from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
     slugs = ("klonopin-overview", "mixing-dangers", "crisis-help-lines")
     # As the staff app does: the library built first (its files say how each
@@ -197,7 +199,7 @@ def make_synthetic(folder: Path, count: int) -> Path:
 def export_html(sources: Path, folder: Path, brand_file: Path) -> list[Path]:
     """The HTML this pipeline renders, to hand to bare WeasyPrint and to compare with."""
     from handouts.content.brand import load_brand
-    from handouts.library.build import Project
+    from handouts.project import Project
     from handouts.content.formats import FORMATS
     from handouts.render.layout import brand_css, layout
     from handouts.render.document import read_documents

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from handouts.render import pdf, tagging  # noqa: E402
 from handouts.content.brand import read_brand  # noqa: E402
-from handouts.library.build import Project  # noqa: E402
+from handouts.project import Project  # noqa: E402
 from handouts.render.fetcher import FileAccess  # noqa: E402
 from handouts.content.formats import FORMATS  # noqa: E402
 from handouts.render.layout import layout  # noqa: E402

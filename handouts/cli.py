@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TextIO
 
-from .library.build import BuildReport, BuildRequest, Project, build
+from .project import BuildRequest, Project
+
+from .library.build import BuildReport, build
 from .problems import Problem, UsageError, display_path, printed, terminal_text
 
 

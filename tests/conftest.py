@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from handouts.library.build import Project
+from handouts.project import Project
 from handouts.cli import main
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from handouts.library.build import BuildRequest, Project, build
+from handouts.project import BuildRequest, Project
+
+from handouts.library.build import build
 from handouts.web.app import Budget, Settings, create_app
 
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand

@@ -270,7 +270,7 @@ def test_a_short_last_page_is_laid_out_again_and_the_packet_follows(workspace):
     remembers it, and a packet lays the handout out the same way."""
     import pikepdf
 
-    from handouts.library.build import Project
+    from handouts.project import Project
     from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
 
     workspace.write("staying-safe.md", GOOD_SOURCE)

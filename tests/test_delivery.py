@@ -154,7 +154,7 @@ def parsed(content: bytes):
 @pytest.fixture(scope="module")
 def handout_pages(tmp_path_factory) -> list[int]:
     """The pages of each handout sent, rendered alone: a packet is a cover and these."""
-    from handouts.library.build import Project
+    from handouts.project import Project
     from handouts.deliver.packet import PacketRequest, Personalisation, build_documents
 
     project = Project(sources=REPO / "sources", out=tmp_path_factory.mktemp("unused"),

@@ -8,7 +8,9 @@ import stat
 import pikepdf
 import pytest
 
-from handouts.library.build import BuildRequest, Project, build
+from handouts.project import BuildRequest, Project
+
+from handouts.library.build import build
 from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
 
 from conftest import REPO, cited, page_texts, pdftotext

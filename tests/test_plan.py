@@ -61,7 +61,8 @@ def test_changing_a_partial_rebuilds_the_formats_that_use_it(built, tmp_path):
     import shutil
     shutil.copytree(REPO / "templates", templates)
     shutil.copytree(REPO / "styles", styles)
-    from handouts.library.build import BuildRequest, Project, build
+    from handouts.project import BuildRequest, Project
+    from handouts.library.build import build
     project = Project(sources=built.sources, out=built.out, brand=built.brand,
                       templates=templates, styles=styles)
     serial = BuildRequest(jobs=1)

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from handouts.library.build import BuildRequest, Project, build
+from handouts.project import BuildRequest, Project
+
+from handouts.library.build import build
 from handouts.cli import main
 from handouts.problems import UsageError
 from handouts.web.app import (IN_TOTAL, LIMITS, PER_ADDRESS, UNEXPECTED, Budget, Guesses, Settings,

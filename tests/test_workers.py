@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from handouts.library.build import BuildRequest, Project, build
+from handouts.project import BuildRequest, Project
+
+from handouts.library.build import build
 from handouts.problems import UsageError
 from handouts.library.workers import ENV_MEMORY, ENV_SECONDS, Budget, Workers
 

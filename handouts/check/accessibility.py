@@ -1,7 +1,7 @@
-"""Accessibility rules: colour contrast, meaningful alt text, and the built PDFs.
+"""Accessibility rules: meaningful alt text, and the built PDFs.
 
-Contrast follows WCAG 2.x: text needs 4.5:1 against what it is printed on.
-Alt text must describe the picture: not empty, not "image", not a file name.
+(Colour contrast is the brand's own rule, content/contrast.py: every build
+refuses a brand whose colours fail it.) Alt text must describe the picture: not empty, not "image", not a file name.
 Built PDFs are read back with pikepdf: tagged, with a language, a title that
 viewers show, alt text on every figure, and a tag tree a screen reader can
 walk (`tagtree`).
@@ -10,66 +10,13 @@ walk (`tagtree`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..content.brand import Colors
 from .tagtree import tag_tree_problems
-
-MINIMUM_CONTRAST = 4.5
-WHITE = "#ffffff"
-
-# (text colour, background colour, where the pair is printed): every pair the
-# stylesheets in styles/ and the templates print, a brand colour name or #rrggbb.
-TEXT_PAIRS = (
-    ("foreground", "background", "body text"),
-    ("primary", "background", "headings and links"),
-    ("danger", "background", "danger callout titles in large print"),
-    ("warning", "background", "warning callout titles"),
-    ("background", "primary", "the clinic's name on the band, resource numbers"),
-    (WHITE, "danger", "the danger callout's title band"),
-    ("foreground", "light", "the main message and contact boxes, table headings"),
-    ("primary", "light", "the contact box's heading and links, the packet note's heading"),
-    # The email is always white, whatever the paper's colour.
-    (WHITE, "primary", "the email's header"),
-    ("foreground", WHITE, "the email's text"),
-    ("primary", WHITE, "the email's help-lines heading"),
-)
 
 GENERIC_ALT = {"image", "picture", "photo", "photograph", "graphic", "icon", "figure",
                "illustration", "img", "logo", "diagram", "imagen", "foto", "dibujo", "figura"}
 FILE_NAME = re.compile(r"^[\w.-]+\.(?:png|jpe?g|gif|svg|webp|tiff?)$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class LowContrast:
-    text: str  # colour names, as in the brand file
-    background: str
-    ratio: float
-    where: str
-
-
-def contrast_ratio(first: str, second: str) -> float:
-    """WCAG contrast ratio of two #rrggbb colours, from 1 to 21."""
-    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
-
-def low_contrast(colors: Colors) -> list[LowContrast]:
-    """Pairs under 4.5:1; pairs of the same two colours (the email's white and a
-    white background) are reported once, naming every place they are printed."""
-    found: dict[tuple[str, str], LowContrast] = {}
-    for text, background, where in TEXT_PAIRS:
-        colours = (_value(colors, text), _value(colors, background))
-        ratio = contrast_ratio(*colours)
-        if ratio >= MINIMUM_CONTRAST:
-            continue
-        if colours in found:
-            first = found[colours]
-            found[colours] = replace(first, where=f"{first.where}; {where}")
-        else:
-            found[colours] = LowContrast(text, background, round(ratio, 2), where)
-    return list(found.values())
 
 
 def alt_text_problem(alt: str, src: str) -> str | None:
@@ -125,13 +72,3 @@ def _struct_elements(root):
             if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
                 yield kid
                 stack.append(kid)
-
-
-def _value(colors: Colors, name: str) -> str:
-    return name if name.startswith("#") else getattr(colors, name)
-
-
-def _luminance(hex_color: str) -> float:
-    channels = [int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]

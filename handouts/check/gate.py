@@ -21,7 +21,7 @@ from pathlib import Path
 from .accessibility import alt_text_problem, pdf_problems
 from ..content.blocks import Blocks, SafetyBlock, load_blocks
 from ..content.brand import PLACEHOLDER, Brand, Contact, load_brand
-from ..library.build import Project
+from ..project import Project
 from .communication import (call_without_number, has_picture, jargon_before_definition,
                             missing_steps, undefined_jargon)
 from ..render.citations import CITATION, citation_keys, images_with_lines, place, resolve

@@ -183,7 +183,7 @@ def load_brand(path: Path) -> Brand:
 def _low_contrast(parsed: YamlText, colors: Colors) -> list[Problem]:
     """Colours under 4.5:1 for any text the pages print on them: refused by every build,
     not only by `check`, since white crisis lines on white hide them."""
-    from ..check.accessibility import low_contrast  # it reads Colors from here
+    from .contrast import low_contrast  # it reads Colors from here
 
     found = []
     for pair in low_contrast(colors):

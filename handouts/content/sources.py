@@ -88,6 +88,11 @@ def read_source(path: Path) -> SourceFile:
     )
 
 
+def slug_of(path: Path) -> str:
+    """The document a file is named for: `naloxone` for naloxone.es.md or naloxone.pdf."""
+    return path.name.split(".")[0]
+
+
 def languages() -> tuple[str, ...]:
     """English, and each language the templates' words are translated to. A source in
     another language would print its frame, dates and crisis lines in English, and

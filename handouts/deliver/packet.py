@@ -25,7 +25,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..library.build import Project
+from ..project import Project
 from ..problems import ContentError, Problem, UsageError, warning
 from ..content.sources import DEFAULT_LANG, Discovered, SourceFile, discover
 
@@ -117,7 +117,8 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     from ..render.pdf import lay_out, render_pdf, write_pdf
     from ..content.formats import FORMATS
     from ..render.glyphs import glyph_problems
-    from ..render.document import fit_of, judge
+    from ..library.jobs import fit_of
+    from ..render.document import judge
     from ..content.resources import read_library
 
     check_person(request.person)
@@ -208,8 +209,8 @@ def build_documents(project: Project, request: PacketRequest) -> list[tuple[Incl
     For sending separately: these carry no cover, so no one's name."""
     from ..content.blocks import read_blocks
     from ..content.brand import read_brand
-    from ..library.build import BuildRequest
-    from ..render.document import Context, DocumentJob, render_document
+    from ..project import BuildRequest
+    from ..library.jobs import Context, DocumentJob, render_document
     from ..content.resources import read_library
 
     sources, _ = choose_sources(project, request)

@@ -22,54 +22,10 @@ from .outputs import (CATALOG, MANIFEST, CatalogEntry, Change, OutputError, appl
                       json_text, locked, read_catalog, read_text)
 from .plan import Inputs, Manifest, Record, up_to_date
 from ..problems import ContentError, Problem, UsageError
+from ..project import BRAND_CARD, BuildRequest, Project
 from .search import (INDEX, SYNONYMS, IndexedDocument, Synonyms, body_of, index_bytes, index_digest,
                      indexed_digest, read_synonyms)
 from ..content.sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BRAND_CARD = "wallet-card"
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where a build reads and writes. Templates and styles ship with the pipeline."""
-
-    sources: Path = Path("sources")
-    out: Path = Path("output")
-    brand: Path = Path("_brand.yml")
-    templates: Path = PROJECT_ROOT / "templates"
-    styles: Path = PROJECT_ROOT / "styles"
-
-    @property
-    def resources(self) -> Path:
-        return self.sources / "resources.yaml"
-
-    @property
-    def blocks(self) -> Path:
-        """The safety blocks: `[[overdose]]` in a source prints `blocks/overdose.yml`."""
-        return self.sources / "blocks"
-
-    @property
-    def layouts(self):
-        from ..render.layout import Templates
-
-        return Templates(self.templates, self.styles)
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    slugs: tuple[str, ...] = ()  # empty: every source
-    formats: tuple[str, ...] = ()  # empty: each document's own formats
-    langs: tuple[str, ...] = ()  # empty: every language
-    strict: bool = False  # warnings fail the document too
-    print_shop: bool = False  # bleed and crop marks, whatever the brand says
-    force: bool = False  # render everything, up to date or not
-    jobs: int | None = None  # worker processes; None: one per CPU
-
-    @property
-    def everything(self) -> bool:
-        return not (self.slugs or self.formats or self.langs)
-
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -222,7 +178,7 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     from ..content.blocks import load_blocks
     from ..content.brand import load_brand
     from ..content.i18n import untranslated_problems
-    from ..render.document import Rendered, render_sources, shared_files
+    from .jobs import Rendered, render_sources, shared_files
     from ..content.resources import load_library
 
     try:

@@ -12,7 +12,9 @@ import traceback
 from pathlib import Path
 from typing import Callable, TextIO
 
-from .build import BuildRequest, Project, build
+from ..project import BuildRequest, Project
+
+from .build import build
 from ..problems import UsageError
 
 

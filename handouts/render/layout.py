@@ -31,6 +31,7 @@ from ..content.i18n import topic_names, translations
 from ..content.markup import BLOCK_PARAGRAPH
 from .spoken import card_heading, for_listeners
 from ..content.typeface import Typeface
+from ..project import Templates
 
 PAGE_SIZES = {"letter": "letter", "a4": "A4"}
 
@@ -51,14 +52,6 @@ class Fit:
 
     spacing: float = 0.0  # added to the line spacing; the space between blocks scales with it
     resources_apart: bool = False  # the resource list starts a page of its own
-
-
-@dataclass(frozen=True)
-class Templates:
-    """Where the layouts and stylesheets live."""
-
-    templates: Path
-    styles: Path
 
 
 def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Templates,

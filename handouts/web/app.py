@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from flask import (Flask, Response, abort, flash, redirect, render_template, request, send_file,
                    session, url_for)
 
-from ..library.build import PROJECT_ROOT, Project
+from ..project import PROJECT_ROOT, Project
 from ..problems import ContentError, UsageError
 from .packet_pool import Renderer, Unmade
 from .catalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails

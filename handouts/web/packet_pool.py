@@ -15,7 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from ..library.build import Project
+from ..project import Project
+from ..content.sources import slug_of
 from ..problems import ContentError, UsageError
 
 
@@ -117,7 +118,7 @@ def render_packet(project: Project, packet_request):
     except Changed as exc:
         return Unmade(exc.slugs, changed=True)
     except ContentError as exc:
-        at_fault = {p.path.name.split(".")[0] for p in exc.problems if p.path}
+        at_fault = {slug_of(p.path) for p in exc.problems if p.path}
         return Unmade(tuple(s for s in packet_request.slugs if s in at_fault))
     except UsageError:  # a source gone since the catalog was built
         return Unmade(tuple(s for s in packet_request.slugs
