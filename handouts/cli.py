@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TextIO
 
-from .project import BuildRequest, Project
-
 from .library.build import BuildReport, build
 from .problems import Problem, UsageError, display_path, printed, terminal_text
+from .project import BuildRequest, Project
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -221,7 +220,13 @@ def packet_request(args):
 
 
 def run_packet(args, stdout: TextIO, stderr: TextIO) -> int:
-    from .deliver.packet import SaveError, build_packet, check_target, default_file_name, write_packet
+    from .deliver.packet import (
+        SaveError,
+        build_packet,
+        check_target,
+        default_file_name,
+        write_packet,
+    )
     from .problems import ContentError
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
@@ -258,12 +263,23 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
     import os
 
     from .content.brand import load_brand
-    from .deliver.mail import Attachment, Delivery, DeliveryError, SmtpSettings, check_address
-    from .deliver.mail import check_approved, check_callable, check_size, compose, send
-    from .deliver.mail import size_limit, write_eml
-    from .render.layout import email_text
+    from .deliver.mail import (
+        Attachment,
+        Delivery,
+        DeliveryError,
+        SmtpSettings,
+        check_address,
+        check_approved,
+        check_callable,
+        check_size,
+        compose,
+        send,
+        size_limit,
+        write_eml,
+    )
     from .deliver.packet import build_documents, build_packet, check_person
     from .problems import ContentError
+    from .render.layout import email_text
 
     if args.consent_on is None:
         raise UsageError("nothing is sent without --consent-on YYYY-MM-DD: the date the "
@@ -402,8 +418,8 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
 
 def run_list(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources)
-    from .render.document import read_documents
     from .content.sources import discover
+    from .render.document import read_documents
 
     discovered = discover(project.sources) if project.sources.is_dir() else None
     if discovered is None:

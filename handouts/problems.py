@@ -76,7 +76,12 @@ class Problem:
         return self.severity == "error"
 
 
-class ContentError(Exception):
+class HandoutsError(Exception):
+    """The base of every error the pipeline raises on purpose: a caller (the command
+    line, the app) catches this one to tell a user, and lets anything else be a bug."""
+
+
+class ContentError(HandoutsError):
     """A source, resource list or brand file that cannot be used as it is."""
 
     def __init__(self, problems: Iterable[Problem]):
@@ -84,7 +89,7 @@ class ContentError(Exception):
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
-class UsageError(Exception):
+class UsageError(HandoutsError):
     """The command line asked for something that does not exist (exit 2)."""
 
 

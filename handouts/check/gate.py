@@ -18,26 +18,31 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from .accessibility import alt_text_problem, pdf_problems
 from ..content.blocks import Blocks, SafetyBlock, load_blocks
 from ..content.brand import PLACEHOLDER, Brand, Contact, load_brand
-from ..project import Project
-from .communication import (call_without_number, has_picture, jargon_before_definition,
-                            missing_steps, undefined_jargon)
-from ..render.citations import CITATION, citation_keys, images_with_lines, place, resolve
 from ..content.documents import DocMeta, Document, parse
-from ..render.glyphs import glyph_problems
 from ..content.i18n import translation_problem
 from ..content.markup import BLOCK_MARK, markdown_to_html, sanitize
-from ..library.outputs import read_catalog
-from ..problems import ContentError, Problem, error, warning
-from .readability import Score, Sentence, line_of_sentence, score, section_prose, sections
 from ..content.resources import Library, load_library
-from .safety import placed_blocks, safety_findings
-from ..library.search import SYNONYMS, read_synonyms
 from ..content.sources import SourceFile, discover
-from .wording import find_terms, passage, passages, terms_for
 from ..content.yamltext import YamlText, load_yaml
+from ..library.outputs import read_catalog
+from ..library.search import SYNONYMS, read_synonyms
+from ..problems import ContentError, Problem, error, warning
+from ..project import Project
+from ..render.citations import CITATION, citation_keys, images_with_lines, place, resolve
+from ..render.glyphs import glyph_problems
+from .accessibility import alt_text_problem, pdf_problems
+from .communication import (
+    call_without_number,
+    has_picture,
+    jargon_before_definition,
+    missing_steps,
+    undefined_jargon,
+)
+from .readability import Score, Sentence, line_of_sentence, score, section_prose, sections
+from .safety import placed_blocks, safety_findings
+from .wording import find_terms, passage, passages, terms_for
 
 GRADE_AIM, GRADE_LIMIT = 6, 8  # Flesch-Kincaid grade, English
 EASE_AIM, EASE_LIMIT = 80, 70  # Fernández-Huerta, Spanish

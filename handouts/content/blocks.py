@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from ..problems import ContentError, Problem, error
 from .documents import Review, read_review
 from .filecache import reread_when_changed
 from .markup import BRAND_BLOCKS
-from ..problems import ContentError, Problem, error
 from .yamltext import YamlText, load_yaml
 
 NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -24,8 +24,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from .filecache import reread_when_changed
 from ..problems import ContentError, Problem, error
+from .filecache import reread_when_changed
 from .typeface import Typeface, TypefaceNotInstalled, find_typeface
 from .yamltext import YamlText, load_yaml
 

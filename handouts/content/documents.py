@@ -12,8 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from .formats import FORMAT_NAMES
 from ..problems import ContentError, Problem, error
+from .formats import FORMAT_NAMES
 from .sources import SourceFile
 from .yamltext import YamlText, load_yaml
 

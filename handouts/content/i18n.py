@@ -17,8 +17,8 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
-from .documents import Document, content_digest, parse
 from ..problems import ContentError, Problem, warning
+from .documents import Document, content_digest, parse
 from .sources import read_source
 
 LOCALE = Path(__file__).resolve().parents[1] / "locale"

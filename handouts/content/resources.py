@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from .filecache import reread_when_changed
 from ..problems import ContentError, Problem, error
+from .filecache import reread_when_changed
 from .yamltext import YamlText, load_yaml
 
 KEY = re.compile(r"^[a-z0-9]+(?:[-_.:][a-z0-9]+)*$")

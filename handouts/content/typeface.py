@@ -15,6 +15,8 @@ from pathlib import Path
 
 import fontpkg
 
+from ..problems import HandoutsError
+
 
 @dataclass(frozen=True)
 class FontFace:
@@ -42,7 +44,7 @@ class Typeface:
         return list(seen)
 
 
-class TypefaceNotInstalled(LookupError):
+class TypefaceNotInstalled(HandoutsError, LookupError):
     pass
 
 

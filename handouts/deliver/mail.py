@@ -34,7 +34,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Mapping
 
-from ..problems import UsageError
+from ..problems import HandoutsError, UsageError
 
 log = logging.getLogger("handouts.delivery")
 
@@ -51,7 +51,7 @@ MAYBE_SENT = ("The mail server did not confirm that it took the email, so it may
               "it again, or download the packet and print it.")
 
 
-class DeliveryError(Exception):
+class DeliveryError(HandoutsError):
     """Why nothing was sent, in one line: the message for whoever runs the command (it may
     name settings), and `staff`, the same in words for the front desk (the app shows it)."""
 

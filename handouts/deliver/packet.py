@@ -25,12 +25,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..project import Project
-from ..problems import ContentError, Problem, UsageError, warning
 from ..content.sources import DEFAULT_LANG, Discovered, SourceFile, discover
+from ..problems import ContentError, HandoutsError, Problem, UsageError, warning
+from ..project import Project
 
 
-class SaveError(Exception):
+class SaveError(HandoutsError):
     """The packet was made but could not be written where staff asked (exit 1): one line."""
 
 
@@ -85,7 +85,7 @@ class Packet:
         return tuple((i.slug, i.lang) for i in self.included)
 
 
-class Changed(Exception):
+class Changed(HandoutsError):
     """A document's source is not the one staff were shown (edited since it was built)."""
 
     def __init__(self, slugs: tuple[str, ...]):
@@ -110,16 +110,16 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     in front. So the second family to get the same handouts waits for one page."""
     from ..content.blocks import read_blocks
     from ..content.brand import read_brand
-    from ..render.citations import resolve
     from ..content.documents import parse
+    from ..content.formats import FORMATS
+    from ..content.resources import read_library
+    from ..library.jobs import fit_of
+    from ..render.citations import resolve
+    from ..render.document import judge
     from ..render.fetcher import FileAccess
+    from ..render.glyphs import glyph_problems
     from ..render.layout import layout_packet
     from ..render.pdf import lay_out, render_pdf, write_pdf
-    from ..content.formats import FORMATS
-    from ..render.glyphs import glyph_problems
-    from ..library.jobs import fit_of
-    from ..render.document import judge
-    from ..content.resources import read_library
 
     check_person(request.person)
     sources, notes = choose_sources(project, request)
@@ -209,9 +209,9 @@ def build_documents(project: Project, request: PacketRequest) -> list[tuple[Incl
     For sending separately: these carry no cover, so no one's name."""
     from ..content.blocks import read_blocks
     from ..content.brand import read_brand
-    from ..project import BuildRequest
-    from ..library.jobs import Context, DocumentJob, render_document
     from ..content.resources import read_library
+    from ..library.jobs import Context, DocumentJob, render_document
+    from ..project import BuildRequest
 
     sources, _ = choose_sources(project, request)
     fmt = "large-print" if request.large_print else "handout"

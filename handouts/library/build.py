@@ -18,14 +18,35 @@ from pathlib import Path
 from typing import Callable
 
 from ..content.formats import FORMAT_NAMES, FORMATS
-from .outputs import (CATALOG, MANIFEST, CatalogEntry, Change, OutputError, apply, catalog_text,
-                      json_text, locked, read_catalog, read_text)
-from .plan import Inputs, Manifest, Record, up_to_date
+from ..content.sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
 from ..problems import ContentError, Problem, UsageError
 from ..project import BRAND_CARD, BuildRequest, Project
-from .search import (INDEX, SYNONYMS, IndexedDocument, Synonyms, body_of, index_bytes, index_digest,
-                     indexed_digest, read_synonyms)
-from ..content.sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
+from .outputs import (
+    CATALOG,
+    MANIFEST,
+    CatalogEntry,
+    Change,
+    OutputError,
+    apply,
+    catalog_text,
+    json_text,
+    locked,
+    read_catalog,
+    read_text,
+)
+from .plan import Inputs, Manifest, Record, up_to_date
+from .search import (
+    INDEX,
+    SYNONYMS,
+    IndexedDocument,
+    Synonyms,
+    body_of,
+    index_bytes,
+    index_digest,
+    indexed_digest,
+    read_synonyms,
+)
+
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -178,8 +199,8 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     from ..content.blocks import load_blocks
     from ..content.brand import load_brand
     from ..content.i18n import untranslated_problems
-    from .jobs import Rendered, render_sources, shared_files
     from ..content.resources import load_library
+    from .jobs import Rendered, render_sources, shared_files
 
     try:
         brand = load_brand(project.brand)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..problems import HandoutsError
+
 CATALOG = "catalog.json"
 MANIFEST = ".manifest.json"
 TEMPORARY = ".tmp"
@@ -69,7 +71,7 @@ class Change:
     manifest: str | None = None  # .manifest.json's new text; None: as it is
 
 
-class OutputError(Exception):
+class OutputError(HandoutsError):
     """The output folder could not be changed: read-only, full, or gone."""
 
     def __init__(self, relative: str, reason: str, committed: bool):

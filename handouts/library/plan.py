@@ -20,8 +20,8 @@ from functools import cached_property
 from pathlib import Path
 
 from ..content.formats import FORMATS, Format
-from .outputs import MANIFEST, read_json
 from ..content.sources import SourceFile
+from .outputs import MANIFEST, read_json
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # The code that shapes a PDF, by folder: reading the content and rendering a

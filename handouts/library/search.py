@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ..problems import ContentError, Problem
 from ..content.yamltext import YamlText, load_yaml
+from ..problems import ContentError, Problem
 
 INDEX = "search.sqlite"
 SCHEMA = "handouts search 1"  # changed with the tables, so an older index is made again

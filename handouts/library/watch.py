@@ -12,10 +12,9 @@ import traceback
 from pathlib import Path
 from typing import Callable, TextIO
 
-from ..project import BuildRequest, Project
-
-from .build import build
 from ..problems import UsageError
+from ..project import BuildRequest, Project
+from .build import build
 
 
 def watch(project: Project, request: BuildRequest, report: Callable, stderr: TextIO,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterator
 
-from ..problems import UsageError
+from ..problems import HandoutsError, UsageError
 
 ENV_SECONDS = "HANDOUTS_RENDER_SECONDS"
 ENV_MEMORY = "HANDOUTS_RENDER_MEMORY_MB"
@@ -74,7 +74,7 @@ def _setting(environ, name: str, default, kind):
     return value
 
 
-class OverBudget(Exception):
+class OverBudget(HandoutsError):
     """A job ran out of its budget and has no `over_budget(reason)` to say what that means."""
 
 

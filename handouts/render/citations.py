@@ -28,12 +28,30 @@ from markdown.treeprocessors import Treeprocessor
 
 from ..content.blocks import NO_BLOCKS, Blocks, SafetyBlock
 from ..content.documents import DocMeta, Document
-from .images import oversize
-from ..content.markup import (BLOCK_MARK, BRAND_BLOCKS, FENCE, MAX_COLUMNS, MAX_DEPTH, MAX_IMAGES,
-                     MAX_SPAN, UNPRINTABLE, Cleaned, Image, Refusal, Shape, clean, images_in,
-                     is_body_class, is_local_file, markdown_to_html, sanitize, shape_of)
-from ..problems import ContentError, Problem, error
+from ..content.markup import (
+    BLOCK_MARK,
+    BRAND_BLOCKS,
+    FENCE,
+    MAX_COLUMNS,
+    MAX_DEPTH,
+    MAX_IMAGES,
+    MAX_SPAN,
+    UNPRINTABLE,
+    Cleaned,
+    Image,
+    Refusal,
+    Shape,
+    clean,
+    images_in,
+    is_body_class,
+    is_local_file,
+    markdown_to_html,
+    sanitize,
+    shape_of,
+)
 from ..content.resources import Library, Resource
+from ..problems import ContentError, Problem, error
+from .images import oversize
 
 KEY = r"[A-Za-z0-9](?:[\w.:-]*[A-Za-z0-9])?"
 CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")

@@ -14,8 +14,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from ..problems import HandoutsError
 
-class FetchRefused(ValueError):
+
+class FetchRefused(HandoutsError, ValueError):
     pass
 
 

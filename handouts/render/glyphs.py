@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import pictures
 from ..content.brand import Brand
-from .citations import ResolvedDocument, images_with_lines
-from ..problems import Problem, error
 from ..content.typeface import Typeface
 from ..content.typeface import describe as describe_char
+from ..problems import Problem, error
+from . import pictures
+from .citations import ResolvedDocument, images_with_lines
 
 
 def glyph_problems(resolved: ResolvedDocument, brand: Brand,

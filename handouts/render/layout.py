@@ -24,14 +24,14 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..content.brand import Brand, web_address
-from .citations import ResolvedDocument
 from ..content.documents import DocMeta, Review
 from ..content.formats import FORMATS, Format
 from ..content.i18n import topic_names, translations
 from ..content.markup import BLOCK_PARAGRAPH
-from .spoken import card_heading, for_listeners
 from ..content.typeface import Typeface
 from ..project import Templates
+from .citations import ResolvedDocument
+from .spoken import card_heading, for_listeners
 
 PAGE_SIZES = {"letter": "letter", "a4": "A4"}
 

@@ -36,13 +36,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import (Flask, Response, abort, flash, redirect, render_template, request, send_file,
-                   session, url_for)
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 
-from ..project import PROJECT_ROOT, Project
 from ..problems import ContentError, UsageError
-from .packet_pool import Renderer, Unmade
+from ..project import PROJECT_ROOT, Project
 from .catalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
+from .packet_pool import Renderer, Unmade
 
 PASSWORD_VARIABLE = "HANDOUTS_STAFF_PASSWORD"
 # The longest each form field may be; a field not listed here takes at most OTHER_LIMIT.
@@ -338,8 +348,14 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
 
     @app.post("/packet/email/<token>")
     def packet_send(token: str):
-        from ..deliver.mail import Delivery, DeliveryError, SmtpSettings, check_address
-        from ..deliver.mail import check_approved, check_callable
+        from ..deliver.mail import (
+            Delivery,
+            DeliveryError,
+            SmtpSettings,
+            check_address,
+            check_approved,
+            check_callable,
+        )
 
         kept = held.get(token, owner())
         if kept is None:

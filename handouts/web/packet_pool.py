@@ -15,9 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from ..project import Project
 from ..content.sources import slug_of
 from ..problems import ContentError, UsageError
+from ..project import Project
 
 
 class Renderer:
