@@ -199,11 +199,11 @@ def make_synthetic(folder: Path, count: int) -> Path:
 def export_html(sources: Path, folder: Path, brand_file: Path) -> list[Path]:
     """The HTML this pipeline renders, to hand to bare WeasyPrint and to compare with."""
     from handouts.content.brand import load_brand
-    from handouts.project import Project
     from handouts.content.formats import FORMATS
-    from handouts.render.layout import brand_css, layout
-    from handouts.render.document import read_documents
     from handouts.content.sources import discover
+    from handouts.project import Project
+    from handouts.render.document import read_documents
+    from handouts.render.layout import brand_css, layout
 
     folder.mkdir()
     brand = load_brand(brand_file)

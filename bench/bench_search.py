@@ -29,10 +29,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from handouts.library.search import (INDEX, IndexedDocument, SearchIndex, body_of,  # noqa: E402
-                             index_bytes, read_synonyms)
-from handouts.content.sources import discover  # noqa: E402
 from results import update_section  # noqa: E402
+
+from handouts.content.sources import discover  # noqa: E402
+from handouts.library.search import (  # noqa: E402
+    INDEX,
+    IndexedDocument,
+    SearchIndex,
+    body_of,
+    index_bytes,
+    read_synonyms,
+)
 
 QUERIES = {
     "a word in the body": "fentanyl",

@@ -24,15 +24,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from handouts.render import pdf, tagging  # noqa: E402
-from handouts.content.brand import read_brand  # noqa: E402
-from handouts.project import Project  # noqa: E402
-from handouts.render.fetcher import FileAccess  # noqa: E402
-from handouts.content.formats import FORMATS  # noqa: E402
-from handouts.render.layout import layout  # noqa: E402
-from handouts.render.document import read_documents  # noqa: E402
-from handouts.content.sources import read_source  # noqa: E402
 from results import update_section  # noqa: E402
+
+from handouts.content.brand import read_brand  # noqa: E402
+from handouts.content.formats import FORMATS  # noqa: E402
+from handouts.content.sources import read_source  # noqa: E402
+from handouts.project import Project  # noqa: E402
+from handouts.render import pdf, tagging  # noqa: E402
+from handouts.render.document import read_documents  # noqa: E402
+from handouts.render.fetcher import FileAccess  # noqa: E402
+from handouts.render.layout import layout  # noqa: E402
 
 DOCUMENTS = (("handout", "klonopin-overview"), ("large-print", "klonopin-overview"),
              ("brochure", "safe-storage-disposal"), ("card", "naloxone"))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, TextIO
+from typing import TextIO
 
 from .library.build import BuildReport, build
 from .problems import Problem, UsageError, display_path, printed, terminal_text

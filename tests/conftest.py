@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from handouts.project import Project
 from handouts.cli import main
+from handouts.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -179,8 +179,8 @@ def pilot_brand(folder: Path, allow_drafts: bool = True, phone: str = PILOT_PHON
 def cited(slug: str, lang: str = "en") -> list:
     """The resources a shipped source cites, in their numbered order, as the pipeline
     resolves them: counts in tests follow the content as it is edited."""
-    from handouts.render.document import read_documents
     from handouts.content.sources import read_source
+    from handouts.render.document import read_documents
 
     name = f"{slug}.md" if lang == "en" else f"{slug}.{lang}.md"
     documents = read_documents([read_source(REPO / "sources" / name)],

@@ -1,11 +1,8 @@
 """Safety blocks: written once in sources/blocks, placed by name, read back from PDFs."""
 
 import json
-import textwrap
 
-import pikepdf
 import pytest
-
 from conftest import REPO, page_texts, pdftotext, source_text, watermark_share, where_of
 
 BLOCK = """\

@@ -1,11 +1,10 @@
 import shutil
 
 import pytest
+from conftest import REPO
 
 from handouts.content.brand import load_brand
 from handouts.problems import ContentError
-
-from conftest import REPO
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from handouts.project import BuildRequest, Project
+from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand
 
 from handouts.library.build import build
+from handouts.project import BuildRequest, Project
 from handouts.web.app import Budget, Settings, create_app
-
-from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand
 
 PASSWORD = "correct horse"
 
@@ -496,8 +494,8 @@ def test_the_pages_say_which_documents_are_not_in_the_familys_language(page, pil
     add_in(page, site, "therapies-explained", "Talk therapy: CBT, MI, DBT and more")
     page.goto(site + "/packet")
     notice = page.locator(".language-notice").inner_text()
-    assert ("Not in Español: \u201cTalk therapy: CBT, MI, DBT and more\u201d. In a packet in "
-            "Español, it is printed in English.") == " ".join(notice.split())
+    assert " ".join(notice.split()) == ("Not in Español: \u201cTalk therapy: CBT, MI, DBT and more\u201d. In a packet in "
+            "Español, it is printed in English.")
     page.get_by_label("Name of the patient or family").fill("Rosa Diaz")
     page.get_by_label("Language").select_option("es")
     page.get_by_role("button", name="Email it to the family").click()

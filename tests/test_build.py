@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import GOOD_SOURCE, pdftotext, source_text, where_of
 
 OTHER = source_text("title: Other handout\nsummary: This one has nothing wrong with it.",
@@ -270,8 +269,8 @@ def test_a_short_last_page_is_laid_out_again_and_the_packet_follows(workspace):
     remembers it, and a packet lays the handout out the same way."""
     import pikepdf
 
-    from handouts.project import Project
     from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
+    from handouts.project import Project
 
     workspace.write("staying-safe.md", GOOD_SOURCE)
     assert workspace.run("build", "--format", "handout").code == 0
@@ -289,12 +288,12 @@ def test_a_short_last_page_is_laid_out_again_and_the_packet_follows(workspace):
 
 def test_a_page_no_re_layout_fills_is_a_warning_naming_the_share_used(tmp_path):
     """What the build says of a handout whose every layout ends on a page 23% used."""
+    from conftest import REPO
+
     from handouts.content.brand import load_brand
     from handouts.content.formats import FORMATS
-    from handouts.render.pdf import PdfResult
     from handouts.render.document import judge
-
-    from conftest import REPO
+    from handouts.render.pdf import PdfResult
 
     brand = load_brand(REPO / "_brand.yml")
     result = PdfResult(b"", pages=3, warnings=(), refused=(), fonts=(), last_page_fill=0.23)

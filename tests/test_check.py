@@ -7,10 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO, source_text
 
 from handouts.cli import main
-
-from conftest import REPO, source_text
 
 TODAY = dt.date.today()
 EASY = """\

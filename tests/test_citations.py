@@ -6,14 +6,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+from conftest import REPO, RESOURCES, source_text
 
-from handouts.render.citations import resolve
 from handouts.content.documents import parse
-from handouts.problems import ContentError
 from handouts.content.resources import load_library
 from handouts.content.sources import read_source
-
-from conftest import REPO, RESOURCES, source_text
+from handouts.problems import ContentError
+from handouts.render.citations import resolve
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
 
 import pytest
+from conftest import REPO, source_text
 
 from handouts.cli import main
-
-from conftest import REPO, source_text
 
 COMMANDS = ["build", "check", "list", "watch", "packet", "email", "serve"]
 

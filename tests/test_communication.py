@@ -5,11 +5,10 @@ import json
 import textwrap
 
 import pytest
+from conftest import REPO, source_text
 
 from handouts.check.communication import JARGON, jargon_before_definition
 from handouts.check.wording import passages
-
-from conftest import REPO, source_text
 
 TODAY = dt.date.today()
 APPROVED = (f"\nreview:\n  status: approved\n  reviewed_by: Dr. A\n"

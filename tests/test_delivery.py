@@ -21,12 +21,11 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import REPO, pilot_brand
 
 from handouts.cli import main
 from handouts.deliver.mail import DeliveryError, SmtpSettings, check_address, compose
 from handouts.deliver.mail import send as deliver
-
-from conftest import PILOT_PHONE, REPO, pilot_brand
 
 NAME = "Maria Lopez"
 ADDRESS = "maria.lopez@example.org"
@@ -154,8 +153,8 @@ def parsed(content: bytes):
 @pytest.fixture(scope="module")
 def handout_pages(tmp_path_factory) -> list[int]:
     """The pages of each handout sent, rendered alone: a packet is a cover and these."""
-    from handouts.project import Project
     from handouts.deliver.packet import PacketRequest, Personalisation, build_documents
+    from handouts.project import Project
 
     project = Project(sources=REPO / "sources", out=tmp_path_factory.mktemp("unused"),
                       brand=REPO / "_brand.yml")

@@ -2,12 +2,11 @@ import datetime as dt
 import time
 
 import pytest
+from conftest import source_text
 
 from handouts.content.documents import parse
-from handouts.problems import ContentError
 from handouts.content.sources import SourceFile
-
-from conftest import source_text
+from handouts.problems import ContentError
 
 
 def make(text: str, name: str = "doc.md") -> SourceFile:

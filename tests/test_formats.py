@@ -4,7 +4,6 @@ import re
 
 import pikepdf
 import pytest
-
 from conftest import Workspace, baselines, char_boxes, font_size_at, page_texts, source_text
 
 INCH = 72
@@ -90,7 +89,7 @@ def test_nothing_within_a_quarter_inch_of_a_fold_or_edge(brochure, page_index, o
     ranges = panels(11 * INCH, outside)
     for char, box in char_boxes(brochure, page_index):
         assert panel_of(box, ranges) is not None, (char, box)
-        assert CLEAR - 0.5 <= box[1] and box[3] <= 8.5 * INCH - CLEAR + 0.5, (char, box)
+        assert box[1] >= CLEAR - 0.5 and box[3] <= 8.5 * INCH - CLEAR + 0.5, (char, box)
 
 
 def test_a4_brochure_panels_follow_the_sheet(tmp_path):
@@ -297,9 +296,7 @@ def test_large_print_is_18_pt_throughout(shipped_out):
     """Every character of every large-print page, footers included, at 18 pt or more;
     only the superscript citation numbers are smaller (and a callout's kind in words,
     drawn invisible at 0.1 pt for screen readers)."""
-    from conftest import char_sizes
-
-    from conftest import char_boxes, figure_boxes
+    from conftest import char_boxes, char_sizes, figure_boxes
 
     for pdf in sorted((shipped_out / "large-print").glob("*.pdf")):
         figures = figure_boxes(pdf)

@@ -6,11 +6,20 @@ import subprocess
 
 import pikepdf
 import pytest
+from conftest import (
+    REPO,
+    Workspace,
+    cited,
+    font_size_at,
+    page_texts,
+    pdftotext,
+    source_text,
+    struct_elements,
+    text_box,
+    watermark_share,
+)
 
 from handouts.cli import main
-
-from conftest import (REPO, Workspace, cited, font_size_at, page_texts, pdftotext, source_text,
-                      struct_elements, text_box, watermark_share)
 
 INCH = 72
 

@@ -4,14 +4,12 @@ import re
 
 import pikepdf
 from babel.messages.pofile import read_po
+from conftest import REPO, Workspace, page_texts, pdftotext, source_text
 
-from handouts.render.document import read_documents
-from handouts.content.sources import discover
 from handouts.content.documents import content_digest, parse
 from handouts.content.i18n import LOCALE, translations, untranslated
-from handouts.content.sources import read_source
-
-from conftest import REPO, Workspace, page_texts, pdftotext, source_text
+from handouts.content.sources import discover, read_source
+from handouts.render.document import read_documents
 
 
 def english_frame_words() -> list[str]:

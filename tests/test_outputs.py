@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext
+
 from handouts.library.outputs import Change, apply, commit, locked
 
 

@@ -7,13 +7,11 @@ import stat
 
 import pikepdf
 import pytest
-
-from handouts.project import BuildRequest, Project
-
-from handouts.library.build import build
-from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
-
 from conftest import REPO, cited, page_texts, pdftotext
+
+from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
+from handouts.library.build import build
+from handouts.project import BuildRequest, Project
 
 NAME = '<b>O\'Brien & "Sons"</b>'
 CLINICIAN = "Dr. Rivera"
@@ -65,15 +63,14 @@ def test_page_numbers_run_on_and_each_document_keeps_its_own_footer(packet_file)
 
 
 def test_bookmarks_for_the_cover_and_each_documents_sections(packet_file):
-    with pikepdf.open(packet_file) as pdf:
-        with pdf.open_outline() as outline:
-            assert [item.title for item in outline.root] == [
-                "Information for you", "Klonopin (clonazepam)", "Benzos, opioids and alcohol",
-                "Crisis and help lines"]
-            cover, klonopin, *_ = outline.root
-            assert not cover.children
-            sections = [item.title for item in klonopin.children]
-            assert sections[0] == "What is Klonopin?" and "Resources" in sections
+    with pikepdf.open(packet_file) as pdf, pdf.open_outline() as outline:
+        assert [item.title for item in outline.root] == [
+            "Information for you", "Klonopin (clonazepam)", "Benzos, opioids and alcohol",
+            "Crisis and help lines"]
+        cover, klonopin, *_ = outline.root
+        assert not cover.children
+        sections = [item.title for item in klonopin.children]
+        assert sections[0] == "What is Klonopin?" and "Resources" in sections
 
 
 def test_each_document_keeps_its_resource_list_and_links(packet_file):

@@ -6,16 +6,15 @@ import sys
 import threading
 
 import pytest
+from conftest import REPO
 
 from handouts.content.brand import load_brand
-from handouts.render.document import judge
 from handouts.content.documents import parse
+from handouts.content.sources import SourceFile
+from handouts.render.document import judge
 from handouts.render.fetcher import FileAccess
 from handouts.render.layout import RenderedHtml
 from handouts.render.pdf import render_pdf
-from handouts.content.sources import SourceFile
-
-from conftest import REPO
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ import subprocess
 from xml.etree import ElementTree
 
 import pytest
+from conftest import source_text
 
 from handouts.render import pictures
-
-from conftest import source_text
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60">{}</svg>'
 LABEL = "Call QX911"  # in no other text of the page
@@ -77,7 +76,7 @@ def test_a_label_that_names_no_font_prints_in_the_typeface(workspace):
     f'<text x="10" y="40" font="20px monospace">{LABEL}</text>',
     f'<text x="10" y="40" font-family="{BRAND}">{LABEL}</text>',
     f'<text x="10" y="40" style="font-family: \'atkinson hyperlegible\', fantasy">{LABEL}</text>',
-    f'<text x="10" y="40" font-family="serif">Call <tspan font-family="system-ui">QX911</tspan>'
+    '<text x="10" y="40" font-family="serif">Call <tspan font-family="system-ui">QX911</tspan>'
     "</text>",
 ], ids=["attribute", "style", "empty", "inherited", "font", "brand", "brand-lowercase", "tspan"])
 def test_a_generic_or_brand_family_prints_in_the_typeface(workspace, text):

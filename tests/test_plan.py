@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import GOOD_SOURCE, REPO, Workspace, source_text
 
 OTHER = source_text("title: Other handout\nsummary: Nothing wrong here.\nformats: [handout, brochure]",
@@ -61,8 +60,8 @@ def test_changing_a_partial_rebuilds_the_formats_that_use_it(built, tmp_path):
     import shutil
     shutil.copytree(REPO / "templates", templates)
     shutil.copytree(REPO / "styles", styles)
-    from handouts.project import BuildRequest, Project
     from handouts.library.build import build
+    from handouts.project import BuildRequest, Project
     project = Project(sources=built.sources, out=built.out, brand=built.brand,
                       templates=templates, styles=styles)
     serial = BuildRequest(jobs=1)

@@ -4,7 +4,6 @@ import re
 
 import pikepdf
 import pytest
-
 from conftest import REPO, page_texts, pdftotext, struct_elements
 
 # Advice that makes naloxone wait on a guess nobody at the scene can make.

@@ -2,10 +2,9 @@
 synonyms staff search by; read by the staff app."""
 
 import pytest
+from conftest import GOOD_SOURCE, source_text, where_of
 
 from handouts.library.search import INDEX, SearchIndex, read_synonyms
-
-from conftest import GOOD_SOURCE, source_text, where_of
 
 
 def search(workspace, text: str):

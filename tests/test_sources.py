@@ -5,11 +5,10 @@ import sys
 import time
 
 import pytest
-
-from handouts.problems import ContentError
-from handouts.content.sources import MAX_SOURCE_BYTES, discover, read_source
-
 from conftest import REPO
+
+from handouts.content.sources import MAX_SOURCE_BYTES, discover, read_source
+from handouts.problems import ContentError
 
 
 def test_discover_reads_english_and_translations(tmp_path):

@@ -4,8 +4,8 @@ import contextlib
 import datetime as dt
 import http.client
 import logging
-import re
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -18,16 +18,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand, source_text
 
-from handouts.project import BuildRequest, Project
-
-from handouts.library.build import build
 from handouts.cli import main
+from handouts.library.build import build
 from handouts.problems import UsageError
-from handouts.web.app import (IN_TOTAL, LIMITS, PER_ADDRESS, UNEXPECTED, Budget, Guesses, Settings,
-                             client_of, create_app)
-
-from conftest import GOOD_SOURCE, PILOT_PHONE, REPO, Workspace, pdftotext, pilot_brand, source_text
+from handouts.project import BuildRequest, Project
+from handouts.web.app import (
+    IN_TOTAL,
+    LIMITS,
+    PER_ADDRESS,
+    Budget,
+    Guesses,
+    Settings,
+    client_of,
+    create_app,
+)
 
 NAME = '<b>O\'Brien & "Sons"</b>'
 PASSWORD = "correct horse"

@@ -8,14 +8,12 @@ import time
 from dataclasses import dataclass
 
 import pytest
-
-from handouts.project import BuildRequest, Project
+from conftest import REPO
 
 from handouts.library.build import build
-from handouts.problems import UsageError
 from handouts.library.workers import ENV_MEMORY, ENV_SECONDS, Budget, Workers
-
-from conftest import REPO
+from handouts.problems import UsageError
+from handouts.project import BuildRequest, Project
 
 
 def test_parallel_build_is_identical_to_serial(tmp_path):
@@ -110,10 +108,9 @@ def divide(number: int) -> float:
 
 
 def test_a_job_that_fails_raises_here_as_before():
-    with pytest.raises(ZeroDivisionError):
-        with Workers(2, 2, budget=Budget()) as workers:
-            workers.submit(0, work, Job("fine"))
-            workers.submit(1, divide, 0)
+    with pytest.raises(ZeroDivisionError), Workers(2, 2, budget=Budget()) as workers:
+        workers.submit(0, work, Job("fine"))
+        workers.submit(1, divide, 0)
 
 
 def test_the_budget_can_be_set_for_a_slow_machine():

@@ -13,9 +13,9 @@ a block's own words are checked once, in its own file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 from ..content.blocks import Blocks
 from ..content.documents import Document

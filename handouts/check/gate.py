@@ -290,7 +290,7 @@ def _structure(document: Document) -> list[Problem]:
                              f"is {summary_words} words: say it in one or two short sentences",
                              "main-message"))
     parts = [s for s in sections(document.body_md, document.body_line) if s.heading]
-    if parts and PREAMBLE.match(parts[0].heading):
+    if parts and PREAMBLE.match(parts[0].heading or ""):
         found.append(warning(path, parts[0].line, f'the first section, "{parts[0].heading}", is a '
                              "preamble: open with the main message", "main-message"))
     previous = 1
@@ -305,7 +305,7 @@ def _structure(document: Document) -> list[Problem]:
             found.append(warning(path, part.line, f"heading level jumps from {previous} to "
                                  f"{part.level}", "headings"))
         previous = part.level
-    if not parts or not NEXT_STEP.search(parts[-1].heading):
+    if not parts or not NEXT_STEP.search(parts[-1].heading or ""):
         line = parts[-1].line if parts else document.body_line
         found.append(warning(path, line, "end with what to do next and whom to call, in a last "
                              'section such as "What to do next"', "next-step"))
@@ -449,13 +449,13 @@ def _translations(documents: list[Document]) -> list[Problem]:
 
 
 def _codes(documents: list[Document]) -> list[Problem]:
-    by_code = defaultdict(set)
+    by_code: defaultdict[str, set[str]] = defaultdict(set)
     for document in documents:
         if document.meta.code:
             by_code[document.meta.code].add(document.slug)
     found = []
     for document in documents:
-        others = by_code.get(document.meta.code, set()) - {document.slug}
+        others = by_code.get(document.meta.code or "", set()) - {document.slug}
         if others:
             found.append(error(document.source.path, document.front_matter.line("code"),
                                f"code {document.meta.code} is also used by "
@@ -465,7 +465,7 @@ def _codes(documents: list[Document]) -> list[Problem]:
 
 def _resources(library: Library, documents: list[Document], blocks: Blocks,
                today: dt.date) -> list[Problem]:
-    used = Counter()
+    used: Counter[str] = Counter()
     for document in documents:
         used.update(document.meta.resources)
     cited_in = [d.body_md for d in documents]

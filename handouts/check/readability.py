@@ -65,7 +65,8 @@ class Score:
 def sections(body_md: str, body_line: int) -> list[Section]:
     """Split a Markdown body at its headings, `## Title` or underlined, outside code blocks."""
     found: list[Section] = []
-    heading, level, start, chunk = None, 0, body_line, []
+    heading, level, start = None, 0, body_line
+    chunk: list[str] = []
     lines = body_md.split("\n")
     in_fence, underline = False, False
     for offset, line in enumerate(lines):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 ADDRESS = re.compile(r"https?://|www\.|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:gov|org|com|net|edu|us|info|io)\b",
                      re.IGNORECASE)
@@ -48,11 +49,11 @@ def _count(number: int, word: str) -> str:
     return f"{number} {word}{'s' if number != 1 else ''}"
 
 
-def _tree(root, pages) -> tuple[set[tuple[int, int]], list[str]]:
+def _tree(root, pages) -> tuple[set[tuple[int | None, int]], list[str]]:
     """The (page, MCID) pairs the tree reaches, and its figures' alt texts."""
     import pikepdf
 
-    reached: set[tuple[int, int]] = set()
+    reached: set[tuple[int | None, int]] = set()
     figures: list[str] = []
     stack = [(root, None)]
     while stack:
@@ -82,8 +83,8 @@ def _unreached(pdf, reached) -> tuple[list[int], list[int]]:
     untagged: list[int] = []
     for number, page in enumerate(pdf.pages):
         depth = 0
-        for operands, operator in pikepdf.parse_content_stream(page, "BDC BMC EMC Tj TJ ' \""):
-            name = str(operator)
+        for instruction in pikepdf.parse_content_stream(page, "BDC BMC EMC Tj TJ ' \""):
+            operands, name = instruction.operands, str(instruction.operator)
             if name in ("BDC", "BMC"):
                 depth += 1
                 tag = str(operands[0])
@@ -113,7 +114,7 @@ def _link_problems(pdf) -> list[tuple[str, str]]:
     return found
 
 
-def _links(pdf) -> Iterator[tuple[int, object]]:
+def _links(pdf) -> Iterator[tuple[int, Any]]:  # a pikepdf.Dictionary
     for number, page in enumerate(pdf.pages):
         for annotation in page.get("/Annots", []):
             if annotation.get("/Subtype") == "/Link":

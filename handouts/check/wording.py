@@ -14,8 +14,8 @@ before. Each finding names the line where its words start.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from ..content.markup import FENCE
 

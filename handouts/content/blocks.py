@@ -29,9 +29,9 @@ and `check` reads it as the writer's own words, once, at its own lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from ..problems import ContentError, Problem, error
 from .documents import Review, read_review

@@ -20,9 +20,10 @@ English in its frame:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..problems import ContentError, Problem, error
 from .filecache import reread_when_changed
@@ -316,14 +317,14 @@ class _Settings:
                  for value in texts.values() if value for lang in value}
         english = BrandTexts(
             Contact(**_pick(contact, "en")),
-            tuple(CrisisLine(**_pick(line, "en")) for line in lines),
+            tuple(CrisisLine(**_pick(line, "en")) for line in lines),  # type: ignore[arg-type]
             (disclaimer or {}).get("en"),
         )
         result = {"en": english}
         for lang in sorted(found - {"en"}):
             result[lang] = BrandTexts(
                 Contact(**_pick(contact, lang)),
-                tuple(CrisisLine(**_pick(line, lang)) for line in lines),
+                tuple(CrisisLine(**_pick(line, lang)) for line in lines),  # type: ignore[arg-type]
                 _pick({"disclaimer": disclaimer}, lang)["disclaimer"],
                 untranslated=tuple(_missing("contact", contact, lang)
                                    + [f"crisis line {n + 1}" for n, line in enumerate(lines)

@@ -119,8 +119,9 @@ def read_meta(fm: YamlText) -> DocMeta:
             reader.unknown((key,), key, _FIELDS)
     review = reader.review(data.get("review"))
     meta = DocMeta(
-        title=reader.text(data, "title", required=True),
-        summary=reader.text(data, "summary", required=True),
+        # Missing, they are problems, raised below: the empty text is never used.
+        title=reader.text(data, "title", required=True) or "",
+        summary=reader.text(data, "summary", required=True) or "",
         subtitle=reader.text(data, "subtitle"),
         audience=reader.words(data, "audience", AUDIENCES, default=("patients",)),
         topics=reader.words(data, "topics"),

@@ -8,9 +8,10 @@ process may share one copy until the file's size or modification time changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 

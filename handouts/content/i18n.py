@@ -70,12 +70,14 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
-def untranslated(lang: str) -> list[str]:
-    """Template strings with no translation in `lang`'s catalog, or all of them with no catalog."""
+def untranslated(lang: str) -> list[str | tuple[str, ...]]:
+    """Template strings with no translation in `lang`'s catalog, or all of them with no
+    catalog; a plural's is its (singular, plural) pair."""
     from babel.messages.pofile import read_po
 
     with (LOCALE / "messages.pot").open("rb") as pot:
-        wanted = [m.id for m in read_po(pot) if m.id]
+        # Babel types an id as str, tuple or list; a plural's is a (singular, plural) tuple.
+        wanted = [m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(pot) if m.id]
     if lang == "en":
         return []
     if not catalog_path(lang).is_file():

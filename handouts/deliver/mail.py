@@ -27,12 +27,12 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Mapping
 
 from ..problems import HandoutsError, UsageError
 
@@ -153,7 +153,7 @@ def compose(to: str, sender: str, subject: str, text: str, html: str,
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -345,7 +345,7 @@ def _failure(exc: Exception, settings: SmtpSettings, deadline: Deadline,
 
 def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
     try:
-        client.login(settings.user, settings.password or "")
+        client.login(settings.user or "", settings.password or "")
     except smtplib.SMTPNotSupportedError:
         raise
     except smtplib.SMTPException:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from ..content.formats import FORMAT_NAMES, FORMATS
 from ..content.sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
@@ -73,7 +73,7 @@ class Plan:
 
 
 def build(project: Project, request: BuildRequest = BuildRequest(),
-          progress: Callable[[str], None] | None = None,
+          progress: Callable[[str, int, int], None] | None = None,
           waiting: Callable[[], None] = lambda: None) -> BuildReport:
     started = time.perf_counter()
     check_formats(request.formats)

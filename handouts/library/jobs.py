@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..content.blocks import Blocks
 from ..content.brand import Brand
@@ -25,6 +25,7 @@ from ..content.formats import FORMATS, Format, formats_of
 from ..content.resources import Library
 from ..content.sources import SourceFile
 from ..problems import ContentError, Problem, error
+from ..project import BuildRequest, Project
 from ..render.citations import ResolvedDocument, resolve
 from ..render.document import brand_card, judge, render_fitted
 from ..render.glyphs import glyph_problems
@@ -58,8 +59,8 @@ class Context:
     brand: Brand
     library: Library
     blocks: Blocks
-    project: object  # build.Project
-    request: object  # build.BuildRequest
+    project: Project
+    request: BuildRequest
 
     @property
     def print_shop(self) -> bool:

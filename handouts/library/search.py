@@ -22,9 +22,9 @@ import re
 import sqlite3
 import threading
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from ..content.yamltext import YamlText, load_yaml
 from ..problems import ContentError, Problem
@@ -115,7 +115,8 @@ def read_synonyms(path: Path) -> tuple[Synonyms, list[Problem]]:
             problems.append(parsed.error(("synonyms", index), problem))
         else:
             groups.append(tuple(str(name).strip() for name in group))
-    review = data.get("review") if isinstance(data.get("review"), dict) else {}
+    review = data.get("review") if isinstance(data.get("review"), dict) else None
+    review = review or {}
     return Synonyms(tuple(groups), review.get("status") != "approved"), problems
 
 

@@ -9,8 +9,9 @@ one document's formats. Problems are printed and watching goes on.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from ..problems import UsageError
 from ..project import BuildRequest, Project

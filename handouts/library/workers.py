@@ -28,9 +28,10 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..problems import HandoutsError, UsageError
 
@@ -243,6 +244,7 @@ class _Pool:
 
     def _hear(self, worker: _Worker) -> Iterator[tuple[int, _Outcome]]:
         """Read what `worker` has said; a worker that ended mid-job is replaced."""
+        assert worker.job is not None  # only busy workers are heard
         index, job = worker.job
         try:
             while worker.job is not None and worker.connection.poll():
@@ -277,7 +279,9 @@ class _Pool:
 
     def _retire(self, worker: _Worker, reason: str, held=None) -> tuple[int, _Outcome]:
         """Stop `worker` (a new one takes the jobs left) and say why its job ended."""
-        index, job = held or worker.job
+        held = held or worker.job
+        assert held is not None  # a worker is retired from its job
+        index, job = held
         self._drop(worker)
         return index, _Outcome(job, over=reason)
 

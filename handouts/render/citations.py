@@ -446,7 +446,7 @@ def image_lines(document: Document) -> dict[str, list[int]]:
 def images_with_lines(document: Document, html: str):
     """(image, file line) for each image of `html`, the body's HTML as the sanitiser
     gave it (never as written: see markup.clean), in order."""
-    lines, seen = image_lines(document), Counter()
+    lines, seen = image_lines(document), Counter[str]()
     for image in images_in(html):
         uses = lines.get(image.src, [])
         line = (uses[seen[image.src]] if seen[image.src] < len(uses)
@@ -549,6 +549,7 @@ class _SafetyBlockProcessor(BlockProcessor):
 
     def run(self, parent, blocks) -> None:
         block = self._block(blocks.pop(0))
+        assert block is not None  # test() said this chunk places one
         self.placed.blocks.append(block)
         div = etree.SubElement(parent, "div", {"class": f"safety-block safety-{block.name}"})
         self.inside = True

@@ -26,7 +26,8 @@ def glyph_problems(resolved: ResolvedDocument, brand: Brand,
     pictures are relative to `images_root` (the document's folder, unless given)."""
     document = resolved.document
     path = document.source.path
-    texts = [(path, document.front_matter.line(key), str(getattr(document.meta, key) or ""))
+    texts: list[tuple[Path, int | None, str]] = [
+        (path, document.front_matter.line(key), str(getattr(document.meta, key) or ""))
              for key in ("title", "subtitle", "summary")]
     texts += [(path, document.body_line + offset, line)
               for offset, line in enumerate(document.body_md.split("\n"))]

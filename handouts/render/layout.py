@@ -12,10 +12,11 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import jinja2
 import segno
@@ -223,7 +224,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         "fit": None,
         # "Page 7 of 9" in each other language a document is in (see packet.html.j2).
         "frames": {own: css_counters(translations(own).gettext("Page {page} of {pages}"))
-                   for own in sorted({item["lang"] for item in items} - {lang})},
+                   for own in sorted({str(item["lang"]) for item in items} - {lang})},
     }
     html = env.get_template("packet.html.j2").render(context)
     stylesheets = (*fmt.stylesheets, "packet.css")
@@ -269,7 +270,7 @@ def email_text(brand: Brand, templates: Templates, lang: str, attachments: int) 
     text = env.get_template("email.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     html = env.get_template("email.html.j2").render(context)
-    return EmailText(context["subject"], text, html)
+    return EmailText(str(context["subject"]), text, html)
 
 
 def _expand_blocks(body_html: str, env: jinja2.Environment, context: dict) -> str:
@@ -292,7 +293,8 @@ def _environment(folder: Path, lang: str) -> jinja2.Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
     )
-    env.install_gettext_translations(translations(lang), newstyle=True)
+    env.install_gettext_translations(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+        translations(lang), newstyle=True)
     env.filters.update(
         qr=qr_data_uri,
         tel=tel_uri,

@@ -17,10 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import pictures, tagging
 from .fetcher import FileAccess
 from .layout import RenderedHtml
+
+if TYPE_CHECKING:
+    from weasyprint import Document
 
 PDF_OPTIONS = {
     "pdf_variant": "pdf/ua-1",  # tagged, with /Lang, title and alt text
@@ -53,7 +57,7 @@ class LaidOut:
     """A document laid out into pages, not yet written: pages of several can be
     written as one PDF (a packet's cover, then its documents)."""
 
-    document: object  # weasyprint.Document
+    document: Document  # only for the type checker: WeasyPrint is imported late
     warnings: tuple[str, ...]
     access: FileAccess  # what it may read, and was refused, until it is written
     max_pages: int | None = None

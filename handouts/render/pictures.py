@@ -23,9 +23,9 @@ report as it always has.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from xml.etree import ElementTree
 
 import tinycss2  # WeasyPrint's own CSS parser: a declaration is read as it reads it
@@ -154,12 +154,12 @@ def _refamily(root: ElementTree.Element, change: Callable[[Families], Families])
             if value is not None and (new := _declared(name, value, change)) != value:
                 element.set(name, new)
                 changed = True
-        if (style := element.get("style")) and (new := _declarations(style, change)) is not None:
-            element.set("style", new)
+        if (style := element.get("style")) and (declared := _declarations(style, change)):
+            element.set("style", declared)
             changed = True
         if (element.tag == f"{_SVG}style" and element.get("type", "text/css") == "text/css"
-                and element.text and (new := _sheet(element.text, change)) is not None):
-            element.text = new
+                and element.text and (sheet := _sheet(element.text, change)) is not None):
+            element.text = sheet
             changed = True
     return changed
 
@@ -175,8 +175,8 @@ def _declared(name: str, value: str, change: Callable[[Families], Families]) -> 
     if value.strip() == "inherit":  # the parent's, declared (and read) there
         return value
     families = family_list(value)
-    new = change(families)
-    return value if new == families else ", ".join(_quoted(f) for f in new)
+    changed = change(families)
+    return value if changed == families else ", ".join(_quoted(f) for f in changed)
 
 
 def _declarations(css, change: Callable[[Families], Families]) -> str | None:

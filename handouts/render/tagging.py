@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from xml.etree.ElementTree import Element
 
 HIDDEN = "aria-hidden"
 READING_ORDER = "data-reading-order"
@@ -44,7 +45,7 @@ HEADINGS = {f"/H{level}" for level in range(1, 7)}
 class Origin:
     """What WeasyPrint made a structure element for."""
 
-    element: object  # the HTML element
+    element: Element  # the HTML element (WeasyPrint parses to ElementTree)
     tag: str  # the box's tag: "li", "li::marker", "a::after"
     lang: str | None  # its language, as WeasyPrint computed it
     margin: str | None  # the page-margin box it is drawn in ("@bottom-left"), if any
@@ -313,10 +314,8 @@ class _Tree:
         """Siblings that say where they are read (`data-reading-order`) take their
         places in that order; the others stay where they are."""
         kids = list(node["K"])
-        slots = [(i, int(self.origin(c).element.get(READING_ORDER)))
-                 for i, kid in enumerate(kids)
-                 if (c := self.struct(kid)) is not None and self.origin(c) is not None
-                 and (self.origin(c).element.get(READING_ORDER) or "").isdigit()]
+        slots = [(i, order) for i, kid in enumerate(kids)
+                 if (order := self._reading_order(self.struct(kid))) is not None]
         if len(slots) < 2:
             return False
         ordered = sorted(slots, key=lambda slot: slot[1])
@@ -325,6 +324,11 @@ class _Tree:
         changed = kids != list(node["K"])
         node["K"] = self.pydyf.Array(kids)
         return changed
+
+    def _reading_order(self, node) -> int | None:
+        origin = self.origin(node) if node is not None else None
+        order = origin.element.get(READING_ORDER, "") if origin is not None else ""
+        return int(order) if order.isdigit() else None
 
     def _languages(self, node, inherited: str):
         """/Lang on each element whose language is not its parent's."""
@@ -414,7 +418,9 @@ class _Tree:
 
     @staticmethod
     def _retag(stream, wanted: dict, layout) -> set[int]:
-        ops, found, out = stream.stream, set(), []
+        ops = stream.stream
+        found: set[int] = set()
+        out: list = []
         for index, op in enumerate(ops):
             if op == b"BMC" and out and out[-1] == "/Artifact":
                 out.extend((layout, b"BDC"))

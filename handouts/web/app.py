@@ -328,8 +328,8 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
 
     def email_page_with(token: str, kept, form: dict, problem: str | None = None,
                         status: int = 200):
-        cards = [catalog.card(value.partition(":")[0]) for value in kept.shown]
-        cards = [c for c in cards if c]
+        found = (catalog.card(value.partition(":")[0]) for value in kept.shown)
+        cards = [c for c in found if c is not None]
         lang = form["lang"]
         return render_template(
             "packet-email.html.j2", cards=cards, form=form, problem=problem, token=token,
@@ -535,7 +535,7 @@ CHANGED_STATUS = 409
 
 def packet_form() -> dict:
     """What was typed into the packet's form; it stays in this request."""
-    form = {key: request.form.get(key, "").strip() for key in PACKET_FIELDS}
+    form: dict[str, str | bool] = {key: request.form.get(key, "").strip() for key in PACKET_FIELDS}
     form["large_print"] = request.form.get("large_print") == "on"
     return form
 
