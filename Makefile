@@ -1,6 +1,6 @@
 # Two commands for a newcomer:
 #   make docs   build every document into output/
-#   make test   run the tests
+#   make test   lint (ruff), type-check (mypy), then run the tests
 # Both create .venv and install what they need on first use.
 
 PYTHON ?= python3
@@ -23,6 +23,8 @@ docs: $(INSTALLED) runtime-deps
 	$(BIN)/python make_docs.py build
 
 test: $(INSTALLED) runtime-deps test-deps
+	$(BIN)/ruff check handouts tests bench scripts/same-output make_docs.py
+	$(BIN)/mypy handouts
 	$(BIN)/python make_docs.py check
 	$(BIN)/python -m pytest -n auto
 

@@ -87,7 +87,8 @@ def make_parser() -> argparse.ArgumentParser:
     email_cmd = commands.add_parser("email", help="email a packet (or the handouts) to a family, "
                                     "with their recorded consent")
     _packet_options(email_cmd)
-    email_cmd.add_argument("--to", required=True, metavar="ADDR", help="the recipient's email address")
+    email_cmd.add_argument("--to", required=True, metavar="ADDR",
+                           help="the recipient's email address")
     email_cmd.add_argument("--consent-on", type=_date, default=None, metavar="YYYY-MM-DD",
                            help="the date the patient's written consent to share with this "
                                 "recipient was recorded; nothing is sent without it")
@@ -145,7 +146,8 @@ def _packet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--brand", type=Path, default=Path("_brand.yml"),
                         help="brand file (default: _brand.yml)")
     parser.add_argument("--out", type=Path, default=Path("output"),
-                        help="the shared output folder, where packets must not go (default: output)")
+                        help="the shared output folder, where packets must not go "
+                             "(default: output)")
 
 
 def _date(value: str):
@@ -408,8 +410,8 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
         print(report.to_json(), file=stdout)
         return report.exit_code
     print_problems(report.findings, stderr, rules=True)
-    rows = [(display_path(d.path), d.lang, f"{d.measure} {d.score:.1f}", d.words, d.warnings, d.errors)
-            for d in report.documents]
+    rows = [(display_path(d.path), d.lang, f"{d.measure} {d.score:.1f}", d.words, d.warnings,
+             d.errors) for d in report.documents]
     _print_columns(("DOCUMENT", "LANG", "READING", "WORDS", "WARNINGS", "ERRORS"), rows, stdout)
     print(f"{report.errors} error{'s' if report.errors != 1 else ''}, {report.warnings} "
           f"warning{'s' if report.warnings != 1 else ''} in {len(report.documents)} "
@@ -466,7 +468,7 @@ def _print_columns(headers: tuple[str, ...], rows: list[tuple], stdout: TextIO) 
     table = [headers, *rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(headers) - 1)]
     for row in table:
-        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
         print(terminal_text("  ".join([*cells, str(row[-1])]).rstrip()), file=stdout)
 
 

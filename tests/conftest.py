@@ -368,6 +368,6 @@ def baselines(path: Path, page_index: int, text: str, length: int) -> list[float
             sizes.append(raw.FPDFText_GetFontSize(textpage, index))
             origins.append(round(y.value, 1))
         usual = max(set(sizes), key=sizes.count)
-        return sorted({y for y, size in zip(origins, sizes) if size == usual}, reverse=True)
+        return sorted({y for y, size in zip(origins, sizes, strict=True) if size == usual}, reverse=True)
     finally:
         pdf.close()

@@ -96,7 +96,7 @@ def test_a_mark_that_cannot_be_placed_is_an_error_at_its_line(workspace, body, l
     workspace.write("doc.md", source_text("title: T\nsummary: S", body))
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
-    assert [l for l in run.error_lines if ": error: " in l] == [
+    assert [found for found in run.error_lines if ": error: " in found] == [
         f"{workspace.sources / 'doc.md'}:{line}: error: {message}"]
     if "stpo" in body:  # under it, the line with a caret, and the name it comes near
         assert run.excerpts == ["  6 | [[stpo]]", "    | ^^^^^^^^", "    = hint: did you mean [[stop]]?"]
@@ -118,10 +118,10 @@ def test_a_broken_block_file_names_its_line_and_its_documents_fail(workspace, te
     workspace.write("other.md", source_text("title: Other\nsummary: S", "No block here.\n"))
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1
-    assert any(where_of(l) == (str(path), line) and f"error: {message}" in l
-               for l in run.error_lines), run.err
-    assert any(l.endswith("doc.md:6: error: the [[stop]] block cannot be used until stop.yml "
-                          "in the blocks folder is fixed") for l in run.error_lines), run.err
+    assert any(where_of(found) == (str(path), line) and f"error: {message}" in found
+               for found in run.error_lines), run.err
+    assert any(found.endswith("doc.md:6: error: the [[stop]] block cannot be used until stop.yml "
+                          "in the blocks folder is fixed") for found in run.error_lines), run.err
     assert workspace.pdf("other.pdf").exists() and not workspace.pdf("doc.pdf").exists()
 
 

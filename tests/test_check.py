@@ -73,11 +73,11 @@ def test_terminal_output_is_compiler_style_with_rule_ids(workspace):
     workspace.write("hard.md", source_text(front(), HARD))
     run = workspace.run("check", "--brand", str(workspace.brand))
     assert run.code == 1
-    line = next(l for l in run.err.splitlines() if "[grade]" in l)
+    line = next(found for found in run.err.splitlines() if "[grade]" in found)
     assert line.startswith(f"{workspace.sources / 'hard.md'}:")
     assert ": error[grade]: " in line
     assert "reads at grade" in line and "(aim 6, limit 8)" in line
-    row = next(l for l in run.out.splitlines() if "hard.md" in l).split()
+    row = next(found for found in run.out.splitlines() if "hard.md" in found).split()
     assert row[1:3] == ["en", "grade"] and int(row[-1]) >= 1
     assert "[grade]" not in run.out and "DOCUMENT" not in run.err  # findings apart from the table
 

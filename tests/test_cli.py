@@ -93,10 +93,10 @@ def test_check_points_at_the_words_it_is_about(workspace):
                                           "## What to do next\n\n1. An addict can call 1-800-662-4357.\n"))
     run = workspace.run("check", "--brand", str(workspace.brand))
     path = workspace.sources / "doc.md"
-    words = [l for l in run.error_lines if "[words]" in l]
+    words = [line for line in run.error_lines if "[words]" in line]
     assert words == [f"{path}:8:7: error[words]: 'addict': say 'person with a substance use "
                      "disorder; person in recovery'"]
-    phone = [l for l in run.error_lines if "[safety-lines]" in l]
+    phone = [line for line in run.error_lines if "[safety-lines]" in line]
     assert phone and phone[0].startswith(f"{path}:8:23: error[safety-lines]:")
     assert "    |       ^^^^^^" in run.excerpts  # under 'addict'
     assert "    |                       ^^^^^^^^^^^^^^" in run.excerpts  # under the number

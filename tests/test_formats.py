@@ -44,7 +44,7 @@ def panels(page_width: float, outside: bool) -> list[tuple[float, float]]:
     edges = [0]
     for width in widths:
         edges.append(edges[-1] + width)
-    return list(zip(edges, edges[1:]))
+    return list(zip(edges, edges[1:], strict=False))
 
 
 def panel_of(box, ranges) -> int | None:
@@ -139,7 +139,7 @@ def test_large_print_type_sizes(large):
 def test_large_print_lines_are_spaced_and_short(large):
     lines = baselines(large, 0, "Klonopin is a brand name", 150)
     assert len(lines) >= 3
-    gaps = [a - b for a, b in zip(lines, lines[1:])]
+    gaps = [a - b for a, b in zip(lines, lines[1:], strict=False)]
     assert min(gaps) >= 1.5 * 18 - 0.5  # line spacing at least 1.5
     chars = char_boxes(large, 0)
     left = min(box[0] for _, box in chars)
@@ -218,12 +218,12 @@ def test_cards_sit_in_a_grid_registered_for_duplex(cards):
     mirrored = {round(8.5 * INCH - (left + 3.5 * INCH), 1) for left in card_lefts}
     back_lefts = sorted({round(box[0] - inset) for box in backs})
     assert len(back_lefts) == 2  # a glyph's side bearing is well under the 1.5 pt allowed
-    assert all(abs(a - b) <= 1.5 for a, b in zip(back_lefts, sorted(mirrored)))
+    assert all(abs(a - b) <= 1.5 for a, b in zip(back_lefts, sorted(mirrored), strict=True))
     # Row by row too: each back's first line sits in the band of the same row's front.
     front_rows = sorted({round(top) for _, top in bands}, reverse=True)
     back_rows = sorted({round(box[3]) for box in backs}, reverse=True)
     assert len(front_rows) == len(back_rows) == 5
-    assert all(0 <= front - back <= 0.5 * INCH for front, back in zip(front_rows, back_rows))
+    assert all(0 <= front - back <= 0.5 * INCH for front, back in zip(front_rows, back_rows, strict=True))
 
 
 def test_card_for_a_source_that_asks_for_one(tmp_path):

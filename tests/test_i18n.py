@@ -116,7 +116,7 @@ def test_stale_translation_is_a_build_warning_and_shows_in_list(tmp_path):
     english.write_text(source_text("title: Hello again\nsummary: A new summary."))
     stale = ws.run("build", "--format", "handout")
     assert stale.code == 0  # a warning, not an error: the old translation still prints
-    [line] = [l for l in stale.error_lines if "doc.es.md" in l]
+    [line] = [found for found in stale.error_lines if "doc.es.md" in found]
     assert re.search(r"doc\.es\.md:4: warning: doc\.md has changed since this translation was made", line)
     listing = ws.run("list").out
     assert re.search(r"doc\s+es\s+draft \(stale\)", listing)

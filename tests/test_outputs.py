@@ -143,7 +143,7 @@ def test_a_build_killed_at_any_moment_leaves_no_partial_file(tmp_path):
     ws = Workspace(tmp_path)
     library(ws)
     rng = random.Random(7)
-    for attempt in range(5):
+    for _ in range(5):
         process = subprocess.Popen(command(ws, "--force"), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.2, 2.5))
@@ -186,7 +186,7 @@ def test_the_catalog_matches_the_files_whenever_a_build_stops(tmp_path):
     checked, changes, killed = run_frozen(ws, lambda seen, start, now: False)
     assert not killed and changes >= 8, changes
     kills = [after(1), after(changes // 4), after(changes // 2), replaced, replaced]
-    for version, kill in zip([2, 3, 4, 5, 1], kills):
+    for version, kill in zip([2, 3, 4, 5, 1], kills, strict=True):
         library(ws, version=version)
         instants, _, killed = run_frozen(ws, kill)
         assert killed, "the build ended first"

@@ -3,6 +3,7 @@ that uses them, before anything is rendered."""
 
 import ctypes
 import subprocess
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -24,7 +25,7 @@ def picture_source(workspace, svg: str, before: str = "Call us any time.\n\n") -
 
 
 def label_line(path: str) -> int:
-    lines = open(path, encoding="utf-8").read().split("\n")
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
     return next(n for n, line in enumerate(lines, start=1) if "](images/label.svg)" in line)
 
 
@@ -143,7 +144,7 @@ def test_a_font_other_than_the_typeface_fails_at_the_line_of_the_picture(workspa
 def test_each_use_of_a_picture_is_reported_at_its_own_line(workspace):
     before = "## One\n\nFirst.\n\n![A sign](images/label.svg)\n\n## Two\n\nSecond.\n\n"
     path = picture_source(workspace, SVG.format('<text x="10" y="40">ж</text>'), before)
-    text = open(path, encoding="utf-8").read().split("\n")
+    text = Path(path).read_text(encoding="utf-8").split("\n")
     uses = [n for n, line in enumerate(text, start=1) if "](images/label.svg)" in line]
     assert len(uses) == 2 and uses[0] > 6  # below the front matter, not at its first line
     run = workspace.run("build", "--format", "handout")
@@ -194,6 +195,6 @@ def test_a_picture_that_cannot_be_drawn_fails_its_document(workspace, body):
     picture_source(workspace, SVG.format(body))
     run = workspace.run("build", "--format", "handout")
     assert run.code == 1 and "Traceback" not in run.err
-    [line] = [l for l in run.error_lines if "cannot be drawn" in l]
+    [line] = [found for found in run.error_lines if "cannot be drawn" in found]
     assert "'images/label.svg'" in line
     assert not workspace.pdf("pic.pdf").exists()

@@ -348,8 +348,8 @@ def test_the_forms_say_the_same_limits(pilot, monkeypatch):
     found = dict(re.findall(r'<(?:input|textarea)[^>]*name="(\w+)"[^>]*maxlength="(\d+)"',
                             packet + email))
     assert found == {"to": str(LIMITS["to"])}
-    for field, (_, limit) in PERSONAL_LIMITS.items():
-        assert LIMITS[field] > limit  # the form takes it, so the page can say it is too long
+    for name, (_, limit) in PERSONAL_LIMITS.items():
+        assert LIMITS[name] > limit  # the form takes it, so the page can say it is too long
     assert "At most 200 characters." in packet and "At most 2,000 characters." in packet
 
 
@@ -710,7 +710,7 @@ def test_a_brand_file_broken_while_serving_takes_no_page_down(tmp_path):
     app = create_app(ws.project, Settings(workers=1))
     try:
         client = app.test_client()
-        csrf = add(client, "staying-safe")
+        add(client, "staying-safe")
         ws.brand.write_text(ws.brand.read_text().replace("meta:", "meta: [", 1))
         for path in ("/", "/packet", "/documents/staying-safe", "/no-such-page"):
             response = client.get(path)
@@ -743,7 +743,7 @@ def test_nothing_is_written_to_disk_for_a_packet(client, app):
     """The packet is made in memory and streamed: the output folder and the temporary
     folder hold the same files after as before, and this process opens nothing to write."""
     out = app.extensions["handouts"]["project"].out
-    csrf = add(client, "crisis-help-lines")
+    add(client, "crisis-help-lines")
     client.post("/packet/pdf", data=packet_fields(client, for_name="Warm-up"))  # caches, fonts
 
     def listing():
@@ -1040,7 +1040,7 @@ def test_forty_guesses_at_once_never_hold_up_a_signed_in_page(shipped_out, addre
             code = guesser.guess("a guess", csrf)
             answers.append((code, guesser.headers.get("Retry-After", "")))
 
-        threads = [threading.Thread(target=guess, args=pair) for pair in zip(guessers, tokens)]
+        threads = [threading.Thread(target=guess, args=pair) for pair in zip(guessers, tokens, strict=True)]
         for thread in threads:
             thread.start()
         start.wait()

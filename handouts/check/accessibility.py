@@ -1,7 +1,8 @@
 """Accessibility rules: meaningful alt text, and the built PDFs.
 
 (Colour contrast is the brand's own rule, content/contrast.py: every build
-refuses a brand whose colours fail it.) Alt text must describe the picture: not empty, not "image", not a file name.
+refuses a brand whose colours fail it.) Alt text must describe the picture:
+not empty, not "image", not a file name.
 Built PDFs are read back with pikepdf: tagged, with a language, a title that
 viewers show, alt text on every figure, and a tag tree a screen reader can
 walk (`tagtree`).
@@ -53,7 +54,8 @@ def pdf_problems(path: Path) -> list[tuple[str, str]]:
         missing = sum(1 for element in _struct_elements(root) if element.get("/S") == "/Figure"
                       and not str(element.get("/Alt", "")).strip())
         if missing:
-            found.append(("pdf-alt", f"has {missing} figure{'s' if missing > 1 else ''} without alt text"))
+            figures = f"{missing} figure{'s' if missing > 1 else ''}"
+            found.append(("pdf-alt", f"has {figures} without alt text"))
         found += tag_tree_problems(pdf)
     return found
 

@@ -64,7 +64,8 @@ JARGON = {
     ),
     "es": (
         *map(_acronym, ("TCC", "EM", "TDC")),
-        Jargon("trastorno por consumo", r"trastornos? por (?:el )?consumo de (?:opioides|sustancias|alcohol)"),
+        Jargon("trastorno por consumo",
+               r"trastornos? por (?:el )?consumo de (?:opioides|sustancias|alcohol)"),
         Jargon("desintoxicación", r"desintoxicaci[óo]n|desintoxicarse|detox"),
         Jargon("abstinencia", r"abstinencia"),
         Jargon("tolerancia", r"tolerancia"),
@@ -82,7 +83,8 @@ JARGON = {
         Jargon("alucinación", r"alucinaci[óo]n(?:es)?"),
         Jargon("pupilas", r"pupilas?"),
         Jargon("sustancia controlada", r"(?:sustancias?|medicamentos?|medicinas?) controlad[oa]s?"),
-        Jargon("recolección", r"(?:sitios?|puntos?|lugares?|programas?|días?) de (?:recolecci[óo]n|devoluci[óo]n)"),
+        Jargon("recolección", r"(?:sitios?|puntos?|lugares?|programas?|días?) de "
+                              r"(?:recolecci[óo]n|devoluci[óo]n)"),
     ),
 }
 
@@ -279,7 +281,8 @@ def call_without_number(document: Document, phone: str | None, placeholder: bool
         return []
     lang = document.lang if document.lang in CALL_US else "en"
     fm, meta = document.front_matter, document.meta
-    own = [passage(fm.line("summary"), meta.summary), *passages(document.body_md, document.body_line)]
+    own = [passage(fm.line("summary"), meta.summary),
+           *passages(document.body_md, document.body_line)]
     reason = (f"the clinic's phone number is still a placeholder ({phone})" if phone
               else "the brand file gives no phone number")
     return [Finding(part.line_at(match.start()), f"'{match.group()}', but {reason}: fill in "

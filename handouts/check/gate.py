@@ -172,15 +172,18 @@ def _reading_level(document: Document) -> tuple[Score, list[Problem]]:
         blocks += section_blocks
         section_score = score(section_blocks, lang)
         if section.heading and section_score.words >= SECTION_FLOOR:
-            judged = _level_findings(document, section.line, f'section "{section.heading}"', section_score)
-            found += judged if section_score.words >= SECTION_MINIMUM else [f for f in judged if f.is_error]
+            judged = _level_findings(document, section.line, f'section "{section.heading}"',
+                                     section_score)
+            enough = section_score.words >= SECTION_MINIMUM
+            found += judged if enough else [f for f in judged if f.is_error]
     whole = score(blocks, lang)
     found += _level_findings(document, document.body_line, "the document", whole)
     if whole.average_sentence > SENTENCE_AIM:
         longest = whole.longest(2)
         found.append(warning(document.source.path, _line_of(document, longest[0].text),
                              f"sentences average {whole.average_sentence:.1f} words (aim under "
-                             f"{SENTENCE_AIM}); longest: {_named(document, longest)}", "sentence-length"))
+                             f"{SENTENCE_AIM}); longest: {_named(document, longest)}",
+                             "sentence-length"))
     return whole, found
 
 
@@ -190,7 +193,8 @@ def _level_findings(document: Document, line: int, what: str, result: Score) -> 
         if ease >= EASE_AIM:
             return []
         severity = error if ease < EASE_LIMIT else warning
-        message = f"{what} reads at Fernández-Huerta {ease:.1f} (aim {EASE_AIM}, limit {EASE_LIMIT})"
+        message = (f"{what} reads at Fernández-Huerta {ease:.1f} "
+                   f"(aim {EASE_AIM}, limit {EASE_LIMIT})")
     else:
         grade = result.value
         if grade <= GRADE_AIM:
@@ -208,7 +212,7 @@ def _named(document: Document, sentences: list[Sentence]) -> str:
     them apart, and the line each starts on."""
     clips = _clips([s.text for s in sentences])
     return "; ".join(f'"{clip}" (line {_line_of(document, s.text)}, {s.words} words)'
-                     for clip, s in zip(clips, sentences))
+                     for clip, s in zip(clips, sentences, strict=False))
 
 
 def _clips(texts: list[str], words: int = 12) -> list[str]:
@@ -251,7 +255,8 @@ def _allowed_terms(document: Document) -> list[Problem]:
     fm, known = document.front_matter, [t.name for t in terms_for(document.lang)]
     written = fm.data.get("allow_terms") if isinstance(fm.data, dict) else None
     found = []
-    for index, name in enumerate(written if isinstance(written, list) else document.meta.allow_terms):
+    names = written if isinstance(written, list) else document.meta.allow_terms
+    for index, name in enumerate(names):
         if isinstance(name, str) and name.strip().lower() not in {k.lower() for k in known}:
             close = difflib.get_close_matches(name.strip().lower(), known, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}"
@@ -345,7 +350,8 @@ def _alt_text(document: Document, body_html: str | None) -> list[Problem]:
     for image, line in images_with_lines(document, html):
         problem = alt_text_problem(image.alt, image.src)
         if problem and image.alt:  # a missing alt is already a source error
-            found.append(error(document.source.path, line, f"image '{image.src}' {problem}", "alt-text"))
+            found.append(error(document.source.path, line, f"image '{image.src}' {problem}",
+                               "alt-text"))
     return found
 
 
@@ -374,7 +380,8 @@ def _clear_communication(document: Document, body_html: str | None, blocks: Bloc
     if brand is not None:
         phone = brand.in_language(document.lang).contact.phone
         found += [report(path, f.line, f.message, "call")
-                  for f in call_without_number(document, phone, bool(phone and PLACEHOLDER.match(phone)))]
+                  for f in call_without_number(document, phone,
+                                               bool(phone and PLACEHOLDER.match(phone)))]
     if not has_picture(body_html, document, blocks):
         # A warning even once approved: a picture helps, but its lack harms no one.
         found.append(warning(path, document.body_line, "no picture: add one that shows the main "
@@ -414,7 +421,8 @@ def _block_text(block: SafetyBlock, lang: str, blocks: Blocks, library: Library,
     report = warning if block.review.is_draft else error
     problems, body_html = _references(document, library, blocks, brand,
                                       images_root=blocks.folder.parent)
-    found = [*problems, *_words(document), *_phone_numbers(document), *_alt_text(document, body_html)]
+    found = [*problems, *_words(document), *_phone_numbers(document),
+             *_alt_text(document, body_html)]
     found += _reading_level(document)[1]
     own = [(part, True) for part in passages(text.markdown, text.line)]
     found += [report(path, line, f"'{words}' is a medical word: a block is read wherever it is "
@@ -479,7 +487,8 @@ def _resources(library: Library, documents: list[Document], blocks: Blocks,
                                  f"{resource.accessed.isoformat()}: open it, check it still says "
                                  "what we cite it for, and update 'accessed'", "resource-accessed"))
         if not used[key]:
-            found.append(warning(library.path, resource.line, f"'{key}' is not used by any document",
+            found.append(warning(library.path, resource.line,
+                                 f"'{key}' is not used by any document",
                                  "unused-resource"))
     return found
 
@@ -574,8 +583,10 @@ def _salvaged(source: SourceFile) -> Document | None:
         fm = YamlText({}, source.path, 2)
     data = fm.data if isinstance(fm.data, dict) else {}
     meta = DocMeta(title=_plain(data.get("title")), summary=_plain(data.get("summary")),
-                   subtitle=_plain(data.get("subtitle")) or None, code=_plain(data.get("code")) or None,
-                   resources=_names(data.get("resources")), allow_terms=_names(data.get("allow_terms")))
+                   subtitle=_plain(data.get("subtitle")) or None,
+                   code=_plain(data.get("code")) or None,
+                   resources=_names(data.get("resources")),
+                   allow_terms=_names(data.get("allow_terms")))
     return Document(source, meta, body, body_line, fm)
 
 

@@ -107,7 +107,7 @@ def section_prose(body_md: str, body_line: int) -> list[tuple[Section, list[str]
     headed = [s for s in found if s.heading is not None]
     if len(chunks) - 1 != len(headed):  # headings Markdown writes another way: one by one
         return [(s, prose(s.markdown)) for s in found]
-    pairs = list(zip(headed, chunks[1:]))
+    pairs = list(zip(headed, chunks[1:], strict=False))
     if found and found[0].heading is None:
         pairs.insert(0, (found[0], chunks[0]))
     return [(section, _blocks(html)) for section, html in pairs]
@@ -128,7 +128,8 @@ def _blocks(html: str) -> list[str]:
     reader = _ProseReader()
     reader.feed(html)
     reader.close()
-    blocks = [_without_addresses(block) for block in reader.blocks if not BLOCK_MARK.fullmatch(block)]
+    blocks = [_without_addresses(block) for block in reader.blocks
+              if not BLOCK_MARK.fullmatch(block)]
     return [block for block in blocks if WORD.search(block)]
 
 

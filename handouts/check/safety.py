@@ -31,8 +31,8 @@ NALOXONE = {
 GIVING = {
     "en": re.compile(r"\b(?:give|giving|use|using|spray|administer)\b(?:\s+[\w'’()-]+){0,3}?\s+"
                      r"\(?(?:naloxone|narcan)\b", re.IGNORECASE),
-    "es": re.compile(r"(?<!\w)(?:dé|d[ée]le|d[ée]selo|d[ée]sela|d[ée]les|dar|darle|use|usar|aplique|"
-                     r"aplicar|roc[íi]e|rociar|administre|administrar|ponga|ponerle)\b"
+    "es": re.compile(r"(?<!\w)(?:dé|d[ée]le|d[ée]selo|d[ée]sela|d[ée]les|dar|darle|use|usar|"
+                     r"aplique|aplicar|roc[íi]e|rociar|administre|administrar|ponga|ponerle)\b"
                      r"(?:\s+[\w'’()-]+){0,3}?\s+\(?(?:naloxona|narcan)\b", re.IGNORECASE),
 }
 # "If opioids may be involved", "it only works on opioids": a condition nobody can

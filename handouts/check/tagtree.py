@@ -104,7 +104,8 @@ def _link_problems(pdf) -> list[tuple[str, str]]:
     for number, annotation in _links(pdf):
         rect = [float(v) for v in annotation.get("/Rect", (0, 0, 0, 0))]
         if abs(rect[2] - rect[0]) < 1 or abs(rect[3] - rect[1]) < 1:
-            found.append(("pdf-link-area", f"has a link with no area to press on page {number + 1}"))
+            found.append(("pdf-link-area",
+                          f"has a link with no area to press on page {number + 1}"))
         words = str(annotation.get("/Contents", "")).strip()
         target = str(annotation.get("/Dest", "")) if "/Dest" in annotation else None
         if not words or words == target:

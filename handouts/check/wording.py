@@ -32,7 +32,8 @@ BECOMING = (r"(?:am|is|are|was|were|be|been|being|stay|stays|stayed|staying|get|
             r"getting|gotten|remain|remains|remained|remaining|keep|keeps|kept|keeping|feel|"
             r"feels|felt)")
 DEGREE = r"(?:(?:very|still|now|completely|totally|fully|finally|already|so|not|really|been)\s+)?"
-SUBSTANCES = r"(?:drug|opioid|heroin|meth|cocaine|crack|alcohol|substance|benzo|pill|IV|needle|injection)"
+SUBSTANCES = (r"(?:drug|opioid|heroin|meth|cocaine|crack|alcohol|substance|benzo|pill|IV|"
+              r"needle|injection)")
 TESTS = r"(?:tests?|tested|testing|urines?|screens?|samples?|results?|UAs?)"
 
 
@@ -64,20 +65,23 @@ TERMS = {
     "en": (
         _term("addict", r"\b(?:(?:former|reformed|ex)[\s-]+)?addicts?\b",
               "person with a substance use disorder; person in recovery"),
-        _term("abuser", r"\b(?:(?:drug|substance|alcohol)[\s-]+)?abusers?\b", "person who uses drugs"),
+        _term("abuser", r"\b(?:(?:drug|substance|alcohol)[\s-]+)?abusers?\b",
+              "person who uses drugs"),
         _term("junkie", r"\bjunk(?:ie|y|ies)\b", "person who uses drugs"),
         _term("user", rf"\b{SUBSTANCES}[\s-]+users?\b", "person who uses drugs"),
         _term("substance abuse", r"\bsubstance[\s-]+abuse\b", "substance use"),
         _term("abuse", r"\b(?:abuse[sd]?|abusing)\b", "misuse; use other than prescribed",
               not_after=r"\b(?:child|sexual|physical|emotional|domestic|elder|verbal|partner)"),
-        _term("clean test", rf"\b(?:clean|dirty)\s+(?:(?:drug|urine)\s+)?(?:tests?|urines?|screens?|"
-                            rf"samples?|results?|UAs?)\b|\b{TESTS}\s+(?:\w+\s+){{0,2}}(?:clean|dirty)\b",
+        _term("clean test", rf"\b(?:clean|dirty)\s+(?:(?:drug|urine)\s+)?"
+                            rf"(?:tests?|urines?|screens?|samples?|results?|UAs?)\b"
+                            rf"|\b{TESTS}\s+(?:\w+\s+){{0,2}}(?:clean|dirty)\b",
               "testing negative / testing positive"),
         _term("clean", rf"{_said_of_a_person('clean')}|\b(?:get|gets|got|getting|stay|stays|stayed|"
                        rf"staying)\s+clean\b{THINGS}|\bclean\s+(?:time|date|and\s+sober)\b",
               "not using; in recovery"),
         _term("dirty", _said_of_a_person("dirty"), "using; testing positive"),
-        _term("habit", rf"\b(?:{SUBSTANCES}|drinking)\s+habits?\b|\bkick(?:s|ed|ing)?\s+the\s+habit\b",
+        _term("habit", rf"\b(?:{SUBSTANCES}|drinking)\s+habits?\b"
+                       rf"|\bkick(?:s|ed|ing)?\s+the\s+habit\b",
               "substance use disorder"),
         # Nicotine and hormone replacement therapy are other treatments, rightly named.
         _term("replacement therapy", r"\b(?:(?:opioid|opiate|methadone|drug)\s+)?(?:replacement|"
@@ -116,7 +120,8 @@ TERMS = {
                                         r"nicotina|hormonal|de\s+hormonas|de\s+estrógenos?))",
               "medicamentos para el trastorno por consumo de opioides; tratamiento"),
         _term("recaída", r"\brecaídas?\b", "volver a consumir"),
-        _term("alcohólico", r"\balcohólic[oa]s?\b", "persona con un trastorno por consumo de alcohol",
+        _term("alcohólico", r"\balcohólic[oa]s?\b",
+              "persona con un trastorno por consumo de alcohol",
               not_after=r"\bbebidas?"),
     ),
 }
@@ -153,7 +158,8 @@ class Passage:
     kind: str = "prose"  # or "heading", "title" (a callout's), "row" (a table's)
 
     def line_at(self, offset: int) -> int:
-        return max((start for start in self.starts if start[0] <= offset), default=self.starts[0])[1]
+        before = (start for start in self.starts if start[0] <= offset)
+        return max(before, default=self.starts[0])[1]
 
 
 def passage(line: int, text: str, kind: str = "prose") -> Passage:
@@ -221,7 +227,8 @@ class Finding:
     text: str  # the words as written, joined across lines
 
 
-def find_terms(found_in: Iterable[Passage], lang: str, allowed: Iterable[str] = ()) -> list[Finding]:
+def find_terms(found_in: Iterable[Passage], lang: str,
+               allowed: Iterable[str] = ()) -> list[Finding]:
     """Stigmatising terms in passages, one finding for each place, skipping names and quotations."""
     allowed = {a.lower() for a in allowed}
     terms = terms_for(lang)

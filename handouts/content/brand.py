@@ -290,7 +290,8 @@ class _Settings:
             return None
         values = value if isinstance(value, dict) else {"en": value}
         for lang, text in values.items():
-            if not isinstance(lang, str) or not LANGUAGE.match(lang) or isinstance(text, (dict, list)):
+            if (not isinstance(lang, str) or not LANGUAGE.match(lang)
+                    or isinstance(text, (dict, list))):
                 self.add((*where, lang), f"{keys[-1]}: give one text per two-letter language, "
                          "such as en: and es:")
                 return None
@@ -336,7 +337,8 @@ class _Settings:
     def paper(self) -> str:
         paper = str(self.handouts.get("paper", "letter")).lower()
         if paper not in PAPER_SIZES:
-            self.add(("defaults", "handouts", "paper"), f"paper must be letter or a4, not '{paper}'")
+            self.add(("defaults", "handouts", "paper"),
+                     f"paper must be letter or a4, not '{paper}'")
             return "letter"
         return paper
 
@@ -377,7 +379,8 @@ class _Settings:
             missing = [k for k in ("name", "action", "number") if not values.get(k)]
             if missing:
                 self.add(("defaults", "handouts", *keys),
-                         f"a crisis line needs name, action and number (missing {', '.join(missing)})")
+                         "a crisis line needs name, action and number "
+                         f"(missing {', '.join(missing)})")
                 continue
             found.append(values)
         return found
@@ -390,7 +393,8 @@ class _Settings:
             if value is None:
                 continue
             if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-                self.add(("color", f.name), f"color {f.name} must be written #rrggbb, not '{value}'")
+                self.add(("color", f.name),
+                         f"color {f.name} must be written #rrggbb, not '{value}'")
                 continue
             values[f.name] = value.lower()
         return Colors(**values)
@@ -474,7 +478,8 @@ def is_web_address(website: str) -> bool:
 
 def _pick(texts: Mapping[str, Localized | None], lang: str) -> dict[str, str | None]:
     """One language's values, falling back to English where a text is not translated."""
-    return {name: (value.get(lang) or value["en"]) if value else None for name, value in texts.items()}
+    return {name: (value.get(lang) or value["en"]) if value else None
+            for name, value in texts.items()}
 
 
 # Numbers and addresses on the web read the same in every language; words do not.

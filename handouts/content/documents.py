@@ -96,7 +96,7 @@ def split_front_matter(source: SourceFile) -> tuple[YamlText, str, int]:
     if lines[0].strip() != "---":
         raise ContentError([error(path, 1, "missing front matter: the first line must be "
                                  "'---', followed by title, summary and the other settings")])
-    for index, line in enumerate(lines[1:], start=1):
+    for index, line in enumerate(lines[1:], start=1):  # noqa: B007 - read after the loop
         if line.rstrip() in ("---", "..."):
             break
     else:
@@ -171,7 +171,7 @@ class _Reader:
                 self.add(where, f"'{key}' is required: add a line '{key}: ...' to the front matter",
                          rule=key)
             return None
-        if isinstance(value, (dict, list)) or isinstance(value, (dt.date, bool)):
+        if isinstance(value, (dict, list, dt.date, bool)):
             self.add(where, f"'{key}' must be plain text")
             return None
         text = " ".join(str(value).split())
@@ -218,14 +218,16 @@ class _Reader:
         if value is None:
             return Review()
         if not isinstance(value, dict):
-            self.add(("review",), "'review' must hold status, reviewed_by, reviewed_on and next_review")
+            self.add(("review",),
+                     "'review' must hold status, reviewed_by, reviewed_on and next_review")
             return Review()
         for key in value:
             if key not in _REVIEW_FIELDS:
                 self.unknown(("review", key), key, _REVIEW_FIELDS)
         status = value.get("status", "draft")
         if status not in STATUSES:
-            self.add(("review", "status"), f"review status must be 'draft' or 'approved', not '{status}'")
+            self.add(("review", "status"),
+                     f"review status must be 'draft' or 'approved', not '{status}'")
             status = "draft"
         return Review(
             status=status,

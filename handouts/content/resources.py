@@ -98,7 +98,8 @@ def load_library(path: Path) -> LoadedLibrary:
                 key=key,
                 title=" ".join(str(value["title"]).split()),
                 url=str(value["url"]).strip(),
-                publisher=" ".join(str(value["publisher"]).split()) if value.get("publisher") else None,
+                publisher=(" ".join(str(value["publisher"]).split())
+                           if value.get("publisher") else None),
                 accessed=value.get("accessed"),
                 line=parsed.line(key),
                 lang=str(value.get("lang") or "en"),
@@ -137,7 +138,8 @@ def is_web_address(address: str, bare: bool = False) -> bool:
 
 def _entry_problems(parsed: YamlText, key, value) -> list[Problem]:
     if not isinstance(key, str) or not KEY.match(key):
-        return [parsed.error((key,), f"resource key '{key}' must be lowercase words joined by dashes")]
+        return [parsed.error((key,),
+                             f"resource key '{key}' must be lowercase words joined by dashes")]
     if not isinstance(value, dict):
         return [parsed.error((key,), f"resource '{key}' needs a title and a url")]
     problems = [parsed.error((key, field), f"resource '{key}': unknown field '{field}'")

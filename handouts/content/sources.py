@@ -24,7 +24,8 @@ from pathlib import Path
 from ..problems import ContentError, Problem, error
 
 DEFAULT_LANG = "en"
-LOCALE = Path(__file__).resolve().parents[1] / "locale"  # the templates' words, one folder a language
+# The templates' words, one folder a language.
+LOCALE = Path(__file__).resolve().parents[1] / "locale"
 MAX_SOURCE_BYTES = 100_000  # some 40 printed pages; the longest shipped source is 3.5 KB
 SOURCE_NAME = re.compile(r"^(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)(?:\.(?P<lang>[a-z]{2}))?\.md$")
 

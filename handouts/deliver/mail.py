@@ -14,6 +14,7 @@ the log says how many attachments went where, not to whom.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import logging
@@ -194,7 +195,8 @@ def check_approved(brand, documents) -> None:
         f"families: print with `packet` instead (drafts print with a DRAFT mark), or for a "
         f"pilot set defaults: handouts: delivery: allow_drafts: true in {brand.path.name}; "
         "nothing was sent",
-        f"{titles} {are}, not yet approved by a clinician, so {'it' if len(drafts) == 1 else 'they'} "
+        f"{titles} {are}, not yet approved by a clinician, "
+        f"so {'it' if len(drafts) == 1 else 'they'} "
         "cannot be emailed to a family. Download the packet and print it (drafts print with a "
         "DRAFT mark), or take "
         f"{'it' if len(drafts) == 1 else 'them'} out of the packet.")
@@ -213,7 +215,8 @@ def check_size(attachments: list[Attachment], limit_bytes: int) -> None:
         raise DeliveryError(f"the attachments come to {size}: leave some documents out and send "
                             "them in a second message; nothing was sent",
                             f"The packet is too large to email ({size}). Take a document out of "
-                            "the packet and send it separately, or download the packet and print it.")
+                            "the packet and send it separately, or download the packet and "
+                            "print it.")
 
 
 @dataclass(frozen=True)
@@ -403,10 +406,8 @@ class Deadline:
         with self._lock:
             self._fired = True
             for duplicate in self._watched:
-                try:
+                with contextlib.suppress(OSError):  # already closed by the other end
                     duplicate.shutdown(socket.SHUT_RDWR)
-                except OSError:  # already closed by the other end
-                    pass
 
 
 class _Client(smtplib.SMTP):

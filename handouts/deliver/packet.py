@@ -250,7 +250,8 @@ def unprintable(value: str, lines: bool = False) -> bool:
     return any(unicodedata.category(char) == "Cc" and char not in allowed for char in value)
 
 
-def choose_sources(project: Project, request: PacketRequest) -> tuple[list[SourceFile], list[Problem]]:
+def choose_sources(project: Project,
+                   request: PacketRequest) -> tuple[list[SourceFile], list[Problem]]:
     """Each slug's source in the packet's language, or its English with a warning."""
     if not request.slugs:
         raise UsageError("name at least one document for the packet (see: make_docs.py list)")

@@ -72,7 +72,10 @@ class Plan:
     brand_card: bool  # the clinic's own wallet card must be rendered
 
 
-def build(project: Project, request: BuildRequest = BuildRequest(),
+EVERYTHING = BuildRequest()  # every source, each in its own formats
+
+
+def build(project: Project, request: BuildRequest = EVERYTHING,
           progress: Callable[[str, int, int], None] | None = None,
           waiting: Callable[[], None] = lambda: None) -> BuildReport:
     started = time.perf_counter()
@@ -101,7 +104,8 @@ def build(project: Project, request: BuildRequest = BuildRequest(),
         plan = make_plan(project, request, manifest, inputs, selected)
         rendered, shared = None, manifest.shared
         if plan.stale or plan.brand_card:
-            rendered, shared, plan = render_plan(project, request, manifest, plan, selected, progress)
+            rendered, shared, plan = render_plan(project, request, manifest, plan, selected,
+                                                 progress)
             problems += rendered.problems
             failed += rendered.failed
         synonyms, synonym_problems = read_synonyms(project.sources / SYNONYMS)

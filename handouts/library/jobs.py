@@ -105,7 +105,8 @@ class DocumentResult:
 
 
 def render_sources(sources: list[SourceFile], library: Library, blocks: Blocks, brand: Brand,
-                   project, request, inputs: Inputs, progress: Callable[[str, int, int], None] | None = None,
+                   project, request, inputs: Inputs,
+                   progress: Callable[[str, int, int], None] | None = None,
                    only: dict[str, frozenset[str]] | None = None,
                    card: bool = False) -> Rendered:
     """Every wanted format of every source (or `only` those stale, by source path), and the
@@ -201,7 +202,8 @@ def _built_record(resolved: ResolvedDocument, fmt: Format, brand: Brand, project
     record = Manifest.load(project.out).records.get(output_path(source, fmt).as_posix())
     inputs = Inputs(project.templates, project.styles, project.resources, shared_files(brand),
                     False)
-    return record if record is not None and up_to_date(record, source, inputs, project.out) else None
+    fresh = record is not None and up_to_date(record, source, inputs, project.out)
+    return record if fresh else None
 
 
 def formats_for(document: Document, request) -> list[Format]:

@@ -90,7 +90,8 @@ def read_synonyms(path: Path) -> tuple[Synonyms, list[Problem]]:
     try:
         parsed = load_yaml(path.read_bytes().decode("utf-8"), path)
     except UnicodeDecodeError:
-        return Synonyms(), [YamlText(None, path).error((), "not valid UTF-8; save the file as UTF-8")]
+        return Synonyms(), [YamlText(None, path).error((), "not valid UTF-8; save the file "
+                                                            "as UTF-8")]
     except ContentError as exc:
         return Synonyms(), list(exc.problems)
     data = parsed.data if isinstance(parsed.data, dict) else None

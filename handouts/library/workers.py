@@ -17,6 +17,7 @@ others go on.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -293,10 +294,8 @@ class _Pool:
     def close(self) -> None:
         for worker in self.workers:
             if worker.job is None and worker.process.is_alive():
-                try:
+                with contextlib.suppress(OSError):
                     worker.connection.send(None)  # leave when done
-                except OSError:
-                    pass
         for worker in self.workers:
             worker.process.join(timeout=1 if worker.job is None else 0)
             if worker.process.is_alive():

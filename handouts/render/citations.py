@@ -168,9 +168,10 @@ def _card_text(document: Document, placed: list[SafetyBlock],
                                   "so its text cites nothing: take out the [@...]"))
         cleaned = clean(markdown_to_html(text.card))
         for refusal in cleaned.refused:
-            problems.append(error(block.path, line, f"card: '{_short(printable(refusal.value), 60)}'"
-                                  " cannot be printed on a card (a link goes to a web address, "
-                                  "an email or a phone; a picture is a file in the sources folder)"))
+            shown = _short(printable(refusal.value), 60)
+            problems.append(error(block.path, line, f"card: '{shown}' cannot be printed on a "
+                                  "card (a link goes to a web address, an email or a phone; a "
+                                  "picture is a file in the sources folder)"))
         for image in images_in(cleaned.html):
             problem = _image_problem(image, image.src, root.resolve())
             if problem:
@@ -226,7 +227,8 @@ def _citations(document: Document, library: Library, cited_keys: list[str],
             path, line = (_where_key_is(document, key, placed) if cited
                           else (document.source.path, document.front_matter.line("resources")))
             problems.append(error(path, line, _missing_key_message(key, library),
-                                  **place(path, line, f"@{key}", 1), hint=_nearest_key(key, library)))
+                                  **place(path, line, f"@{key}", 1),
+                                  hint=_nearest_key(key, library)))
             continue
         citations.append(Citation(len(citations) + 1, resource, cited))
     return citations
@@ -412,7 +414,8 @@ def _line_of_key(document: Document, key: str) -> int | None:
     return None
 
 
-def _where_key_is(document: Document, key: str, placed: list[SafetyBlock]) -> tuple[Path, int | None]:
+def _where_key_is(document: Document, key: str,
+                  placed: list[SafetyBlock]) -> tuple[Path, int | None]:
     """The file and line citing `key`: the document's own, else a block it places."""
     line = _line_of_key(document, key)
     if line is not None:
@@ -492,7 +495,8 @@ class _Numbering:
 
 class _CitationPattern(InlineProcessor):
     def handleMatch(self, m, data):
-        element = etree.Element("sup", {"class": _PENDING, "data-keys": " ".join(citation_keys(m.group(1)))})
+        keys = " ".join(citation_keys(m.group(1)))
+        element = etree.Element("sup", {"class": _PENDING, "data-keys": keys})
         return element, m.start(0), m.end(0)
 
 
@@ -515,7 +519,8 @@ class _CitationNumberer(Treeprocessor):
             # Numbered in order of first use; shown in rising order: 1,6 not 6,1.
             numbers = sorted(self.numbering.order.index(key) + 1 for key in keys)
             for index, number in enumerate(numbers):
-                link = etree.SubElement(sup, "a", {"href": f"#ref-{number}", "class": "citation-link"})
+                link = etree.SubElement(sup, "a", {"href": f"#ref-{number}",
+                                                   "class": "citation-link"})
                 link.text = str(number)
                 if index < len(numbers) - 1:
                     link.tail = ","

@@ -159,8 +159,9 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
                               "it (a long resource list counts too)"))
     if fmt is not None and not fmt.max_pages and wastes_paper(result):
         problems.append(warning(path, None, f"{label}: ends on a page only "
-                                f"{result.last_page_fill:.0%} used (aim 40% or more), even with its spacing tightened or loosened; shorten "
-                                "or lengthen the document by a few lines"))
+                                f"{result.last_page_fill:.0%} used (aim 40% or more), even "
+                                "with its spacing tightened or loosened; shorten or lengthen "
+                                "the document by a few lines"))
     if result.card_overrun > CARD_SLACK:
         problems.append(error(*(card_text_at or (path, None)), f"{label}: the words on the card "
                               f"run {result.card_overrun:.2f} in past its 2 in, over the next "
@@ -174,7 +175,8 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
         # outside or uses itself) would be left out of the page: that fails the document.
         failed = PICTURE_FAILED.match(message)
         if failed:
-            problems.append(error(path, None, f"{label}: the picture '{_picture_name(failed, path)}' "
+            picture = _picture_name(failed, path)
+            problems.append(error(path, None, f"{label}: the picture '{picture}' "
                                   "cannot be drawn (broken, or it refers to itself or to a file "
                                   "outside the sources); fix or replace it"))
         else:
@@ -196,7 +198,9 @@ def _picture_name(failed: re.Match, path: Path) -> str:
         return failed["url"][:80]
     picture = Path(unquote(parts.path))
     folder = path.parent.resolve()
-    return picture.relative_to(folder).as_posix() if picture.is_relative_to(folder) else picture.name
+    if picture.is_relative_to(folder):
+        return picture.relative_to(folder).as_posix()
+    return picture.name
 
 
 def overflow_message(path: Path, fmt: Format, result) -> str:

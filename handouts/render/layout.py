@@ -103,8 +103,10 @@ def brand_css(brand: Brand, fmt: Format, print_shop: bool = False) -> str:
         for face in brand.typeface.faces
     )
     single_card = fmt.name == "card" and print_shop
-    size = f"{CARD[0]}in {CARD[1]}in" if single_card else f"{PAGE_SIZES[brand.paper]} {fmt.orientation}"
-    page = f"size: {size}; " + (f"bleed: {BLEED}; marks: crop; " if print_shop and fmt.bleeds else "")
+    sheet = f"{PAGE_SIZES[brand.paper]} {fmt.orientation}"
+    size = f"{CARD[0]}in {CARD[1]}in" if single_card else sheet
+    bleed = f"bleed: {BLEED}; marks: crop; " if print_shop and fmt.bleeds else ""
+    page = f"size: {size}; " + bleed
     return (
         f"{faces}@page {{ {page}}}\n"
         f":root {{ {colors}--typeface: \"{brand.typeface.family}\"; "

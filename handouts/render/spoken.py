@@ -32,7 +32,8 @@ KINDS = {"note": N_("Note"), "tip": N_("Tip"), "important": N_("Important"),
 
 HEADING_OR_CALLOUT = re.compile(
     r'<h([1-6])[\s>]'
-    r'|<div class="admonition (?P<kind>[a-z]+)[^"]*">\s*<p class="admonition-title">(?P<title>.*?)</p>',
+    r'|<div class="admonition (?P<kind>[a-z]+)[^"]*">\s*'
+    r'<p class="admonition-title">(?P<title>.*?)</p>',
     re.DOTALL)
 CITATION_LINK = re.compile(r'<a class="citation-link" href="#ref-(\d+)">|'
                            r'<a href="#ref-(\d+)" class="citation-link">')
@@ -82,7 +83,8 @@ def _named_citations(html: str, citations: Sequence, gettext) -> str:
         resource = by_number.get(number)
         if resource is None:
             return match[0]
-        # The publisher's first part: "MedlinePlus", not "MedlinePlus, National Library of Medicine".
+        # The publisher's first part: "MedlinePlus", not "MedlinePlus, National Library of
+        # Medicine"; "U.S. Food and Drug Administration", not its "(news release, ...)".
         publisher = re.split(r"[,(]", resource.publisher or "")[0].strip()
         words = gettext("Source %(number)s: %(title)s") % {"number": number,
                                                             "title": resource.title}

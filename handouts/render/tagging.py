@@ -13,8 +13,9 @@ here, on its PDF objects before they are written (its documented `finisher`):
 - An element the HTML marks `aria-hidden="true"` (a QR code beside the address
   it encodes, the logo beside the clinic's name, the copies of a wallet card)
   becomes an artifact; `role="heading"` with `aria-level` a heading (a
-  callout's title, printed as a bold line); `role="presentation"` (a layout wrapper) makes no element
-  of its own, its children take its place; `data-reading-order` puts siblings
+  callout's title, printed as a bold line); `role="presentation"` (a layout
+  wrapper) makes no element of its own, its children take its place;
+  `data-reading-order` puts siblings
   in the order a reader unfolds the paper (a brochure: cover, inside, flap,
   back), and the bookmarks follow.
 - A definition list's term and value become one list item (label, body).
@@ -421,7 +422,7 @@ class _Tree:
         ops = stream.stream
         found: set[int] = set()
         out: list = []
-        for index, op in enumerate(ops):
+        for op in ops:
             if op == b"BMC" and out and out[-1] == "/Artifact":
                 out.extend((layout, b"BDC"))
                 continue

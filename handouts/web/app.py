@@ -68,7 +68,8 @@ BASKET_LIMIT = 12
 CARD_WIDTH, PAGE_WIDTH = 150, 300
 SIGN_IN_HOURS = 10
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-OPEN_ENDPOINTS = ("login", "static", "font", "favicon")  # all the sign-in page needs, and nothing else
+# All the sign-in page needs, and nothing else.
+OPEN_ENDPOINTS = ("login", "static", "font", "favicon")
 MAIL_LIMIT = 10_000_000
 UNEXPECTED = ("That did not work, because of a problem in this app. Try again; if it happens "
               "again, tell whoever looks after the handouts.")
@@ -591,7 +592,8 @@ def checked_request(form: dict, cards: list):
     form["date"] = date.isoformat()
     lang = form["lang"] if form["lang"] in LANGUAGE_NAMES else "en"
     form["lang"] = lang
-    person = Personalisation(form["for_name"], form["clinician"] or None, date, form["note"] or None)
+    person = Personalisation(form["for_name"], form["clinician"] or None, date,
+                             form["note"] or None)
     files = {c.slug: c.packet_file(lang, form["large_print"]) for c in cards}
     expected = tuple((slug, f.source_sha256) for slug, f in files.items()
                      if f and f.source_sha256)
@@ -798,7 +800,9 @@ def csrf_token() -> str:
 
 def basket() -> list[str]:
     items = session.get("basket", [])
-    return [s for s in items if isinstance(s, str)][:BASKET_LIMIT] if isinstance(items, list) else []
+    if not isinstance(items, list):
+        return []
+    return [s for s in items if isinstance(s, str)][:BASKET_LIMIT]
 
 
 def local(target: str | None) -> str | None:

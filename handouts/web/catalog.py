@@ -54,7 +54,7 @@ class Card:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        return tuple(sorted({f.lang for f in self.files}, key=lambda l: (l != "en", l)))
+        return tuple(sorted({f.lang for f in self.files}, key=lambda lang: (lang != "en", lang)))
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -165,7 +165,8 @@ class Catalog:
         return {
             "topics": sorted({t for c in cards for t in c.topics}),
             "audiences": sorted({a for c in cards for a in c.audience}),
-            "languages": sorted({l for c in cards for l in c.languages}, key=lambda l: (l != "en", l)),
+            "languages": sorted({lang for c in cards for lang in c.languages},
+                                key=lambda lang: (lang != "en", lang)),
             "formats": [f for f in FORMAT_NAMES if any(f in c.formats for c in cards)],
         }
 
