@@ -1,4 +1,6 @@
-"""Files read once a process, and again only when they change on disk.
+"""Files read once a process, and again only when they change on disk; and how a
+file's change is told: its stamp (modification time and size) to notice it
+cheaply, its digest (SHA-256 of its bytes) to know it for sure.
 
 The brand and the resource library are read for every packet and every page
 of the staff app; parsing them (with each key's line, for error messages)
@@ -8,12 +10,33 @@ process may share one copy until the file's size or modification time changes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+def stamp(path: Path) -> tuple[int, int]:
+    """The file's modification time (ns) and size: a file that changes changes this.
+    OSError if it cannot be read."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def stamp_or_none(path: Path) -> tuple[int, int] | None:
+    """`stamp`, or None for a file that is missing or cannot be read."""
+    try:
+        return stamp(path)
+    except OSError:
+        return None
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of the file's bytes, in hex. OSError if it cannot be read."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def reread_when_changed(load: Callable[[Path], T]) -> Callable[[Path], T]:
@@ -25,10 +48,9 @@ def reread_when_changed(load: Callable[[Path], T]) -> Callable[[Path], T]:
 
     @wraps(load)
     def cached(path: Path) -> T:
-        try:
-            stat = path.stat()
-        except OSError:
+        version = stamp_or_none(path)
+        if version is None:
             return load(path)
-        return kept(path, path.resolve(), (stat.st_mtime_ns, stat.st_size))
+        return kept(path, path.resolve(), version)
 
     return cached

@@ -15,7 +15,6 @@ name beside the clinic's is itself sensitive.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import stat
@@ -25,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..content.filecache import file_digest
 from ..content.sources import DEFAULT_LANG, Discovered, SourceFile, discover
 from ..problems import ContentError, HandoutsError, Problem, UsageError, warning
 from ..project import Project
@@ -193,7 +193,7 @@ def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
 
     fmt = FORMATS["large-print" if request.large_print else "handout"]
     inputs = Inputs(project.templates, project.styles, project.resources, (), False)
-    brand_digest = hashlib.sha256(project.brand.read_bytes()).hexdigest()
+    brand_digest = file_digest(project.brand)
     parts = [(r.document.source.digest,
               inputs.digest(fmt, request.lang, tuple(c.resource.key for c in r.citations),
                             tuple(str(p) for p in r.images),

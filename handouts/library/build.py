@@ -11,12 +11,12 @@ file; `output/.manifest.json` remembers what each was made from.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from ..content.filecache import file_digest
 from ..content.formats import FORMAT_NAMES, FORMATS
 from ..content.sources import DEFAULT_LANG, SOURCE_NAME, SourceFile, discover
 from ..problems import ContentError, Problem, UsageError
@@ -176,7 +176,7 @@ def make_plan(project: Project, request: BuildRequest, manifest: Manifest, input
                 only[str(source.path.resolve())] = missing
     card = wants_brand_card(request)
     if card and project.brand.is_file():
-        brand_source = SourceFile(project.brand, BRAND_CARD, "en", "", _digest(project.brand))
+        brand_source = SourceFile(project.brand, BRAND_CARD, "en", "", file_digest(project.brand))
         current, missing = _split_records(by_source.get(str(project.brand.resolve()), []),
                                           brand_source, request, inputs, project.out)
         fresh += current
@@ -368,7 +368,3 @@ def _unwritten(out: Path, exc: OutputError) -> Problem:
 
 def _is_brand(record: Record) -> bool:
     return Path(record.path).stem == BRAND_CARD and record.format == "card"
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..content.blocks import Blocks
 from ..content.brand import Brand
 from ..content.documents import Document, parse
+from ..content.filecache import stamp
 from ..content.formats import FORMATS, Format, formats_of
 from ..content.resources import Library
 from ..content.sources import SourceFile
@@ -182,7 +183,7 @@ def fit_of(resolved: ResolvedDocument, fmt: Format, brand: Brand, project) -> Fi
     if built is not None:
         return Fit(*built.fit) if built.fit else None
     html = layout(resolved, fmt, brand, project.layouts)
-    versions = tuple((p, p.stat().st_mtime_ns) for p in html.stylesheets)
+    versions = tuple((p, stamp(p)) for p in html.stylesheets)
     key = (hashlib.sha256(html.html.encode("utf-8")).hexdigest(), versions)
     if key not in _FITS:
         _FITS[key] = render_fitted(resolved, fmt, brand, project, False)[0]

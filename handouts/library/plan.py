@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ..content.filecache import file_digest
 from ..content.formats import FORMATS, Format
 from ..content.sources import SourceFile
 from .outputs import MANIFEST, read_json
@@ -174,7 +175,7 @@ class Inputs:
     def file(self, path: Path) -> str:
         if path not in self._files:
             try:
-                self._files[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+                self._files[path] = file_digest(path)
             except OSError:
                 self._files[path] = "missing"
         return self._files[path]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from ..content.filecache import stamp_or_none
 from ..problems import UsageError
 from ..project import BuildRequest, Project
 from .build import build
@@ -26,10 +27,10 @@ def watch(project: Project, request: BuildRequest, report: Callable, stderr: Tex
     rebuild(project, request, report, stderr)
     folders = [p for p in (project.sources, project.templates, project.styles,
                            project.brand.parent / "brand") if p.is_dir()]
-    brand_seen = _stamp(project.brand)
+    brand_seen = stamp_or_none(project.brand)
     for changed in changes(*folders, debounce=300, rust_timeout=700, yield_on_timeout=True,
                            stop_event=stop_event, raise_interrupt=False):
-        brand_now = _stamp(project.brand)
+        brand_now = stamp_or_none(project.brand)
         if changed or brand_now != brand_seen:
             brand_seen = brand_now
             names = sorted({Path(path).name for _, path in changed}) or [project.brand.name]
@@ -47,9 +48,3 @@ def rebuild(project: Project, request: BuildRequest, report: Callable, stderr: T
         traceback.print_exc(file=stderr)
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size

@@ -10,7 +10,6 @@ worker (library/jobs.py); a packet, for each document it holds.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..content.blocks import Blocks, load_blocks
 from ..content.brand import Brand
 from ..content.documents import DocMeta, Document, Review, parse
+from ..content.filecache import file_digest
 from ..content.formats import Format
 from ..content.resources import Library, load_library
 from ..content.sources import SourceFile, slug_of
@@ -125,16 +125,12 @@ def wastes_paper(result) -> bool:
 
 def brand_card(brand: Brand) -> ResolvedDocument:
     """A document with no source: the wallet card is made from the brand file alone."""
-    source = SourceFile(brand.path, BRAND_CARD, "en", "", brand_digest(brand.path))
+    source = SourceFile(brand.path, BRAND_CARD, "en", "", file_digest(brand.path))
     meta = DocMeta(title=f"{brand.name} wallet card", topics=("contact", "crisis lines"),
                    summary="How to reach us, and where to find help any time.",
                    formats=("card",), review=Review(status="approved"))
     document = Document(source, meta, "", 1, YamlText(None, brand.path))
     return ResolvedDocument(document, "", (), ())
-
-
-def brand_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 CARD_SLACK = 0.01  # inches: rounding, not words

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..content.filecache import stamp
 from . import pictures, tagging
 from .fetcher import FileAccess
 from .layout import RenderedHtml
@@ -80,7 +81,7 @@ def lay_out(rendered: RenderedHtml, access: FileAccess, typeface: str | None = N
     with _captured_warnings() as warnings:
         html = HTML(string=rendered.html, base_url=rendered.base_url,
                     url_fetcher=locked_fetcher(access, typeface))
-        stylesheets = [_stylesheet(path, *_version(path)) for path in rendered.stylesheets]
+        stylesheets = [_stylesheet(path, *stamp(path)) for path in rendered.stylesheets]
         # A fresh image cache each time: a cache kept across builds would hide
         # an edited image and the warnings about a broken one.
         document = html.render(stylesheets=stylesheets, font_config=_font_config(),
@@ -169,11 +170,6 @@ def _stylesheet(path: Path, mtime_ns: int, size: int):
     fetcher = locked_fetcher(FileAccess(folders=(path.parent,)))
     return CSS(string=path.read_text("utf-8"), base_url=path.as_uri(), url_fetcher=fetcher,
                font_config=_font_config())
-
-
-def _version(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_mtime_ns, stat.st_size
 
 
 def _overflow(document, max_pages: int | None) -> float:

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..content.filecache import stamp_or_none
 from ..library.outputs import read_catalog
 from ..library.search import Found, SearchIndex, fold
 
@@ -172,11 +173,7 @@ class Catalog:
 
     def _refresh(self) -> None:
         path = self.out / "catalog.json"
-        try:
-            stat = path.stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = None
+        stamp = stamp_or_none(path)
         with self._lock:
             if stamp != self._stamp:
                 self._cards = _cards(read_catalog(self.out).values()) if stamp else {}
