@@ -22,6 +22,7 @@ from pathlib import Path
 from ..content.filecache import file_digest
 from ..content.formats import FORMATS, Format
 from ..content.sources import SourceFile
+from ..project import BRAND_CARD, BuildRequest, Project
 from .outputs import MANIFEST, read_json
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -194,3 +195,60 @@ def up_to_date(record: Record, source: SourceFile, inputs: Inputs, out: Path) ->
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Plan:
+    stale: tuple[SourceFile, ...]  # sources to read and render again
+    only: dict[str, frozenset[str]]  # source path -> its only stale formats, if not all
+    fresh: tuple[Record, ...]  # files that stay as they are
+    brand_card: bool  # the clinic's own wallet card must be rendered
+
+
+def wants_brand_card(request: BuildRequest) -> bool:
+    """The clinic's own wallet card is built with the rest, from the brand alone."""
+    return ((not request.slugs or BRAND_CARD in request.slugs)
+            and (not request.formats or "card" in request.formats)
+            and (not request.langs or "en" in request.langs))
+
+
+def inputs_for(project: Project, request: BuildRequest, shared: tuple[str, ...]) -> Inputs:
+    return Inputs(project.templates, project.styles, project.resources, shared, request.print_shop)
+
+
+def make_plan(project: Project, request: BuildRequest, manifest: Manifest, inputs: Inputs,
+              selected: list[SourceFile]) -> Plan:
+    """Which sources must be rendered again, and which files can stay."""
+    by_source: dict[str, list[Record]] = {}
+    for record in manifest.records.values():
+        by_source.setdefault(record.source, []).append(record)
+    stale, only, fresh = [], {}, []
+    for source in selected:
+        records = by_source.get(str(source.path.resolve()), [])
+        current, missing = _split_records(records, source, request, inputs, project.out)
+        fresh += current
+        if missing is None or missing:
+            stale.append(source)
+            if missing:
+                only[str(source.path.resolve())] = missing
+    card = wants_brand_card(request)
+    if card and project.brand.is_file():
+        brand_source = SourceFile(project.brand, BRAND_CARD, "en", "", file_digest(project.brand))
+        current, missing = _split_records(by_source.get(str(project.brand.resolve()), []),
+                                          brand_source, request, inputs, project.out)
+        fresh += current
+        card = missing is None or bool(missing)
+    return Plan(tuple(stale), only, tuple(fresh), card)
+
+
+def _split_records(records: list[Record], source: SourceFile, request: BuildRequest,
+                   inputs: Inputs, out: Path) -> tuple[list[Record], frozenset[str] | None]:
+    """A source's up-to-date files, and the formats to render again (None: all of them,
+    as when the source itself changed)."""
+    if request.force or not records or records[0].source_digest != source.digest:
+        return [], None
+    wants = [f for f in records[0].wants if f in FORMATS
+             and (not request.formats or f in request.formats)]
+    have = {r.format: r for r in records}
+    current = [have[f] for f in wants if f in have and up_to_date(have[f], source, inputs, out)]
+    return current, frozenset(wants) - {r.format for r in current}

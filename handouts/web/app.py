@@ -51,7 +51,7 @@ from flask import (
 
 from ..problems import ContentError, UsageError
 from ..project import PROJECT_ROOT, Project
-from .catalog import FORMAT_NAMES, LANGUAGE_NAMES, Catalog, Thumbnails
+from .catalog import FORMAT_LABELS, LANGUAGE_NAMES, Catalog, Thumbnails
 from .packet_pool import Renderer, Unmade
 
 PASSWORD_VARIABLE = "HANDOUTS_STAFF_PASSWORD"
@@ -193,7 +193,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
                 "just_added": session.pop("added", None) if request.method == "GET" else None,
                 "crisis_lines": kept.crisis_lines, "basket_limit": BASKET_LIMIT,
                 "language_name": lambda code: LANGUAGE_NAMES.get(code, code),
-                "format_name": lambda code: FORMAT_NAMES.get(code, code),
+                "format_name": lambda code: FORMAT_LABELS.get(code, code),
                 "signed_in": signed_in(), "password_set": bool(settings.password)}
 
     @app.get("/")

@@ -18,8 +18,9 @@ from ..library.outputs import read_catalog
 from ..library.search import Found, SearchIndex, fold
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
-FORMAT_NAMES = {"handout": "Handout", "large-print": "Large print", "brochure": "Brochure",
-                "card": "Wallet card"}
+# What staff see for each of content.formats.FORMAT_NAMES.
+FORMAT_LABELS = {"handout": "Handout", "large-print": "Large print", "brochure": "Brochure",
+                 "card": "Wallet card"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Card:
 
     @property
     def formats(self) -> tuple[str, ...]:
-        order = list(FORMAT_NAMES)
+        order = list(FORMAT_LABELS)
         return tuple(sorted({f.format for f in self.files}, key=lambda f: order.index(f)
                             if f in order else len(order)))
 
@@ -74,7 +75,7 @@ class Card:
 
     def preview(self, lang: str = "en") -> File | None:
         """The file whose pages stand for the document: its handout, if it has one."""
-        for fmt in (*FORMAT_NAMES, *self.formats):
+        for fmt in (*FORMAT_LABELS, *self.formats):
             found = self.file(fmt, lang) or self.file(fmt, "en")
             if found:
                 return found
@@ -168,7 +169,7 @@ class Catalog:
             "audiences": sorted({a for c in cards for a in c.audience}),
             "languages": sorted({lang for c in cards for lang in c.languages},
                                 key=lambda lang: (lang != "en", lang)),
-            "formats": [f for f in FORMAT_NAMES if any(f in c.formats for c in cards)],
+            "formats": [f for f in FORMAT_LABELS if any(f in c.formats for c in cards)],
         }
 
     def _refresh(self) -> None:
