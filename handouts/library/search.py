@@ -116,8 +116,8 @@ def read_synonyms(path: Path) -> tuple[Synonyms, list[Problem]]:
             problems.append(parsed.error(("synonyms", index), problem))
         else:
             groups.append(tuple(str(name).strip() for name in group))
-    review = data.get("review") if isinstance(data.get("review"), dict) else None
-    review = review or {}
+    review = data.get("review")
+    review = review if isinstance(review, dict) else {}
     return Synonyms(tuple(groups), review.get("status") != "approved"), problems
 
 

@@ -100,7 +100,7 @@ class _Tree:
         self.page_of = {ref: number for number, ref in enumerate(self.page_refs)}
         root = self.obj(pdf.catalog["StructTreeRoot"])
         self.document = self.obj(root["K"][0])
-        nums = self.obj(root["ParentTree"])["Nums"]
+        self.nums = nums = self.obj(root["ParentTree"])["Nums"]
         pages = len(self.page_refs)
         self.parents = [nums[2 * i + 1] for i in range(pages)]  # by page: MCID -> element
         self.annotation_slots = {nums[i]: i + 1 for i in range(2 * pages, len(nums), 2)}
@@ -200,10 +200,7 @@ class _Tree:
         page["Annots"] = self.pydyf.Array(a for a in page.get("Annots", ()) if a != annotation_ref)
         slot = self.annotation_slots.get(self.obj(annotation_ref).get("StructParent"))
         if slot is not None:
-            self._nums()[slot] = b"null"
-
-    def _nums(self):
-        return self.obj(self.obj(self.pdf.catalog["StructTreeRoot"])["ParentTree"])["Nums"]
+            self.nums[slot] = b"null"
 
     # -- structure -----------------------------------------------------------
 
@@ -277,7 +274,7 @@ class _Tree:
             else:  # an annotation
                 slot = self.annotation_slots.get(self.obj(self.obj(kid)["Obj"]).get("StructParent"))
                 if slot is not None:
-                    self._nums()[slot] = target.reference
+                    self.nums[slot] = target.reference
                 moved.append(kid)
         return moved
 
