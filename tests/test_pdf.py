@@ -13,7 +13,7 @@ from handouts.content.documents import parse
 from handouts.content.sources import SourceFile
 from handouts.render.document import judge
 from handouts.render.fetcher import FileAccess
-from handouts.render.layout import RenderedHtml
+from handouts.render.layout import DocumentHtml
 from handouts.render.pdf import render_pdf
 
 
@@ -54,7 +54,7 @@ def test_renderer_never_reaches_the_network_or_other_files(tmp_path, server):
         head=f'<link rel="stylesheet" href="{base}/style.css">'
              f'<style>@import url("{base}/imported.css"); p {{ background: url("{base}/bg.png") }}</style>',
     )
-    result = render_pdf(RenderedHtml(page, allowed.as_uri() + "/", ()), FileAccess(folders=(allowed,)))
+    result = render_pdf(DocumentHtml(page, allowed.as_uri() + "/", ()), FileAccess(folders=(allowed,)))
     assert hits == []
     assert set(result.refused) >= {f"{base}/pixel.png", "file:///etc/hostname",
                                    f"{base}/style.css", f"{base}/imported.css"}
@@ -68,7 +68,7 @@ def test_text_drawn_in_a_fallback_font_is_found(tmp_path):
             'body { font-family: "Atkinson Hyperlegible" }</style>')
     access = FileAccess(folders=(tmp_path, brand.typeface.folder))
     # U+2713 CHECK MARK is not in Atkinson Hyperlegible: Pango falls back to a system font.
-    result = render_pdf(RenderedHtml(html("<p>Done \u2713</p>", head), tmp_path.as_uri() + "/", ()), access)
+    result = render_pdf(DocumentHtml(html("<p>Done \u2713</p>", head), tmp_path.as_uri() + "/", ()), access)
     families = {font.family for font in result.fonts}
     assert "Atkinson Hyperlegible" in families and len(families) == 2
     source = SourceFile(tmp_path / "doc.md", "doc", "en", "---\ntitle: T\nsummary: S\n---\n", "0")
@@ -104,7 +104,7 @@ def test_a_panel_too_full_to_keep_its_foot_clear_is_an_error(tmp_path):
     source = tmp_path / "doc.md"
 
     def problems(spacer: float):
-        result = render_pdf(RenderedHtml(html(page % (face, spacer)), tmp_path.as_uri() + "/", (),
+        result = render_pdf(DocumentHtml(html(page % (face, spacer)), tmp_path.as_uri() + "/", (),
                                          max_pages=2), access)
         return result, [p.message for p in judge(result, source, "brochure", brand, brochure)]
 

@@ -1140,17 +1140,17 @@ def test_every_value_is_escaped(tmp_path):
 
 
 def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
-    from handouts.web.packet_pool import Renderer
+    from handouts.web.packet_pool import PacketPool
 
-    renderer = Renderer(workers=2)
+    renderer = PacketPool(workers=2)
     try:
         first, cost = renderer.choose(("klonopin-overview",))
-        assert cost == Renderer.COST_NEW
+        assert cost == PacketPool.COST_NEW
         renderer.queued[first] -= cost  # that packet is done
         again, cost = renderer.choose(("klonopin-overview",))
-        assert (again, cost) == (first, Renderer.COST_KEPT)
+        assert (again, cost) == (first, PacketPool.COST_KEPT)
         other, cost = renderer.choose(("what-is-detox",))  # the first worker is busy
-        assert other != first and cost == Renderer.COST_NEW
+        assert other != first and cost == PacketPool.COST_NEW
         # Both busy; the kept handouts are still cheaper where they are.
         assert renderer.choose(("klonopin-overview",))[0] == first
     finally:

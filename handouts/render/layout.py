@@ -38,7 +38,7 @@ PAGE_SIZES = {"letter": "letter", "a4": "A4"}
 
 
 @dataclass(frozen=True)
-class RenderedHtml:
+class DocumentHtml:
     """HTML ready for the PDF stage; `base_url` is where relative images resolve."""
 
     html: str
@@ -56,7 +56,7 @@ class Fit:
 
 
 def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Templates,
-           print_shop: bool = False, extra: Mapping[str, Any] | None = None) -> RenderedHtml:
+           print_shop: bool = False, extra: Mapping[str, Any] | None = None) -> DocumentHtml:
     document = resolved.document
     brand = brand.in_language(document.lang)
     env = _environment(templates.templates, document.lang)
@@ -78,7 +78,7 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
     # What the body already prints from the brand is not printed twice at the end.
     context["printed_blocks"] = set(BLOCK_PARAGRAPH.findall(resolved.body_html))
     html = env.get_template(fmt.template).render(context)
-    return RenderedHtml(
+    return DocumentHtml(
         html=html,
         base_url=document.source.path.parent.resolve().as_uri() + "/",
         stylesheets=tuple((templates.styles / name).resolve() for name in fmt.stylesheets),
@@ -179,7 +179,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
                   person, lang: str, large_print: bool = False, part: str = "all",
                   contents_pages: Mapping[str, int] | None = None,
                   total_pages: int | None = None,
-                  fits: Sequence[Fit | None] = ()) -> RenderedHtml:
+                  fits: Sequence[Fit | None] = ()) -> DocumentHtml:
     """A personalised packet: a cover for `person`, then each document as its handout
     (or large print) lays it out, in `lang`, with anchors kept apart per document.
     `part` is "all", "documents" (a blank first page where the cover goes, and no
@@ -230,7 +230,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
     }
     html = env.get_template("packet.html.j2").render(context)
     stylesheets = (*fmt.stylesheets, "packet.css")
-    return RenderedHtml(
+    return DocumentHtml(
         html=html,
         base_url=documents[0].document.source.path.parent.resolve().as_uri() + "/",
         stylesheets=tuple((templates.styles / name).resolve() for name in stylesheets),

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..content.filecache import stamp
 from . import pictures, tagging
 from .fetcher import FileAccess
-from .layout import RenderedHtml
+from .layout import DocumentHtml
 
 if TYPE_CHECKING:
     from weasyprint import Document
@@ -68,25 +68,25 @@ class LaidOut:
         return self.document.pages
 
 
-def render_pdf(rendered: RenderedHtml, access: FileAccess,
+def render_pdf(page_html: DocumentHtml, access: FileAccess,
                typeface: str | None = None) -> PdfResult:
-    """Render `rendered`, reading only what `access` allows, all in memory; the text of
+    """Render `page_html`, reading only what `access` allows, all in memory; the text of
     its SVG pictures that names no font is drawn in the family `typeface`."""
-    return write_pdf(lay_out(rendered, access, typeface))
+    return write_pdf(lay_out(page_html, access, typeface))
 
 
-def lay_out(rendered: RenderedHtml, access: FileAccess, typeface: str | None = None) -> LaidOut:
+def lay_out(page_html: DocumentHtml, access: FileAccess, typeface: str | None = None) -> LaidOut:
     from weasyprint import HTML
 
     with _captured_warnings() as warnings:
-        html = HTML(string=rendered.html, base_url=rendered.base_url,
+        html = HTML(string=page_html.html, base_url=page_html.base_url,
                     url_fetcher=locked_fetcher(access, typeface))
-        stylesheets = [_stylesheet(path, *stamp(path)) for path in rendered.stylesheets]
+        stylesheets = [_stylesheet(path, *stamp(path)) for path in page_html.stylesheets]
         # A fresh image cache each time: a cache kept across builds would hide
         # an edited image and the warnings about a broken one.
         document = html.render(stylesheets=stylesheets, font_config=_font_config(),
                                cache={}, **PDF_OPTIONS)
-    return LaidOut(document, tuple(warnings), access, rendered.max_pages)
+    return LaidOut(document, tuple(warnings), access, page_html.max_pages)
 
 
 def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfResult:

@@ -52,7 +52,7 @@ from flask import (
 from ..problems import ContentError, UsageError
 from ..project import PROJECT_ROOT, Project
 from .catalog import FORMAT_LABELS, LANGUAGE_NAMES, Catalog, Thumbnails
-from .packet_pool import Renderer, Unmade
+from .packet_pool import PacketPool, Unmade
 
 PASSWORD_VARIABLE = "HANDOUTS_STAFF_PASSWORD"
 # The longest each form field may be; a field not listed here takes at most OTHER_LIMIT.
@@ -143,7 +143,7 @@ def create_app(project: Project, settings: Settings = Settings()) -> Flask:
     )
     catalog = Catalog(project.out)
     thumbnails = Thumbnails(project.out.resolve() / ".cache" / "thumbnails")
-    renderer = Renderer(settings.workers)
+    renderer = PacketPool(settings.workers)
     sign_ins = SignIns(dt.timedelta(hours=SIGN_IN_HOURS).total_seconds())
     guesses = Guesses(settings.per_address, settings.in_total)
     brand = KeptBrand(project.brand)

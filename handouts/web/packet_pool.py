@@ -20,7 +20,7 @@ from ..problems import ContentError, UsageError
 from ..project import Project
 
 
-class Renderer:
+class PacketPool:
     """A worker process per CPU, each with its own one-process pool (so that a
     packet can be sent to a chosen worker).
 
