@@ -349,7 +349,8 @@ def run_email(args, stdout: TextIO, stderr: TextIO) -> int:
 def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
     import os
 
-    from .web.app import PASSWORD_VARIABLE, Settings, check_reach, serve
+    from .web.app import serve
+    from .web.settings import PASSWORD_VARIABLE, Settings, check_reach
 
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     if not project.sources.is_dir():

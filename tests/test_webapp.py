@@ -24,16 +24,10 @@ from handouts.cli import main
 from handouts.library.build import build
 from handouts.problems import UsageError
 from handouts.project import BuildRequest, Project
-from handouts.web.app import (
-    IN_TOTAL,
-    LIMITS,
-    PER_ADDRESS,
-    Budget,
-    Guesses,
-    Settings,
-    client_of,
-    create_app,
-)
+from handouts.web.access import Guesses, client_of
+from handouts.web.app import create_app
+from handouts.web.forms import LIMITS
+from handouts.web.settings import IN_TOTAL, PER_ADDRESS, Budget, Settings
 
 NAME = '<b>O\'Brien & "Sons"</b>'
 PASSWORD = "correct horse"
@@ -53,7 +47,7 @@ def app(shipped_out):
                                      brand=REPO / "_brand.yml"), Settings(workers=1))
     application.config["TESTING"] = True
     yield application
-    application.extensions["handouts"]["renderer"].close()
+    application.extensions["handouts"].packets.close()
 
 
 @pytest.fixture
@@ -79,7 +73,7 @@ def guarded(shipped_out):
                                                             host="0.0.0.0", per_address=roomy,
                                                             in_total=roomy))
     yield application
-    application.extensions["handouts"]["renderer"].close()
+    application.extensions["handouts"].packets.close()
 
 
 def sign_in(client, next_: str = "") -> str:
@@ -104,7 +98,7 @@ def pilot(shipped_out, tmp_path_factory):
                              Settings(workers=1))
     application.config["TESTING"] = True
     yield application
-    application.extensions["handouts"]["renderer"].close()
+    application.extensions["handouts"].packets.close()
 
 
 def shown_on(page: str) -> list[str]:
@@ -318,7 +312,7 @@ def test_every_field_has_a_limit_and_a_route():
 
 @pytest.mark.parametrize("field", sorted(FIELD_ROUTES))
 def test_the_length_limit_of_every_field(guarded, field):
-    from handouts.web.app import OTHER_LIMIT
+    from handouts.web.forms import OTHER_LIMIT
 
     limit = LIMITS.get(field, OTHER_LIMIT)
     client = guarded.test_client()
@@ -337,7 +331,7 @@ def test_the_length_limit_of_every_field(guarded, field):
 def test_the_forms_say_the_same_limits(pilot, monkeypatch):
     """The packet page says each personal field's limit in words, and sets no maxlength
     (which would cut a long name mid-word, unsaid); the address keeps its maxlength."""
-    from handouts.web.app import PERSONAL_LIMITS
+    from handouts.web.forms import PERSONAL_LIMITS
 
     client = pilot.test_client()
     add(client, "crisis-help-lines")
@@ -552,10 +546,15 @@ def test_the_sent_page_says_nothing_unless_something_was_sent(app):
     assert response.status_code == 302 and response.headers["Location"] == "/packet"
 
 
-def test_a_full_packet_says_so(client, monkeypatch):
-    import handouts.web.app
+def test_a_full_packet_says_so(shipped_out):
+    app = create_app(shipped(shipped_out), Settings(workers=1, basket_limit=2))
+    try:
+        says_the_packet_is_full(app.test_client())
+    finally:
+        app.extensions["handouts"].packets.close()
 
-    monkeypatch.setattr(handouts.web.app, "BASKET_LIMIT", 2)
+
+def says_the_packet_is_full(client):
     csrf = add(client, "crisis-help-lines", "mixing-dangers")
     response = client.post("/basket", data={"csrf_token": csrf, "slug": "what-is-detox",
                                             "action": "add", "next": "/?q=detox"}, follow_redirects=True)
@@ -602,7 +601,7 @@ def test_packet_problems_are_in_words_for_the_front_desk(tmp_path):
                                   "was edited after the copy on this page was built")
         assert not any(words in message for words in CLI_WORDING)
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
 
 
 SECRETS = ("Ana Ruiz", "ana@example.org", "A private note")
@@ -653,7 +652,7 @@ def test_a_packet_with_a_document_that_no_longer_builds_gets_the_problem_page(
         message = problem_on(client.post("/packet/pdf", data=packet_fields(client, for_name="Ana Ruiz")))
         assert "edited after the copy on this page was built" in message
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
     logged = [record.getMessage() for record in caplog.records]
     assert any("staying-safe" in line for line in logged)  # for whoever fixes it
     assert not any(words in line for line in logged for words in SECRETS)
@@ -679,7 +678,7 @@ def test_a_packet_of_a_source_nested_too_deep_is_refused_in_words(tmp_path, capl
         assert "\u201cOther\u201d" in problem_on(response)
         assert client.get("/packet").status_code == 200  # the app is still there
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -694,7 +693,7 @@ def test_an_unexpected_failure_logs_no_words_of_its_message(shipped_out, caplog)
     try:
         response = app.test_client().get("/fails")
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
     assert is_problem_page(response, 500)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "ValueError on fails [GET]" in logged and "in fails\n" in logged  # what, and where
@@ -721,7 +720,7 @@ def test_a_brand_file_broken_while_serving_takes_no_page_down(tmp_path):
         assert is_problem_page(response, 422)
         assert problem_on(response).startswith("This packet could not be made.")
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
 
 
 def files_under(path: Path) -> list[Path]:
@@ -742,7 +741,7 @@ def holds_a_packet(path: Path) -> bool:
 def test_nothing_is_written_to_disk_for_a_packet(client, app):
     """The packet is made in memory and streamed: the output folder and the temporary
     folder hold the same files after as before, and this process opens nothing to write."""
-    out = app.extensions["handouts"]["project"].out
+    out = app.extensions["handouts"].project.out
     add(client, "crisis-help-lines")
     client.post("/packet/pdf", data=packet_fields(client, for_name="Warm-up"))  # caches, fonts
 
@@ -850,14 +849,14 @@ def test_a_restart_signs_everyone_out(shipped_out):
         sign_in(client)
         cookie = client.get_cookie("session").value
     finally:
-        first.extensions["handouts"]["renderer"].close()
+        first.extensions["handouts"].packets.close()
     second = create_app(shipped(shipped_out), settings)  # the same key: the cookie is still valid
     try:
         client = second.test_client()
         client.set_cookie("session", cookie)
         assert client.get("/packet").status_code == 302
     finally:
-        second.extensions["handouts"]["renderer"].close()
+        second.extensions["handouts"].packets.close()
 
 
 @dataclass
@@ -951,9 +950,9 @@ def test_signed_in_staff_never_meet_the_budget(shipped_out):
         for path in ("/", "/packet", "/documents/klonopin-overview", "/login"):
             assert staff.get(path).status_code in (200, 302), path
         assert staff.get("/login").headers["Location"] == "/"
-        assert app.extensions["handouts"]["guesses"].take("127.0.0.1") > 0  # still spent
+        assert app.extensions["handouts"].guesses.take("127.0.0.1") > 0  # still spent
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
 
 
 # -- guesses against the app as served -----------------------------------------------------
@@ -1091,7 +1090,7 @@ def test_on_this_computer_only_requests_addressed_to_it_are_answered(shipped_out
             if not answered:
                 assert response.status_code == 400 and b"Essence" not in response.data
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
 
 
 def test_serving_beyond_this_computer_needs_a_password(monkeypatch, capsys, shipped_out):
@@ -1122,7 +1121,7 @@ def test_on_0_0_0_0_with_a_password_it_starts(monkeypatch, shipped_out):
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
         assert client.get("/login", headers={"Host": "10.0.0.7:8123"}).status_code == 200
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
 
 
 def test_every_value_is_escaped(tmp_path):
@@ -1136,7 +1135,7 @@ def test_every_value_is_escaped(tmp_path):
         assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
         assert "<img src=x" not in page
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
 
 
 def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
@@ -1163,7 +1162,7 @@ def test_a_worker_that_dies_is_replaced(client, app):
     add(client, "crisis-help-lines")
     form = packet_fields(client, for_name="Ana Ruiz")
     assert client.post("/packet/pdf", data=form).status_code == 200
-    renderer = app.extensions["handouts"]["renderer"]
+    renderer = app.extensions["handouts"].packets
     [worker] = renderer.pools[0]._processes  # the one warm worker of this app
     os.kill(worker, signal.SIGKILL)
     response = client.post("/packet/pdf", data=form)
@@ -1267,7 +1266,7 @@ def test_a_list_of_documents_the_page_never_showed_is_refused(client, forged):
     elif forged == "twice":
         shown = [shown[0], shown[0]]
     else:
-        card = client.application.extensions["handouts"]["catalog"].card("wallet-card")
+        card = client.application.extensions["handouts"].catalog.card("wallet-card")
         shown = [f"wallet-card:{card.stamp}"]
     response = client.post("/packet/pdf", data={**fields, "shown": shown})
     assert response.status_code == 409 and not response.data.startswith(b"%PDF")
@@ -1295,7 +1294,7 @@ def test_search_without_a_readable_index_still_finds_titles_and_says_so(tmp_path
         assert titles_on(page) == ["Staying safe with benzos"]
         assert "Full search is not available until the handouts are built again" in page
     finally:
-        app.extensions["handouts"]["renderer"].close()
+        app.extensions["handouts"].packets.close()
 
 
 def test_a_control_character_in_the_name_is_said_on_the_page(client):
