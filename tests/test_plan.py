@@ -142,7 +142,7 @@ def test_which_code_shapes_a_pdf_follows_from_the_folders(tmp_path, monkeypatch)
 
     first = pipeline()
     for module in ("web/app.py", "web/views/packet.py", "web/packet_pool.py", "check/gate.py", "check/tagtree.py",
-                   "deliver/mail.py", "library/workers.py", "cli.py"):
+                   "deliver/mail.py", "library/workers.py", "cli/delivery.py"):
         with (package / module).open("a") as code:
             code.write("\n# a comment\n")
         assert pipeline() == first, module

@@ -27,17 +27,17 @@ from .outputs import MANIFEST, read_json
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # The code that shapes a PDF, by folder: reading the content and rendering a
-# document, and the package's own top-level modules but the command line. A
-# module added there counts by itself; the library, the check, delivery and the
-# app never change a PDF's bytes, so editing them rebuilds nothing.
+# document, and the package's own top-level modules (the project, the problems).
+# A module added there counts by itself; the library, the check, delivery, the
+# app and the command line never change a PDF's bytes, so editing them rebuilds
+# nothing.
 SHAPING_FOLDERS = ("content", "render")
-NOT_SHAPING_TOP = frozenset({"cli"})
 
 
 def shaping_modules() -> list[Path]:
     """The modules whose code can change what a built PDF holds (see SHAPING_FOLDERS)."""
-    top = [p for p in PACKAGE.glob("*.py") if p.stem not in NOT_SHAPING_TOP]
-    inside = [p for folder in SHAPING_FOLDERS for p in (PACKAGE / folder).glob("*.py")]
+    top = list(PACKAGE.glob("*.py"))
+    inside = [p for folder in SHAPING_FOLDERS for p in (PACKAGE / folder).rglob("*.py")]
     return sorted(top + inside)
 
 

@@ -1,0 +1,52 @@
+"""`serve`: the staff app, after bringing the catalog up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from ..library.build import build
+from ..problems import UsageError
+from ..project import BuildRequest, Project
+from .options import sources_option
+from .report import print_problems, progress_display, summary
+
+
+def add_serve(commands) -> None:
+    serve_cmd = commands.add_parser("serve", help="the staff app: browse, print, make and email "
+                                    "packets in a browser")
+    sources_option(serve_cmd)
+    serve_cmd.add_argument("--out", type=Path, default=Path("output"),
+                           help="output folder (default: output)")
+    serve_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
+                           help="brand file (default: _brand.yml)")
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default: 127.0.0.1, this computer only); "
+                                "any other needs HANDOUTS_STAFF_PASSWORD")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_cmd.set_defaults(command=run_serve)
+
+
+def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
+    import os
+
+    from ..web.app import serve
+    from ..web.settings import PASSWORD_VARIABLE, Settings, check_reach
+
+    project = Project(sources=args.sources, out=args.out, brand=args.brand)
+    if not project.sources.is_dir():
+        raise UsageError(f"sources folder not found: {project.sources}")
+    settings = Settings(password=os.environ.get(PASSWORD_VARIABLE) or None, host=args.host,
+                        port=args.port)
+    check_reach(settings)  # before the catalog is built, not after
+    # First bring the catalog up to date, telling staff what could not be built.
+    print("Bringing the handouts up to date...", file=stdout, flush=True)
+    with progress_display(stdout) as progress:
+        report = build(project, BuildRequest(), progress=progress)
+    print_problems(report.problems, stderr)
+    print(summary(report), file=stdout)
+    where = args.host if settings.loopback else "this computer's name or address"
+    print(f"Serving the staff app on http://{where}:{args.port}/ (Ctrl-C stops)", file=stdout,
+          flush=True)
+    serve(project, settings)
+    return 0
