@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..content.blocks import Blocks, SafetyBlock, load_blocks
 from ..content.brand import PLACEHOLDER, Brand, Contact, load_brand
-from ..content.documents import DocMeta, Document, parse
+from ..content.documents import DocMeta, Document, closing_line, parse
 from ..content.i18n import translation_problem
 from ..content.markup import BLOCK_MARK, markdown_to_html, sanitize
 from ..content.resources import Library, load_library
@@ -598,7 +598,7 @@ def _split(text: str) -> tuple[str, str, int] | None:
         return None
     if lines[0].strip() != "---":
         return "", text, 1
-    end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), None)
+    end = closing_line(lines)
     if end is None:
         return None
     return "\n".join(lines[1:end]), "\n".join(lines[end + 1:]), end + 2

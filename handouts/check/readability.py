@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 
-from ..content.markup import BLOCK_MARK, FENCE, markdown_to_html
+from ..content.markup import BLOCK_MARK, TEXT, body_lines, markdown_to_html
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
@@ -68,14 +68,12 @@ def sections(body_md: str, body_line: int) -> list[Section]:
     heading, level, start = None, 0, body_line
     chunk: list[str] = []
     lines = body_md.split("\n")
-    in_fence, underline = False, False
-    for offset, line in enumerate(lines):
+    underline = False
+    for offset, line, kind in body_lines(body_md):
         if underline:  # the ==== or ---- under a heading
             underline = False
             continue
-        if FENCE.match(line):
-            in_fence = not in_fence
-        match = None if in_fence else _heading(lines, offset)
+        match = _heading(lines, offset) if kind == TEXT else None
         if match:
             found.append(Section(heading, level, start, "\n".join(chunk)))
             (heading, level), start, chunk = match, body_line + offset, []
@@ -154,11 +152,9 @@ def line_of_sentence(body_md: str, body_line: int, sentence: str) -> int | None:
 def _written_words(body_md: str, body_line: int) -> list[tuple[str, int]]:
     """Each word of the body outside code, with its file line; link targets, citations
     and addresses left out, as they are from the scored text."""
-    found, in_fence = [], False
-    for offset, line in enumerate(body_md.split("\n")):
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence:
+    found = []
+    for offset, line, kind in body_lines(body_md):
+        if kind == TEXT:
             text = ADDRESS.sub(" ", CITATION.sub(" ", LINK_TARGET.sub("] ", line)))
             found += [(word, body_line + offset) for word in _spoken(text)]
     return found

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ..content.markup import FENCE
+from ..content.markup import CODE, FENCE_LINE, body_lines
 
 PERSON = (r"(?:I|you|he|she|they|we|me|him|her|them|us|person|people|patients?|someone|"
           r"anyone|everyone|clients?|sons?|daughters?|child|children|kids?|husband|wife|partner|"
@@ -172,19 +172,19 @@ def passages(body_md: str, body_line: int) -> list[Passage]:
     callout titles; code and block quotations (someone's own words) left out."""
     found: list[Passage] = []
     current: list[tuple[int, str]] = []
-    in_fence = in_quote = False
+    in_quote = False
 
     def flush():
         if current:
             found.append(_joined(current))
             current.clear()
 
-    for offset, text in enumerate(body_md.split("\n")):
+    for offset, text, kind in body_lines(body_md):
         number = body_line + offset
-        if FENCE.match(text):
+        if kind == FENCE_LINE:
             flush()
-            in_fence, in_quote = not in_fence, False
-        elif in_fence:
+            in_quote = False
+        elif kind == CODE:
             continue
         elif not text.strip():
             flush()

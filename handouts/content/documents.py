@@ -87,6 +87,12 @@ def content_digest(document: Document) -> str:
     return hashlib.sha256(words.encode("utf-8")).hexdigest()[:12]
 
 
+def closing_line(lines: list[str]) -> int | None:
+    """Where front matter opened by lines[0] ends: the index of its '---' or '...' line."""
+    return next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")),
+                None)
+
+
 def split_front_matter(source: SourceFile) -> tuple[YamlText, str, int]:
     path, text = source.path, source.text
     if not text.strip():
@@ -96,10 +102,8 @@ def split_front_matter(source: SourceFile) -> tuple[YamlText, str, int]:
     if lines[0].strip() != "---":
         raise ContentError([error(path, 1, "missing front matter: the first line must be "
                                  "'---', followed by title, summary and the other settings")])
-    for index, line in enumerate(lines[1:], start=1):  # noqa: B007 - read after the loop
-        if line.rstrip() in ("---", "..."):
-            break
-    else:
+    index = closing_line(lines)
+    if index is None:
         raise ContentError([error(path, 1, "the front matter is never closed: "
                                  "add a line '---' after the last setting")])
     yaml_text = load_yaml("\n".join(lines[1:index]), path, first_line=2)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
@@ -74,6 +75,20 @@ BRAND_BLOCKS = ("crisis-lines", "contact")
 BLOCK_PARAGRAPH = re.compile(r"<p>\[\[([a-z-]+)\]\]</p>")
 BLOCK_MARK = re.compile(r"\[\[([^\]\n]*)\]\]")
 FENCE = re.compile(r"^\s*(```|~~~)")  # a line opening or closing a fenced code block
+# What each line of a Markdown body is, for the checks that read it line by line.
+TEXT, CODE, FENCE_LINE = "text", "code", "fence"
+
+
+def body_lines(body_md: str) -> Iterator[tuple[int, str, str]]:
+    """(offset, line, TEXT, CODE or FENCE_LINE) for each line of a body: the one place
+    that knows where fenced code blocks begin and end."""
+    in_fence = False
+    for offset, line in enumerate(body_md.split("\n")):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            yield offset, line, FENCE_LINE
+        else:
+            yield offset, line, CODE if in_fence else TEXT
 
 
 def markdown_to_html(text: str, extensions: tuple = ()) -> str:

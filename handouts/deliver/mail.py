@@ -25,7 +25,6 @@ import secrets
 import smtplib
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -493,11 +492,11 @@ def write_eml(message: EmailMessage, folder: Path) -> Path:
 
 
 def _write_new(data: bytes, folder: Path) -> Path:
+    from ..library.outputs import write_temporary
+
     folder.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".message-", suffix=".part")  # 0600
+    temporary = write_temporary(folder, data, prefix=".message-")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         names = (f"message-{stamp}.eml" if n == 1 else f"message-{stamp}-{n}.eml"
                  for n in itertools.count(1))
@@ -509,4 +508,4 @@ def _write_new(data: bytes, folder: Path) -> Path:
             except FileExistsError:
                 continue
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)

@@ -18,7 +18,6 @@ import datetime as dt
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -108,31 +107,18 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     The documents are laid out once for a given set of documents and kept (they
     carry nothing personal); each family's cover is laid out on its own and put
     in front. So the second family to get the same handouts waits for one page."""
-    from ..content.blocks import read_blocks
     from ..content.brand import read_brand
-    from ..content.documents import parse
     from ..content.formats import FORMATS
-    from ..content.resources import read_library
     from ..library.jobs import fit_of
-    from ..render.citations import resolve
     from ..render.document import judge
     from ..render.fetcher import FileAccess
-    from ..render.glyphs import glyph_problems
     from ..render.layout import layout_packet
     from ..render.pdf import lay_out, render_pdf, write_pdf
 
     check_person(request.person)
     sources, notes = choose_sources(project, request)
     brand = read_brand(project.brand)
-    library = read_library(project.resources).library
-    blocks = read_blocks(project.blocks).blocks
-    resolved = []
-    for source in sources:
-        document = resolve(parse(source), library, blocks)  # ContentError propagates
-        found = glyph_problems(document, brand)
-        if found:
-            raise ContentError(found)
-        resolved.append(document)
+    resolved = resolved_documents(project, sources, brand)
     problems = list(notes)
     missing = personal_glyphs(request.person, brand)
     if missing:
@@ -153,11 +139,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
 
     key = _documents_key(project, request, resolved)
     documents = _DOCUMENTS.get(key) or _keep(key, laid_out("documents"))
-    anchors = {f"d{n}" for n in range(1, len(resolved) + 1)}
-    starts: dict[str, int] = {}
-    for number, page in enumerate(documents.pages, start=1):
-        for anchor in anchors & set(page.anchors):
-            starts.setdefault(anchor, number)  # where each document begins
+    starts = first_pages(documents, len(resolved))
     cover = laid_out("cover", contents_pages=starts, total_pages=len(documents.pages))
     if len(cover.pages) == 1:
         result = write_pdf(cover, documents, pages=[*cover.pages, *documents.pages[1:]])
@@ -170,6 +152,37 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
         raise ContentError(found)
     return Packet(result.data, result.pages, tuple(map(included, resolved)),
                   tuple(problems + found))
+
+
+def resolved_documents(project: Project, sources, brand) -> list:
+    """Each source read and resolved, or ContentError: a packet is made only of documents
+    that would build, each drawn in the brand's typeface alone."""
+    from ..content.blocks import read_blocks
+    from ..content.documents import parse
+    from ..content.resources import read_library
+    from ..render.citations import resolve
+    from ..render.glyphs import glyph_problems
+
+    library = read_library(project.resources).library
+    blocks = read_blocks(project.blocks).blocks
+    resolved = []
+    for source in sources:
+        document = resolve(parse(source), library, blocks)  # ContentError propagates
+        found = glyph_problems(document, brand)
+        if found:
+            raise ContentError(found)
+        resolved.append(document)
+    return resolved
+
+
+def first_pages(documents, count: int) -> dict[str, int]:
+    """The page each of the `count` documents begins on, by its anchor (d1, d2, ...)."""
+    anchors = {f"d{n}" for n in range(1, count + 1)}
+    starts: dict[str, int] = {}
+    for number, page in enumerate(documents.pages, start=1):
+        for anchor in anchors & set(page.anchors):
+            starts.setdefault(anchor, number)
+    return starts
 
 
 # Laid-out documents, by what they were made from: the same handouts for the next
@@ -345,22 +358,22 @@ def _check_kind(path: Path, target: Path) -> None:
 def write_packet(data: bytes, path: Path, project: Project) -> None:
     """Write the packet where staff asked, whole or not at all, never into the shared
     output folder; SaveError if the file system will not have it."""
+    from ..library.outputs import write_temporary
+
     target = check_target(path, project)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".packet-", suffix=".part")
+        temporary = write_temporary(target.parent, data, prefix=".packet-")
     except OSError as exc:
         raise _save_error(path, exc) from None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
         check_target(path, project)  # again: nothing may have taken its place meanwhile
         os.replace(temporary, target)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise _save_error(path, exc) from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

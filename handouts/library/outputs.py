@@ -203,10 +203,19 @@ def _switch(out: Path, steps: list[list[str]]) -> None:
 
 
 def _write_new(folder: Path, data: bytes) -> str:
-    """A new file in `folder` holding `data`, on disk before this returns; its path."""
-    fd, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+    """A new output in `folder` holding `data`, readable by all, as outputs are; its path."""
+    return str(write_temporary(folder, data, shared=True))
+
+
+def write_temporary(folder: Path, data: bytes, prefix: str = "", shared: bool = False) -> Path:
+    """A new file in `folder` holding `data`, on disk before this returns, for the caller
+    to rename or link into place (and to remove if that fails), so that no reader ever
+    sees half a file. Private (0600) unless `shared`: the library's outputs are for
+    everyone; a family's packet or message is not."""
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".part")
     try:
-        os.fchmod(fd, 0o644)  # mkstemp makes files private; outputs are for sharing
+        if shared:
+            os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -214,7 +223,7 @@ def _write_new(folder: Path, data: bytes) -> str:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return temporary
+    return Path(temporary)
 
 
 def _sync_folder(folder: Path) -> None:

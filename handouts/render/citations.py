@@ -31,16 +31,17 @@ from ..content.documents import DocMeta, Document
 from ..content.markup import (
     BLOCK_MARK,
     BRAND_BLOCKS,
-    FENCE,
     MAX_COLUMNS,
     MAX_DEPTH,
     MAX_IMAGES,
     MAX_SPAN,
+    TEXT,
     UNPRINTABLE,
     Cleaned,
     Image,
     Refusal,
     Shape,
+    body_lines,
     clean,
     images_in,
     is_body_class,
@@ -397,12 +398,8 @@ def _on_its_own(lines: list[str], index: int, mark: str) -> bool:
 
 def _prose_lines(document: Document):
     """(file line, text) for body lines outside code, with code spans blanked."""
-    in_fence = False
-    for offset, text in enumerate(document.body_md.split("\n")):
-        if FENCE.match(text):
-            in_fence = not in_fence
-            continue
-        if not in_fence:
+    for offset, text, kind in body_lines(document.body_md):
+        if kind == TEXT:
             yield document.body_line + offset, CODE_SPAN.sub("", text)
 
 
@@ -471,14 +468,8 @@ def _line_of_src(document: Document, src: str) -> int | None:
 
 def _code_blanked(body_md: str) -> str:
     """The body with code blocks and code spans blanked, lines kept where they were."""
-    kept, in_fence = [], False
-    for line in body_md.split("\n"):
-        if FENCE.match(line):
-            in_fence = not in_fence
-            kept.append("")
-        else:
-            kept.append("" if in_fence else CODE_SPAN.sub(lambda m: " " * len(m.group()), line))
-    return "\n".join(kept)
+    return "\n".join(CODE_SPAN.sub(lambda m: " " * len(m.group()), line) if kind == TEXT else ""
+                     for _, line, kind in body_lines(body_md))
 
 
 # -- the Markdown extension ---------------------------------------------------
