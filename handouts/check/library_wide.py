@@ -18,7 +18,7 @@ from ..content.sources import SourceFile
 from ..content.yamltext import load_yaml
 from ..library.search import read_synonyms
 from ..problems import Problem, error, warning
-from ..render.citations import CITATION, citation_keys
+from ..render.numbering import CITATION, citation_keys
 from .communication import jargon_before_definition, missing_steps
 from .per_document import (
     alt_text_problems,

@@ -15,8 +15,9 @@ from ..content.documents import Document
 from ..content.markup import markdown_to_html, sanitize
 from ..content.resources import Library
 from ..problems import ContentError, Problem, error, warning
-from ..render.citations import images_with_lines, place, resolve
+from ..render.citations import resolve
 from ..render.glyphs import glyph_problems
+from ..render.source_lines import images_with_lines, place
 from .accessibility import alt_text_problem
 from .communication import call_without_number, has_picture, missing_steps, undefined_jargon
 from .readability import sections

@@ -15,16 +15,9 @@ from __future__ import annotations
 
 import difflib
 import re
-import xml.etree.ElementTree as etree
-from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-from markdown.blockprocessors import BlockProcessor
-from markdown.extensions import Extension
-from markdown.inlinepatterns import InlineProcessor
-from markdown.treeprocessors import Treeprocessor
 
 from ..content.blocks import NO_BLOCKS, Blocks, SafetyBlock
 from ..content.documents import DocMeta, Document
@@ -35,13 +28,11 @@ from ..content.markup import (
     MAX_DEPTH,
     MAX_IMAGES,
     MAX_SPAN,
-    TEXT,
     UNPRINTABLE,
     Cleaned,
     Image,
     Refusal,
     Shape,
-    body_lines,
     clean,
     images_in,
     is_body_class,
@@ -53,14 +44,26 @@ from ..content.markup import (
 from ..content.resources import Library, Resource
 from ..problems import ContentError, Problem, error
 from .images import oversize
+from .numbering import (
+    CITATION,
+    CitationExtension,
+    Numbering,
+    Placed,
+    SafetyBlockExtension,
+)
+from .source_lines import (
+    images_with_lines,
+    line_of_src,
+    line_of_text,
+    on_its_own,
+    place,
+    prose_lines,
+    where_key_is,
+)
 
-KEY = r"[A-Za-z0-9](?:[\w.:-]*[A-Za-z0-9])?"
-CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")
 # Any bracket with an @ that starts a word: `[see @key]` is a citation written
 # wrongly, not text (an e-mail address's @ follows a letter).
 BRACKET = re.compile(r"\[[^\]\n]*(?<![\w.+-])@[^\]\n]*\]")
-CODE_SPAN = re.compile(r"(`+).*?\1")
-MARKDOWN_IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\(\s*<?(?P<src>[^)\s>]*)")
 
 
 @dataclass(frozen=True)
@@ -113,21 +116,16 @@ class ResolvedDocument:
         return None
 
 
-def citation_keys(marker: str) -> list[str]:
-    """`@a; @b` -> ['a', 'b']"""
-    return [part.strip().removeprefix("@") for part in marker.split(";")]
-
-
 def resolve(document: Document, library: Library, blocks: Blocks = NO_BLOCKS,
             images_root: Path | None = None) -> ResolvedDocument:
     """Place the safety blocks of `document`, number its citations and check its images,
     which are relative to `images_root` (the document's own folder, unless given)."""
     problems = [*_malformed_citations(document), *_unknown_blocks(document, blocks)]
-    numbering = _Numbering()
-    placed = _Placed(blocks, document.lang)
+    numbering = Numbering()
+    placed = Placed(blocks, document.lang)
     try:
-        written = markdown_to_html(document.body_md, (_CitationExtension(numbering),
-                                                      _SafetyBlockExtension(placed)))
+        written = markdown_to_html(document.body_md, (CitationExtension(numbering),
+                                                      SafetyBlockExtension(placed)))
     except RecursionError:  # Python-Markdown reads nested quotes and lists by recursion
         raise ContentError([_too_deep(document)]) from None
     # Parsed once, by the sanitiser: images and links are checked in what it gives the
@@ -225,7 +223,7 @@ def _citations(document: Document, library: Library, cited_keys: list[str],
         cited = key in cited_keys
         resource = library.entries.get(key)
         if resource is None:
-            path, line = (_where_key_is(document, key, placed) if cited
+            path, line = (where_key_is(document, key, placed) if cited
                           else (document.source.path, document.front_matter.line("resources")))
             problems.append(error(path, line, _missing_key_message(key, library),
                                   **place(path, line, f"@{key}", 1),
@@ -233,19 +231,6 @@ def _citations(document: Document, library: Library, cited_keys: list[str],
             continue
         citations.append(Citation(len(citations) + 1, resource, cited))
     return citations
-
-
-def place(path: Path, line: int | None, needle: str | None, skip: int = 0) -> dict:
-    """The column and width of `needle` on a file's line, for the caret under it (the
-    first `skip` characters of the needle are not underlined: the @ of a key)."""
-    if not line or not needle:
-        return {}
-    try:
-        text = path.read_text("utf-8").split("\n")[line - 1]
-    except (OSError, UnicodeDecodeError, IndexError):
-        return {}
-    at = text.find(needle)
-    return {"column": at + 1 + skip, "width": len(needle) - skip} if at >= 0 else {}
 
 
 def _nearest_key(key: str, library: Library) -> str | None:
@@ -273,7 +258,7 @@ def _images(document: Document, cleaned: Cleaned, problems: list[Problem],
     for image, line in images_with_lines(document, cleaned.html):
         src = image.src or next(taken_out, "")
         if not image.src and src:
-            line = _line_of_src(document, src) or line
+            line = line_of_src(document, src) or line
         problem = _image_problem(image, src, sources_dir)
         if problem:
             problems.append(error(document.source.path, line, problem,
@@ -355,7 +340,7 @@ def _line_of_attribute(document: Document, refusal: Refusal) -> int | None:
 
 
 def _malformed_citations(document: Document):
-    for line, text in _prose_lines(document):
+    for line, text in prose_lines(document):
         for bracket in BRACKET.finditer(text):
             if not CITATION.fullmatch(bracket.group()):
                 yield error(document.source.path, line,
@@ -367,7 +352,7 @@ def _malformed_citations(document: Document):
 def _unknown_blocks(document: Document, blocks: Blocks):
     path, lang = document.source.path, document.lang
     lines = document.body_md.split("\n")
-    for line, text in _prose_lines(document):
+    for line, text in prose_lines(document):
         for mark in BLOCK_MARK.finditer(text):
             name, block = mark[1], blocks.get(mark[1])
             if name not in BRAND_BLOCKS and name not in blocks.names:
@@ -377,7 +362,7 @@ def _unknown_blocks(document: Document, blocks: Blocks):
                             f"known: {', '.join(f'[[{b}]]' for b in known)}",
                             **place(path, line, mark.group()),
                             hint=f"did you mean [[{close[0]}]]?" if close else None)
-            elif not _on_its_own(lines, line - document.body_line, mark.group()):
+            elif not on_its_own(lines, line - document.body_line, mark.group()):
                 yield error(path, line, f"write {mark.group()} on a line of its own, with a "
                             "blank line before and after")
             elif block is None and name not in BRAND_BLOCKS:
@@ -388,211 +373,4 @@ def _unknown_blocks(document: Document, blocks: Blocks):
                             f"add '{lang}: text: |' to {block.path.name} (never print another "
                             "language's safety advice)")
 
-
-def _on_its_own(lines: list[str], index: int, mark: str) -> bool:
-    """A mark is a paragraph of its own: alone on its line, blank lines around it."""
-    def blank(i: int) -> bool:
-        return i < 0 or i >= len(lines) or not lines[i].strip()
-    return lines[index].strip() == mark and blank(index - 1) and blank(index + 1)
-
-
-def _prose_lines(document: Document):
-    """(file line, text) for body lines outside code, with code spans blanked."""
-    for offset, text, kind in body_lines(document.body_md):
-        if kind == TEXT:
-            yield document.body_line + offset, CODE_SPAN.sub("", text)
-
-
-def _line_of_key(document: Document, key: str) -> int | None:
-    for line, text in _prose_lines(document):
-        for match in CITATION.finditer(text):
-            if key in citation_keys(match.group(1)):
-                return line
-    return None
-
-
-def _where_key_is(document: Document, key: str,
-                  placed: list[SafetyBlock]) -> tuple[Path, int | None]:
-    """The file and line citing `key`: the document's own, else a block it places."""
-    line = _line_of_key(document, key)
-    if line is not None:
-        return document.source.path, line
-    for block in placed:
-        text = block.texts[document.lang]
-        for offset, written in enumerate(text.markdown.split("\n")):
-            if any(key in citation_keys(m.group(1)) for m in CITATION.finditer(written)):
-                return block.path, text.line + offset
-    return document.source.path, None
-
-
-def line_of_text(document: Document, needle: str) -> int | None:
-    """The file line of the first body line holding `needle`."""
-    for offset, text in enumerate(document.body_md.split("\n")):
-        if needle and needle in text:
-            return document.body_line + offset
-    return None
-
-
-def image_lines(document: Document) -> dict[str, list[int]]:
-    """The file line of each `![alt](src)`, by address, in reading order: the same
-    picture may appear twice, and each use is reported at its own line."""
-    body = _code_blanked(document.body_md)
-    lines: dict[str, list[int]] = defaultdict(list)
-    for match in MARKDOWN_IMAGE.finditer(body):
-        lines[match["src"]].append(document.body_line + body.count("\n", 0, match.start()))
-    return lines
-
-
-def images_with_lines(document: Document, html: str):
-    """(image, file line) for each image of `html`, the body's HTML as the sanitiser
-    gave it (never as written: see markup.clean), in order."""
-    lines, seen = image_lines(document), Counter[str]()
-    for image in images_in(html):
-        uses = lines.get(image.src, [])
-        line = (uses[seen[image.src]] if seen[image.src] < len(uses)
-                else _line_of_src(document, image.src))  # written as raw HTML
-        seen[image.src] += 1
-        yield image, line
-
-
-def _line_of_src(document: Document, src: str) -> int | None:
-    """The line of an address as written, though nh3 read a NUL in it as U+FFFD."""
-    if "\ufffd" not in src:
-        return line_of_text(document, src)
-    written = re.compile(".{1,8}?".join(re.escape(part) for part in src.split("\ufffd")))
-    for offset, text in enumerate(document.body_md.split("\n")):
-        if written.search(text):
-            return document.body_line + offset
-    return None
-
-
-def _code_blanked(body_md: str) -> str:
-    """The body with code blocks and code spans blanked, lines kept where they were."""
-    return "\n".join(CODE_SPAN.sub(lambda m: " " * len(m.group()), line) if kind == TEXT else ""
-                     for _, line, kind in body_lines(body_md))
-
-
-# -- the Markdown extension ---------------------------------------------------
-
-_PENDING = "citation-pending"
-
-
-class _Numbering:
-    """Keys in order of first use, filled in as the converter walks the tree."""
-
-    def __init__(self):
-        self.order: list[str] = []
-
-
-class _CitationPattern(InlineProcessor):
-    def handleMatch(self, m, data):
-        keys = " ".join(citation_keys(m.group(1)))
-        element = etree.Element("sup", {"class": _PENDING, "data-keys": keys})
-        return element, m.start(0), m.end(0)
-
-
-class _CitationNumberer(Treeprocessor):
-    """Number citations in reading order, after inline parsing has found them all."""
-
-    def __init__(self, md, numbering: _Numbering):
-        super().__init__(md)
-        self.numbering = numbering
-
-    def run(self, root):
-        for sup in root.iter("sup"):
-            if sup.get("class") != _PENDING:
-                continue
-            keys = sup.attrib.pop("data-keys").split()
-            sup.set("class", "citation")
-            for key in keys:
-                if key not in self.numbering.order:
-                    self.numbering.order.append(key)
-            # Numbered in order of first use; shown in rising order: 1,6 not 6,1.
-            numbers = sorted(self.numbering.order.index(key) + 1 for key in keys)
-            for index, number in enumerate(numbers):
-                link = etree.SubElement(sup, "a", {"href": f"#ref-{number}",
-                                                   "class": "citation-link"})
-                link.text = str(number)
-                if index < len(numbers) - 1:
-                    link.tail = ","
-
-
-class _Placed:
-    """The safety blocks a document may place, and those it did, in order."""
-
-    def __init__(self, blocks: Blocks, lang: str):
-        self.available, self.lang = blocks, lang
-        self.blocks: list[SafetyBlock] = []
-
-
-class _SafetyBlockProcessor(BlockProcessor):
-    """A paragraph of just `[[overdose]]`: the block's Markdown, parsed in its place,
-    so that its citations are numbered with the document's own. A block never places
-    another (nor itself)."""
-
-    def __init__(self, parser, placed: _Placed):
-        super().__init__(parser)
-        self.placed = placed
-        self.inside = False
-
-    def _block(self, chunk: str) -> SafetyBlock | None:
-        mark = BLOCK_MARK.fullmatch(chunk.strip())
-        block = self.placed.available.get(mark[1]) if mark and not self.inside else None
-        return block if block is not None and self.placed.lang in block.texts else None
-
-    def test(self, parent, block) -> bool:
-        return self._block(block) is not None
-
-    def run(self, parent, blocks) -> None:
-        block = self._block(blocks.pop(0))
-        assert block is not None  # test() said this chunk places one
-        self.placed.blocks.append(block)
-        div = etree.SubElement(parent, "div", {"class": f"safety-block safety-{block.name}"})
-        self.inside = True
-        try:
-            self.parser.parseChunk(div, block.texts[self.placed.lang].markdown)
-        finally:
-            self.inside = False
-        _group_parts(div)
-
-
-def _group_parts(div: etree.Element) -> None:
-    """Each `###` part of a block (a heading and what follows it) in a box of its own,
-    and the parts together in one: the layout keeps the signs of an overdose and its
-    steps together on one page of a handout, and lets them break in large print."""
-    children = list(div)
-    first = next((i for i, child in enumerate(children) if child.tag == "h3"), None)
-    if first is None:
-        return
-    for child in children[first:]:
-        div.remove(child)
-    parts = etree.SubElement(div, "div", {"class": "block-parts"})
-    for child in children[first:]:
-        if child.tag == "h3":
-            part = etree.SubElement(parts, "div", {"class": "block-part"})
-        part.append(child)
-
-
-class _SafetyBlockExtension(Extension):
-    def __init__(self, placed: _Placed):
-        super().__init__()
-        self.placed = placed
-
-    def extendMarkdown(self, md):
-        # Before paragraphs and lists, after the blank-line and code-block processors.
-        md.parser.blockprocessors.register(_SafetyBlockProcessor(md.parser, self.placed),
-                                           "safety-block", 95)
-
-
-class _CitationExtension(Extension):
-    def __init__(self, numbering: _Numbering):
-        super().__init__()
-        self.numbering = numbering
-
-    def extendMarkdown(self, md):
-        # Before links (160) and references (170), so [@key] is never read as a link.
-        # The space before a citation goes: the superscript sits on the word.
-        pattern = r"[ \t]*" + CITATION.pattern
-        md.inlinePatterns.register(_CitationPattern(pattern, md), "citation", 175)
-        md.treeprocessors.register(_CitationNumberer(md, self.numbering), "citation", 15)
 

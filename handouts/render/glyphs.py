@@ -17,7 +17,8 @@ from ..content.typeface import Typeface
 from ..content.typeface import describe as describe_char
 from ..problems import Problem, error
 from . import pictures
-from .citations import ResolvedDocument, images_with_lines
+from .citations import ResolvedDocument
+from .source_lines import images_with_lines
 
 
 def glyph_problems(resolved: ResolvedDocument, brand: Brand,
