@@ -25,7 +25,7 @@ from conftest import REPO, pilot_brand
 
 from handouts.cli import main
 from handouts.deliver.mail import DeliveryError, SmtpSettings, check_address, compose
-from handouts.deliver.mail import send as deliver
+from handouts.deliver.smtp import send as deliver
 
 NAME = "Maria Lopez"
 ADDRESS = "maria.lopez@example.org"

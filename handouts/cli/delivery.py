@@ -107,17 +107,16 @@ def email_packet(args, project: Project, limit: int, stdout: TextIO, stderr: Tex
 
     from ..content.brand import load_brand
     from ..deliver.mail import (
-        Delivery,
         SmtpSettings,
         check_address,
         check_approved,
         check_callable,
         check_size,
         compose,
-        send,
         write_eml,
     )
     from ..deliver.packet import check_person
+    from ..deliver.smtp import Delivery, send
     from ..render.layout import email_text
 
     request = packet_request(args)

@@ -143,7 +143,7 @@ def serve(project: Project, settings: Settings, threads: int = 16) -> None:
     import waitress
 
     # The app's log, on its standard error: requests that failed, packets that could not
-    # be made, and a line for each delivery (see delivery.Delivery), none with anything
+    # be made, and a line for each delivery (see deliver/smtp.py, Delivery), none with anything
     # personal in it.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

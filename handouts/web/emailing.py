@@ -1,5 +1,5 @@
 """What stands between a packet and a family's inbox, said for the front desk; and the
-sending itself, through the pipeline's own delivery (deliver/mail.py)."""
+sending itself, through the pipeline's own delivery (deliver/mail.py, deliver/smtp.py)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def sending_problem(brand, cards: list, packet_request) -> str | None:
 
 def send_packet(project: Project, brand, packet, address: str, settings, lang: str,
                 delivery=None) -> None:
-    from ..deliver.mail import Attachment, check_size, compose, send
+    from ..deliver.mail import Attachment, check_size, compose
+    from ..deliver.smtp import send
     from ..render.layout import email_text
 
     attachments = [Attachment("handouts.pdf", packet.data)]

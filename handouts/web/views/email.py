@@ -56,7 +56,8 @@ def page(token: str):
 
 @email.post("/packet/email/<token>")
 def send(token: str):
-    from ...deliver.mail import Delivery, DeliveryError, check_approved
+    from ...deliver.mail import DeliveryError, check_approved
+    from ...deliver.smtp import Delivery
 
     held = state().held
     kept = held.get(token, owner())
