@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..content.blocks import load_blocks
-from ..content.brand import PLACEHOLDER, Brand, Contact, load_brand
+from ..content.brand import Brand, load_brand
+from ..content.brand_parts import PLACEHOLDER, Contact
 from ..content.documents import Document, parse
 from ..content.resources import load_library
 from ..content.sources import discover

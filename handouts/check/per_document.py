@@ -10,7 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..content.blocks import Blocks
-from ..content.brand import PLACEHOLDER, Brand
+from ..content.brand import Brand
+from ..content.brand_parts import PLACEHOLDER
 from ..content.documents import Document
 from ..content.markup import markdown_to_html, sanitize
 from ..content.resources import Library

@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from ..problems import ContentError, Problem, error
+from .brand_parts import PLACEHOLDER, BrandTexts, Colors, Contact, CrisisLine, Logo
+from .brand_schema import schema_name, schema_typography, validated_schema
+from .contrast import low_contrast
 from .filecache import reread_when_changed
 from .typeface import Typeface, TypefaceNotInstalled, find_typeface
 from .yamltext import YamlText, load_yaml
@@ -34,66 +37,11 @@ PAPER_SIZES = ("letter", "a4")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 Localized = Mapping[str, str]  # language -> text; English (en) always given
 PRINT_PROFILES = ("office", "print-shop")
-PLACEHOLDER = re.compile(r"^\[.*\]$")
 CSS_SIZE = re.compile(r"\d{1,2}(?:\.\d{1,2})?(?:pt|px)")
 DEFAULT_TYPEFACE = "Atkinson Hyperlegible"
 # The body's size, in points: under 11 pt a tired reader cannot read a handout (health
 # literacy guidance asks for 12 pt or more); over 20 pt is large print's own format.
 READABLE_POINTS = (11.0, 20.0)
-
-
-@dataclass(frozen=True)
-class Logo:
-    path: Path
-    alt: str
-
-
-@dataclass(frozen=True)
-class Colors:
-    """Semantic colours, as #rrggbb, that the stylesheets use as variables."""
-
-    primary: str = "#0e5a5f"
-    foreground: str = "#1d2b30"
-    background: str = "#ffffff"
-    light: str = "#e4f0ee"  # tint behind the main message box
-    danger: str = "#a11d1d"
-    warning: str = "#8a4b00"
-    info: str = "#1f4e8c"
-    success: str = "#2f6b2f"
-
-
-@dataclass(frozen=True)
-class Contact:
-    phone: str | None = None
-    address: str | None = None
-    hours: str | None = None
-    website: str | None = None
-    email: str | None = None
-
-    def items(self) -> list[tuple[str, str]]:
-        return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)]
-
-    def placeholders(self) -> list[str]:
-        return [name for name, value in self.items() if PLACEHOLDER.match(value)]
-
-
-@dataclass(frozen=True)
-class CrisisLine:
-    name: str  # 988 Suicide & Crisis Lifeline
-    action: str  # Call or text 988
-    number: str  # 988, dialled from a link on screen
-    details: str | None = None
-    when: str | None = None  # when to call it: printed where a source asks for [[crisis-lines]]
-
-
-@dataclass(frozen=True)
-class BrandTexts:
-    """The brand's words in one language."""
-
-    contact: Contact
-    crisis_lines: tuple[CrisisLine, ...]
-    disclaimer: str | None
-    untranslated: tuple[str, ...] = ()  # what fell back to English
 
 
 @dataclass(frozen=True)
@@ -154,13 +102,13 @@ def load_brand(path: Path) -> Brand:
     if not isinstance(parsed.data, dict):
         raise ContentError([parsed.error((), "the brand file must be a brand.yml mapping "
                                          "(meta, logo, color, typography, defaults)")])
-    schema = _validate_schema(parsed)
+    schema = validated_schema(parsed)
     problems: list[Problem] = []
     settings = _Settings(parsed, problems)
     brand = Brand(
         path=path.resolve(),
-        name=_name(schema, "full") or _name(schema, "short") or "",
-        short_name=_name(schema, "short") or _name(schema, "full") or "",
+        name=schema_name(schema, "full") or schema_name(schema, "short") or "",
+        short_name=schema_name(schema, "short") or schema_name(schema, "full") or "",
         logo=settings.logo(schema, "light"),
         logo_on_dark=settings.logo(schema, "dark"),
         colors=settings.colors(schema),
@@ -184,8 +132,6 @@ def load_brand(path: Path) -> Brand:
 def _low_contrast(parsed: YamlText, colors: Colors) -> list[Problem]:
     """Colours under 4.5:1 for any text the pages print on them: refused by every build,
     not only by `check`, since white crisis lines on white hide them."""
-    from .contrast import low_contrast  # it reads Colors from here
-
     found = []
     for pair in low_contrast(colors):
         name = pair.text if not pair.text.startswith("#") else pair.background
@@ -197,60 +143,6 @@ def _low_contrast(parsed: YamlText, colors: Colors) -> list[Problem]:
 
 # For the staff app and packets, which read the brand for every request.
 read_brand = reread_when_changed(load_brand)
-
-
-def _validate_schema(parsed: YamlText):
-    """The brand.yml schema, checked by the brand-yml package (imported only here)."""
-    import pydantic
-    from brand_yml import Brand as BrandYml
-
-    _check_families(parsed)
-    try:
-        return BrandYml.model_validate({**parsed.data, "path": parsed.path.resolve()})
-    except (TypeError, ValueError, AttributeError) as exc:  # a value the package chokes on
-        if isinstance(exc, pydantic.ValidationError):
-            _schema_problems(parsed, exc)
-        raise ContentError([parsed.error((), "the brand file is not brand.yml as the brand-yml "
-                                         f"package reads it ({type(exc).__name__}); check "
-                                         "each value's type")]) from None
-
-
-def _check_families(parsed: YamlText) -> None:
-    """A typeface's family is one name: brand-yml raises TypeError on a list or mapping."""
-    typography = parsed.data.get("typography")
-    for section, part in (typography.items() if isinstance(typography, dict) else ()):
-        if isinstance(part, dict) and "family" in part and not isinstance(part["family"], str):
-            raise ContentError([parsed.error(("typography", section, "family"),
-                                             f"typography: {section}: family must be the name "
-                                             "of one typeface, such as Atkinson Hyperlegible")])
-
-
-def _schema_problems(parsed: YamlText, exc) -> None:
-    """Raise the schema's complaints as problems at their lines. A union reports one
-    error per member it tried; the first is enough."""
-    first: dict[str, str] = {}
-    for e in exc.errors():
-        first.setdefault(_dotted(e["loc"]), e["msg"])
-    raise ContentError([parsed.error(tuple(where.split(".")), f"{where}: {message}")
-                        for where, message in first.items()])
-
-
-def _dotted(loc) -> str:
-    """A pydantic location as the keys written in the file: pydantic adds the
-    names of union members (BrandLogo, light-dark, ...), which nobody wrote."""
-    written = [str(part) for part in loc
-               if isinstance(part, int) or not (part[:1].isupper() or "-" in part)]
-    return ".".join(written)
-
-
-def _name(schema, which: str) -> str | None:
-    name = schema.meta.name if schema.meta else None
-    return getattr(name, which, None) if name else None
-
-
-def _typography(schema, section: str, attribute: str) -> Any:
-    part = getattr(schema.typography, section, None) if schema.typography else None
-    return getattr(part, attribute, None) if part else None
 
 
 @dataclass
@@ -401,7 +293,7 @@ class _Settings:
 
     def base_size(self, schema) -> str:
         """The body's type size, which lands in the stylesheet: a plain CSS length."""
-        size = str(_typography(schema, "base", "size") or "12.5pt").strip()
+        size = str(schema_typography(schema, "base", "size") or "12.5pt").strip()
         if not CSS_SIZE.fullmatch(size):
             self.add(("typography", "base", "size"), "typography: base: size must be a size such "
                      f"as 12.5pt or 17px, not {size[:40]!r}")
@@ -415,7 +307,7 @@ class _Settings:
         return size
 
     def line_height(self, schema) -> float:
-        value = _typography(schema, "base", "line_height") or 1.45
+        value = schema_typography(schema, "base", "line_height") or 1.45
         try:
             height = float(value)
         except (TypeError, ValueError):
@@ -450,7 +342,7 @@ class _Settings:
         return Logo(path, resource.alt or "")
 
     def typeface(self, schema) -> Typeface:
-        family = _typography(schema, "base", "family") or DEFAULT_TYPEFACE
+        family = schema_typography(schema, "base", "family") or DEFAULT_TYPEFACE
         if not isinstance(family, str):
             self.add(("typography", "base", "family"), "typography: base: family must be the "
                      "name of one typeface, such as Atkinson Hyperlegible")
@@ -462,7 +354,6 @@ class _Settings:
                      f"typeface '{family}' is not installed as a font package "
                      "(for example fontpkg-atkinson-hyperlegible)")
             return find_typeface(DEFAULT_TYPEFACE)
-
 
 
 def web_address(website: str) -> str:

@@ -152,7 +152,7 @@ def compose(to: str, sender: str, subject: str, text: str, html: str,
 def check_callable(brand, lang: str) -> None:
     """Nothing goes to a family who could not call the clinic back: the phone number, in
     English and in the packet's language, must be a real one, not a placeholder."""
-    from ..content.brand import PLACEHOLDER
+    from ..content.brand_parts import PLACEHOLDER
 
     for texts in (brand.in_language("en"), brand.in_language(lang)):
         phone = texts.contact.phone
