@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from markupsafe import Markup
 
-from handouts.render.layout import css_counters, css_string, month_year, tel_uri
+from handouts.render.filters import css_counters, css_string, month_year, tel_uri
 
 
 def test_css_string_cannot_break_out_of_the_style_element():

@@ -33,7 +33,8 @@ from ..render.glyphs import glyph_problems
 from ..render.layout import Fit, layout
 from .outputs import CatalogEntry
 from .plan import Inputs, Record
-from .workers import Workers, peak_memory_kb
+from .worker_process import peak_memory_kb
+from .workers import Workers
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import pickle
-import resource
-import select
 import signal
 import sys
-import threading
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +30,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from ..problems import HandoutsError, UsageError
+from .worker_process import raised, serve
 
 ENV_SECONDS = "HANDOUTS_RENDER_SECONDS"
 ENV_MEMORY = "HANDOUTS_RENDER_MEMORY_MB"
@@ -173,7 +169,7 @@ class _Worker:
 
     def __init__(self, context, budget: Budget):
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs, os.getpid(), budget.memory_mb),
+        self.process = context.Process(target=serve, args=(theirs, os.getpid(), budget.memory_mb),
                                        daemon=True)
         self.process.start()
         theirs.close()
@@ -257,7 +253,7 @@ class _Pool:
                 if kind == "memory":  # it may hold on to some: a new one takes the next
                     yield self._retire(worker, self._memory_reason(), (index, job))
                     return
-                yield index, (_Outcome(job, exception=_raised(*value)) if kind == "error"
+                yield index, (_Outcome(job, exception=raised(*value)) if kind == "error"
                               else _Outcome(job, value))
         except (EOFError, OSError):
             pass  # it ended mid-message: below
@@ -305,123 +301,3 @@ class _Pool:
         self.workers = []
 
 
-def _serve(connection, owner: int, memory_mb: int) -> None:
-    """A worker's life: within its memory, warm, then each job it is sent, until told to stop."""
-    _limit_memory(memory_mb)
-    warm_worker(owner)
-    while True:
-        try:
-            message = connection.recv()
-        except (EOFError, OSError):
-            return
-        except Exception as exc:  # noqa: BLE001 - a job that cannot be unpickled here
-            connection.send(("error", (RuntimeError(f"a job could not be read: {exc}"), "")))
-            continue
-        if message is None:
-            return
-        index, function, job = message
-        connection.send(("started", index))
-        connection.send(_run_one(function, job))
-
-
-def _run_one(function: Callable, job: Any) -> tuple[str, Any]:
-    try:
-        return "done", function(job)
-    except MemoryError:
-        return "memory", None  # what it held is freed as the exception unwinds
-    except Exception as exc:  # noqa: BLE001 - the build's own process raises it
-        trace = traceback.format_exc()
-        try:
-            pickle.dumps(exc)
-        except Exception:  # noqa: BLE001 - not every exception can travel
-            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-        return "error", (exc, trace)
-
-
-class _RemoteTraceback(Exception):
-    """Where a job failed in its worker, shown under the exception raised here."""
-
-    def __str__(self) -> str:
-        return self.args[0]
-
-
-def _raised(exc: BaseException, trace: str) -> BaseException:
-    exc.__cause__ = _RemoteTraceback(f"\n{trace}") if trace else None
-    return exc
-
-
-def _limit_memory(memory_mb: int) -> None:
-    """At most `memory_mb` of address space: past it, allocation fails in this
-    process alone (a MemoryError, or an abort in C), not in the machine. A worker
-    forked from a large process (the web app) keeps room to work beyond what it
-    was born with."""
-    limit = max(memory_mb << 20, _address_space() + (256 << 20))
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    if soft == resource.RLIM_INFINITY or soft > limit:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _address_space() -> int:
-    """This process's address space now, in bytes."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[0]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def peak_memory_kb() -> int:
-    """This process's peak resident memory."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def warm_worker(owner: int | None = None) -> None:
-    """Pay WeasyPrint's import and font set-up once per worker, before the first job.
-
-    `owner` is the process that started the pool (a build, the web app): the
-    worker must not outlive it, however it ends."""
-    if owner is not None:
-        _leave_with(owner)
-    from ..render import pdf
-
-    pdf.warm()
-
-
-def _leave_with(owner: int) -> None:
-    if os.getppid() == owner:
-        _die_with_parent()
-        # A build killed between our fork and the line above sends no signal, and
-        # a forked worker holds both ends of the pool's pipes, so it would wait
-        # forever. If the build is no longer our parent, leave now.
-        if os.getppid() != owner:
-            os._exit(1)
-    else:
-        # Started by a fork server, which outlives the owner while we hold its
-        # pipe open: watch the owner ourselves.
-        threading.Thread(target=_exit_when_gone, args=(owner,), daemon=True).start()
-
-
-def _die_with_parent() -> None:
-    """On Linux, ask to be killed when our parent is: a killed build leaves no workers behind."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # elsewhere, workers end when they find the build's pipe closed
-
-
-def _exit_when_gone(owner: int) -> None:
-    try:
-        handle = os.pidfd_open(owner)
-    except ProcessLookupError:
-        os._exit(1)  # already gone
-    except (AttributeError, OSError):
-        return  # no pidfd here (not Linux 5.3+): the pool's pipes end us instead
-    select.select([handle], [], [])  # readable once the owner has ended
-    os._exit(1)

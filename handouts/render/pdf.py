@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..content.filecache import stamp
-from . import pictures, tagging
+from . import pictures, tag_origins, tagging
 from .fetcher import FileAccess
 from .layout import DocumentHtml
 
@@ -99,7 +99,7 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         fonts.extend(_used_fonts(doc))
         tagging.finish(doc, pdf)
 
-    tagging.record_origins()
+    tag_origins.record_origins()
     with _captured_warnings() as warnings:
         data = document.write_pdf(finisher=finish, **PDF_OPTIONS)
     parts = (first, *more)

@@ -64,7 +64,7 @@ class PacketPool:
     def _new_pool() -> ProcessPoolExecutor:
         import multiprocessing
 
-        from ..library.workers import warm_worker
+        from ..library.worker_process import warm_worker
 
         # A fork server's clean process: the app's own has run Pango in threads.
         pool = ProcessPoolExecutor(1, initializer=warm_worker, initargs=(os.getpid(),),
