@@ -79,3 +79,12 @@ def test_the_listing_shows_the_concerns():
     assert top == ["__init__", "problems", "project"]
     for folder in folders:  # each says what it is for
         assert ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text()))
+
+
+def test_the_tests_mirror_the_package():
+    """A test folder for each concern, and no test file left at the top but this one."""
+    tests = REPO / "tests"
+    folders = sorted(p.name for p in tests.iterdir() if p.is_dir() and any(p.glob("test_*.py")))
+    concerns = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
+    assert folders == concerns
+    assert [p.name for p in tests.glob("test_*.py")] == ["test_package.py"]
