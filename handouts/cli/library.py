@@ -9,18 +9,14 @@ from typing import TextIO
 from ..library.build import BuildReport, build
 from ..problems import UsageError, display_path
 from ..project import BuildRequest, Project
-from .options import positive, sources_option, split
+from .options import jobs_option, project_options, sources_option, split
 from .report import print_columns, print_problems, progress_display, summary
 
 
 def add_build(commands) -> None:
     build_cmd = commands.add_parser("build", help="build PDFs into the output folder")
     build_cmd.add_argument("slugs", nargs="*", metavar="SLUG", help="only these documents")
-    sources_option(build_cmd)
-    build_cmd.add_argument("--out", type=Path, default=Path("output"),
-                           help="output folder (default: output)")
-    build_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
-                           help="brand file (default: _brand.yml)")
+    project_options(build_cmd)
     build_cmd.add_argument("--format", action="append", default=[], metavar="F",
                            help="only this format (repeat or comma-separate)")
     build_cmd.add_argument("--lang", action="append", default=[], metavar="L",
@@ -31,8 +27,7 @@ def add_build(commands) -> None:
                            help="add bleed and crop marks to brochures and cards")
     build_cmd.add_argument("--force", action="store_true",
                            help="render everything, even what is up to date")
-    build_cmd.add_argument("--jobs", "-j", type=positive, default=None, metavar="N",
-                           help="render with N processes (default: one per CPU)")
+    jobs_option(build_cmd)
     build_cmd.set_defaults(command=run_build)
 
 
@@ -87,13 +82,8 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
 
 def add_watch(commands) -> None:
     watch_cmd = commands.add_parser("watch", help="rebuild what changed whenever a file is saved")
-    sources_option(watch_cmd)
-    watch_cmd.add_argument("--out", type=Path, default=Path("output"),
-                           help="output folder (default: output)")
-    watch_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
-                           help="brand file (default: _brand.yml)")
-    watch_cmd.add_argument("--jobs", "-j", type=positive, default=None, metavar="N",
-                           help="render with N processes (default: one per CPU)")
+    project_options(watch_cmd)
+    jobs_option(watch_cmd)
     watch_cmd.set_defaults(command=run_watch)
 
 

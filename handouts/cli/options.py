@@ -39,6 +39,20 @@ def sources_option(parser: argparse.ArgumentParser) -> None:
                         help="folder of Markdown sources (default: sources)")
 
 
+def project_options(parser: argparse.ArgumentParser) -> None:
+    """--sources, --out and --brand, for the commands that build into the output folder."""
+    sources_option(parser)
+    parser.add_argument("--out", type=Path, default=Path("output"),
+                        help="output folder (default: output)")
+    parser.add_argument("--brand", type=Path, default=Path("_brand.yml"),
+                        help="brand file (default: _brand.yml)")
+
+
+def jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=positive, default=None, metavar="N",
+                        help="render with N processes (default: one per CPU)")
+
+
 def positive(value: str) -> int:
     number = int(value)
     if number < 1:

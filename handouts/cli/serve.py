@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TextIO
 
 from ..library.build import build
 from ..problems import UsageError
 from ..project import BuildRequest, Project
-from .options import sources_option
+from .options import project_options
 from .report import print_problems, progress_display, summary
 
 
 def add_serve(commands) -> None:
     serve_cmd = commands.add_parser("serve", help="the staff app: browse, print, make and email "
                                     "packets in a browser")
-    sources_option(serve_cmd)
-    serve_cmd.add_argument("--out", type=Path, default=Path("output"),
-                           help="output folder (default: output)")
-    serve_cmd.add_argument("--brand", type=Path, default=Path("_brand.yml"),
-                           help="brand file (default: _brand.yml)")
+    project_options(serve_cmd)
     serve_cmd.add_argument("--host", default="127.0.0.1",
                            help="address to listen on (default: 127.0.0.1, this computer only); "
                                 "any other needs HANDOUTS_STAFF_PASSWORD")

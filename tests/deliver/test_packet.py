@@ -272,14 +272,14 @@ PLAIN_FILE = ("is not a plain file (it is a device, a pipe or a socket): give th
               "PDF file to write")
 
 
-@pytest.mark.parametrize("kind", ["folder", "pipe", "device", "link to a pipe", "under a file",
-                                  "link loop"])
 def unchanged(path):
     """What writing would change. Not the access time: reading a link may move it."""
     found = path.lstat()
     return found.st_ino, found.st_mode, found.st_size, found.st_mtime_ns
 
 
+@pytest.mark.parametrize("kind", ["folder", "pipe", "device", "link to a pipe", "under a file",
+                                  "link loop"])
 def test_output_that_cannot_be_a_packet_file_is_a_usage_error(tmp_path, kind):
     target, reason = not_a_plain_file(tmp_path, kind)
     before = {p: unchanged(p) for p in tmp_path.rglob("*")}

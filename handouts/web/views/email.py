@@ -17,12 +17,11 @@ from ..forms import (
     consent_checked,
     consent_problem,
     email_form,
-    packet_form,
 )
 from ..held_forms import HeldView
 from ..packet_pool import Unmade
 from ..state import owner, state
-from .packet import CHANGED_STATUS, packet_page, shown_now, unmade_page
+from .packet import CHANGED_STATUS, Asked, asked_for, packet_page, shown_now, unmade_page
 
 email = Blueprint("email", __name__)
 
@@ -32,17 +31,13 @@ def start():
     """From the packet page to the email page: checked, then held by the server and
     shown at an address of its own (GET), so that Back, after sending, lands on a
     page and never on "Confirm Form Resubmission"."""
-    form = packet_form(request.form)
-    shown = shown_now(request.form.getlist("shown"))
-    if isinstance(shown, str):
-        return packet_page(form, shown, CHANGED_STATUS)
-    outcome = checked_request(form, shown)
-    if isinstance(outcome, str):
-        return packet_page(form, outcome, 422)
-    problem = sending_problem(state().brand.get(), shown, outcome)
+    asked = asked_for()
+    if not isinstance(asked, Asked):
+        return asked  # the packet page, saying what is wrong
+    problem = sending_problem(state().brand.get(), asked.cards, asked.request)
     if problem:
-        return packet_page(form, problem, 422)
-    token = state().held.put(owner(), form, tuple(request.form.getlist("shown")))
+        return packet_page(asked.form, problem, 422)
+    token = state().held.put(owner(), asked.form, tuple(request.form.getlist("shown")))
     return redirect(url_for("email.page", token=token), 303)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -77,18 +79,14 @@ def page():
 
 @packet.post("/packet/pdf")
 def pdf():
-    form = packet_form(request.form)
-    shown = shown_now(request.form.getlist("shown"))
-    if isinstance(shown, str):
-        return packet_page(form, shown, CHANGED_STATUS)
-    outcome = checked_request(form, shown)
-    if isinstance(outcome, str):
-        return packet_page(form, outcome, 422)
-    made = state().packets.packet(state().project, outcome)
+    asked = asked_for()
+    if not isinstance(asked, Asked):
+        return asked  # the packet page, saying what is wrong
+    made = state().packets.packet(state().project, asked.request)
     if isinstance(made, Unmade):
         return unmade_page(made)
     return send_file(io.BytesIO(made.data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"packet-{form['date']}.pdf")
+                     download_name=f"packet-{asked.form['date']}.pdf")
 
 
 @packet.post("/packet/next")
@@ -100,6 +98,28 @@ def next_family():
     session.pop("sent", None)
     flash("The packet is empty, ready for the next family.", "done")
     return redirect(url_for("catalog.index"))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A packet the packet page's form asks for, checked."""
+
+    form: dict  # as typed, with the date and language as the packet takes them
+    cards: list  # the documents the page showed, each still as shown
+    request: Any  # deliver.packet.PacketRequest
+
+
+def asked_for():
+    """The packet the posted packet form asks for, or the packet page again, saying
+    what is wrong (for the download and for the email step alike)."""
+    form = packet_form(request.form)
+    shown = shown_now(request.form.getlist("shown"))
+    if isinstance(shown, str):
+        return packet_page(form, shown, CHANGED_STATUS)
+    outcome = checked_request(form, shown)
+    if isinstance(outcome, str):
+        return packet_page(form, outcome, 422)
+    return Asked(form, shown, outcome)
 
 
 def packet_page(form: dict, problem: str | None = None, status: int = 200):
