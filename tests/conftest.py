@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import re
 import shutil
@@ -147,9 +148,22 @@ def workspace(tmp_path) -> Workspace:
 
 
 @pytest.fixture(scope="session")
-def shipped_out(tmp_path_factory) -> Path:
-    """The shipped library in every format, built once for the whole session."""
-    out = tmp_path_factory.mktemp("shipped")
+def shipped_out(tmp_path_factory, worker_id) -> Path:
+    """The shipped library in every format, built once for the whole session: by the
+    first test worker to need it, in the folder all the workers share, while the others
+    wait for it (the pattern pytest-xdist documents). Tests only read it."""
+    if worker_id == "master":  # not under xdist
+        return build_shipped(tmp_path_factory.mktemp("shipped"))
+    shared = tmp_path_factory.getbasetemp().parent
+    with (shared / "shipped.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        out = shared / "shipped"
+        if not (out / "catalog.json").is_file():
+            build_shipped(out)
+    return out
+
+
+def build_shipped(out: Path) -> Path:
     code = main(["build", "--sources", str(REPO / "sources"), "--out", str(out),
                  "--brand", str(REPO / "_brand.yml")])
     assert code == 0
