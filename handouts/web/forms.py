@@ -10,6 +10,7 @@ import datetime as dt
 import hmac
 from collections.abc import Mapping
 
+from .access import local
 from .catalog import LANGUAGE_NAMES, Catalog
 
 # The longest each form field may be; a field not listed here takes at most OTHER_LIMIT.
@@ -72,6 +73,11 @@ def email_form(held: dict, form) -> dict:
     """The packet's form as held, with what the email page adds to it."""
     return {**held, "to": form.get("to", "").strip(),
             "consent_on": form.get("consent_on", "").strip()}
+
+
+def sign_in_form(form) -> tuple[str, str | None]:
+    """The password typed, and the page to go back to (only ever a page of this site)."""
+    return form.get("password", ""), local(form.get("next"))
 
 
 def consent_checked(form) -> bool:

@@ -8,6 +8,7 @@ import math
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from ..access import client_of, local, password_is
+from ..forms import sign_in_form
 from ..state import signed_in, state
 
 signin = Blueprint("signin", __name__)
@@ -18,17 +19,16 @@ def login():
     password = state().settings.password
     if not password or signed_in():
         return redirect(url_for("catalog.index"))
-    target = local(request.form.get("next") if request.method == "POST"
-                   else request.args.get("next"))
     if request.method == "GET":
-        return render_template("login.html.j2", failed=False, next=target)
+        return render_template("login.html.j2", failed=False, next=local(request.args.get("next")))
+    typed, target = sign_in_form(request.form)
     client = client_of(request.remote_addr)
     # Spent before the password is looked at, so that guesses sent at once cannot all
     # slip in before the first is counted, and refused guesses learn nothing.
     wait = state().guesses.take(client)
     if wait:
         return refused(wait, target)
-    if not password_is(request.form.get("password", ""), password):
+    if not password_is(typed, password):
         return render_template("login.html.j2", failed=True, next=target), 401
     state().guesses.give_back(client)  # a sign-in is not a guess
     session.clear()  # a new session: nothing carried over from before signing in
