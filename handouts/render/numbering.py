@@ -16,8 +16,6 @@ from ..content.markup import BLOCK_MARK
 
 KEY = r"[A-Za-z0-9](?:[\w.:-]*[A-Za-z0-9])?"
 CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")
-
-
 _PENDING = "citation-pending"
 
 

@@ -26,26 +26,29 @@ def mail_problem() -> str | None:
 
 def callable_problem(brand, lang: str) -> str | None:
     """Why nothing can be emailed while the clinic's phone number is a placeholder."""
-    from ..deliver.mail import DeliveryError, check_callable
+    from ..deliver.mail import check_callable
 
-    try:
-        check_callable(brand, lang)
-    except DeliveryError as exc:
-        return exc.staff
-    return None
+    return _said(check_callable, brand, lang)
 
 
 def drafts_problem(brand, cards: list, packet_request) -> str | None:
     """Drafts, as the catalog lists them, are not emailed unless the brand allows it
     (the packet as built is checked again before sending)."""
-    from ..deliver.mail import DeliveryError, check_approved
+    from ..deliver.mail import check_approved
     from ..deliver.packet import Included
 
     files = [(c, c.packet_file(packet_request.lang, packet_request.large_print)) for c in cards]
     documents = [Included(c.slug, f.lang, c.title_in(f.lang), f.code, f.version,
                           f.status == "draft", Path(f.source)) for c, f in files if f]
+    return _said(check_approved, brand, documents)
+
+
+def _said(check, *args) -> str | None:
+    """What one of delivery's checks says to the front desk, or None if it passes."""
+    from ..deliver.mail import DeliveryError
+
     try:
-        check_approved(brand, documents)
+        check(*args)
     except DeliveryError as exc:
         return exc.staff
     return None
