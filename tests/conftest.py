@@ -65,6 +65,14 @@ Call us with questions.
 """
 
 
+def listed_files(out: Path) -> list[dict]:
+    """Every file catalog.json lists: the built documents, and the printed catalog."""
+    import json
+
+    catalog = json.loads((out / "catalog.json").read_text())
+    return catalog["files"] + ([catalog["printed_catalog"]] if "printed_catalog" in catalog else [])
+
+
 def where_of(problem: str) -> tuple[str, int | None]:
     """The path and line a printed problem names, whether or not it gives a column:
     `path:line:col: error: ...`, `path:line: error: ...` or `path: error: ...`."""

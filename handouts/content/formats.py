@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 # Every name a source may ask for in `formats:`.
 FORMAT_NAMES = ("handout", "large-print", "brochure", "card")
+# What staff read for each of them: in the staff app and the printed catalog.
+FORMAT_LABELS = {"handout": "Handout", "large-print": "Large print", "brochure": "Brochure",
+                 "card": "Wallet card"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,11 @@ FORMATS = {
                        orientation="landscape", max_pages=2, bleeds=True, clear_edges=0.25),
     "card": Format("card", "card.html.j2", ("base.css", "card.css"), max_pages=2, bleeds=True),
 }
+
+
+# The library's own index for the front desk's binder (library/printed_catalog.py): laid
+# out like a handout, made from the catalog, never asked for by a source.
+PRINTED_CATALOG = Format("catalog", "catalog.html.j2", ("base.css", "handout.css", "catalog.css"))
 
 
 def formats_of(names) -> list[Format]:

@@ -71,7 +71,7 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
            print_shop: bool = False, extra: Mapping[str, Any] | None = None) -> DocumentHtml:
     document = resolved.document
     brand = brand.in_language(document.lang)
-    env = _environment(templates.templates, document.lang)
+    env = template_environment(templates.templates, document.lang)
     context = {
         "doc": resolved.meta,
         "lang": document.lang,
@@ -150,7 +150,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
     personal details at all) or "cover" (given each document's first page, by anchor,
     and the packet's total). `fits` are the documents' re-layouts, as each prints alone."""
     fmt = FORMATS["large-print" if large_print else "handout"]
-    env = _environment(templates.templates, lang)
+    env = template_environment(templates.templates, lang)
     shared = {"lang": lang, "brand": brand.in_language(lang), "format": fmt, "print_shop": False}
     items = []
     for number, resolved in enumerate(documents, start=1):
@@ -158,7 +158,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         # footer): an English handout in a Spanish packet has no Spanish labels around
         # English text, and its article is tagged English.
         own = resolved.document.lang
-        own_env = _environment(templates.templates, own)
+        own_env = template_environment(templates.templates, own)
         prefix = f"d{number}-"
         item = {**shared, "lang": own, "brand": brand.in_language(own), "doc": resolved.meta,
                 "citations": resolved.citations, "anchor_prefix": prefix,
@@ -225,7 +225,7 @@ class EmailText:
 def email_text(brand: Brand, templates: Templates, lang: str, attachments: int) -> EmailText:
     """The subject and both bodies of the email that carries a family's handouts."""
     brand = brand.in_language(lang)
-    env = _environment(templates.templates, lang)
+    env = template_environment(templates.templates, lang)
     labels = {"phone": "Phone", "address": "Address", "hours": "Hours", "website": "Website",
               "email": "Email"}
     gettext = translations(lang).gettext
@@ -250,7 +250,7 @@ def _expand_blocks(body_html: str, env: jinja2.Environment, context: dict) -> st
 
 
 @lru_cache(maxsize=8)
-def _environment(folder: Path, lang: str) -> jinja2.Environment:
+def template_environment(folder: Path, lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=True,

@@ -22,9 +22,10 @@ import traceback
 
 from flask import Flask, Response, abort, redirect, render_template, request, session, url_for
 
+from ..content.formats import FORMAT_LABELS
 from ..project import PROJECT_ROOT, Project
 from .access import addressed_here
-from .catalog import FORMAT_LABELS, LANGUAGE_NAMES
+from .catalog import LANGUAGE_NAMES
 from .forms import check_posted
 from .settings import SIGN_IN_HOURS, Settings, check_reach
 from .state import AppState, basket, csrf_token, signed_in, state

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..content.filecache import stamp_or_none
+from ..content.formats import FORMAT_LABELS
 from ..library.outputs import read_catalog
 from ..library.search import Found, SearchIndex, fold
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
-# What staff see for each of content.formats.FORMAT_NAMES.
-FORMAT_LABELS = {"handout": "Handout", "large-print": "Large print", "brochure": "Brochure",
-                 "card": "Wallet card"}
 
 
 @dataclass(frozen=True)

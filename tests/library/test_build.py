@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import GOOD_SOURCE, pdftotext, source_text, where_of
+from conftest import GOOD_SOURCE, listed_files, pdftotext, source_text, where_of
 
 OTHER = source_text("title: Other handout\nsummary: This one has nothing wrong with it.",
                     "## What to do next\n\nCall us.\n")
@@ -353,7 +353,7 @@ def files_of(out) -> dict[str, str]:
 
 def assert_catalog_describes(out) -> None:
     """catalog.json lists exactly the PDFs beside it, with their true sizes and digests."""
-    catalog = json.loads((out / "catalog.json").read_text())["files"]
+    catalog = listed_files(out)
     pdfs = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.pdf")}
     assert {e["path"]: (e["bytes"], e["sha256"]) for e in catalog} == {
         path: (len(data), hashlib.sha256(data).hexdigest()) for path, data in pdfs.items()}
@@ -387,7 +387,7 @@ def test_a_read_only_output_folder_is_one_line_and_keeps_the_last_good_files(wor
 
 def test_a_full_disk_is_one_line_and_keeps_the_last_good_files(workspace):
     workspace.out.mkdir()
-    root_command("mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(workspace.out))
+    root_command("mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(workspace.out))
     try:
         workspace.write("staying-safe.md", GOOD_SOURCE)
         assert workspace.run("build").code == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext
+from conftest import GOOD_SOURCE, REPO, Workspace, listed_files, pdftotext
 
 from handouts.library.outputs import Change, apply, commit, locked
 
@@ -42,7 +42,7 @@ def assert_catalog_true(out: Path) -> None:
     """The catalog, if there is one, lists exactly the PDFs beside it, as they are."""
     path = out / "catalog.json"
     if path.exists():
-        entries = json.loads(path.read_text())["files"]
+        entries = listed_files(out)
         assert {e["path"]: (e["bytes"], e["sha256"]) for e in entries} == on_disk(out)
 
 
