@@ -24,6 +24,9 @@ class Format:
     max_pages: int | None = None  # more is an overflow error, never a silent cut
     bleeds: bool = False  # gets bleed and crop marks in the print-shop profile
     clear_edges: float | None = None  # inches no text may come nearer a sheet's foot
+    # Resources the format's list can hold: the brochure's flap is one panel, which
+    # WeasyPrint cannot continue on another sheet (it fails to lay out a longer list).
+    max_resources: int | None = None
 
 
 FORMATS = {
@@ -31,7 +34,8 @@ FORMATS = {
     "large-print": Format("large-print", "handout.html.j2",
                           ("base.css", "handout.css", "large-print.css")),
     "brochure": Format("brochure", "brochure.html.j2", ("base.css", "brochure.css"),
-                       orientation="landscape", max_pages=2, bleeds=True, clear_edges=0.25),
+                       orientation="landscape", max_pages=2, bleeds=True, clear_edges=0.25,
+                       max_resources=6),
     "card": Format("card", "card.html.j2", ("base.css", "card.css"), max_pages=2, bleeds=True),
 }
 

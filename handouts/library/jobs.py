@@ -27,7 +27,7 @@ from ..content.resources import Library
 from ..content.sources import SourceFile
 from ..problems import ContentError, Problem, error
 from ..project import BuildRequest, Project
-from ..render.citations import ResolvedDocument, resolve
+from ..render.citations import ResolvedDocument, printable, resolve
 from ..render.document import brand_card, judge, render_fitted
 from ..render.glyphs import glyph_problems
 from ..render.layout import Fit, layout
@@ -153,11 +153,19 @@ def render_document(job: DocumentJob) -> DocumentResult:
     for fmt in formats_for(document, request) if not problems else ():
         if job.only is not None and fmt.name not in job.only:
             continue
+        if fmt.max_resources is not None and len(resolved.citations) > fmt.max_resources:
+            problems.append(too_many_resources(document.source.path, fmt, resolved))
+            break
         try:
             fit, result = render_fitted(resolved, fmt, brand, project, context.print_shop)
         except RecursionError:  # past what resolve refuses: WeasyPrint lays out by recursion
             problems.append(error(document.source.path, None, f"not built: its {fmt.name} is "
                                   "nested too deeply for the renderer to lay out"))
+            break
+        except MemoryError:
+            raise  # the pool reports it as the document's budget
+        except Exception as exc:  # noqa: BLE001 - the renderer's own failure, on this content
+            problems.append(renderer_failed(document.source.path, fmt, exc))
             break
         problems += judge(result, document.source.path, fmt.name, brand, fmt,
                           card_text_at=resolved.card_text_at)
@@ -173,6 +181,24 @@ def render_document(job: DocumentJob) -> DocumentResult:
     failed = any(p.is_error or request.strict for p in problems)
     return DocumentResult(() if failed else tuple(files), tuple(problems),
                           document.source.path.name if failed else None, peak_memory_kb())
+
+
+def too_many_resources(path: Path, fmt: Format, resolved: ResolvedDocument) -> Problem:
+    return error(path, None, f"{fmt.name}: '{resolved.document.slug}' cites "
+                 f"{len(resolved.citations)} resources (with the safety blocks it places), "
+                 f"more than the {fmt.max_resources} its list has room for; cite fewer, or "
+                 f"take {fmt.name} out of its formats")
+
+
+def renderer_failed(path: Path, fmt: Format, exc: Exception) -> Problem:
+    """One line for a layout WeasyPrint itself gave up on (an internal assertion, most
+    often content that can never fit, such as a block kept whole that is taller than a
+    brochure's panel): the rest of the library still builds, and this document keeps
+    its last good files."""
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return error(path, None, f"not built: the renderer could not lay out its {fmt.name} "
+                 f"({printable(detail)[:120]}); shorten it, or take {fmt.name} out of its "
+                 "formats")
 
 
 def fit_of(resolved: ResolvedDocument, fmt: Format, brand: Brand, project) -> Fit | None:

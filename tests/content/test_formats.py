@@ -120,6 +120,31 @@ def test_content_that_does_not_fit_six_panels_is_an_error(tmp_path):
     assert not ws.pdf("too-long.pdf", "brochure").exists()  # never a silent cut, never a third page
 
 
+def many_resources(ws: Workspace, count: int) -> str:
+    """`count` resources in the workspace's list; the Markdown that cites them all."""
+    entries = "".join(f"r{n}:\n  title: Resource {n}\n  publisher: A publisher\n"
+                      f"  url: https://example.org/r{n}\n\n" for n in range(count))
+    (ws.sources / "resources.yaml").write_text(entries)
+    return " ".join(f"Fact {n} [@r{n}]." for n in range(count))
+
+
+def test_more_resources_than_the_flap_holds_is_one_line_not_a_crash(tmp_path):
+    """The flap is one panel: WeasyPrint cannot continue it on another sheet."""
+    ws = Workspace(tmp_path)
+    facts = many_resources(ws, 7)
+    ws.write("many.md", source_text("title: Many sources\nsummary: Short.\n"
+                                    "formats: [handout, brochure]", f"## Facts\n\n{facts}\n"))
+    ws.write("other.md", source_text("title: Other\nsummary: Short.", "## Next\n\nCall us.\n"))
+    run = ws.run("build")
+    assert run.code == 1
+    [line] = run.error_lines
+    assert line == ("sources/many.md: error: brochure: 'many' cites 7 resources (with the safety "
+                    "blocks it places), more than the 6 its list has room for; cite fewer, or "
+                    "take brochure out of its formats").replace("sources/", f"{ws.sources}/")
+    assert not ws.pdf("many.pdf").exists()  # a document builds whole, or not at all
+    assert ws.pdf("other.pdf").exists()
+
+
 # -- large print -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
