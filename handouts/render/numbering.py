@@ -133,8 +133,9 @@ class CitationExtension(Extension):
 
     def extendMarkdown(self, md):
         # Before links (160) and references (170), so [@key] is never read as a link.
-        # The space before a citation goes: the superscript sits on the word.
-        pattern = r"[ \t]*" + CITATION.pattern
+        # The space before a citation goes, a line break in the source too: the
+        # superscript sits on the word, never alone at the start of a line.
+        pattern = r"\s*" + CITATION.pattern
         md.inlinePatterns.register(_CitationPattern(pattern, md), "citation", 175)
         md.treeprocessors.register(_CitationNumberer(md, self.numbering), "citation", 15)
 

@@ -50,6 +50,13 @@ def test_numbered_in_order_of_first_use(sources):
     assert "A<sup" in doc.body_html  # the space before a citation is dropped
 
 
+def test_a_citation_on_the_next_line_of_the_source_still_sits_on_its_word(sources):
+    """A writer wraps lines anywhere: the line break before `[@key]` is not a space
+    before the superscript, which could then start a printed line of its own."""
+    doc = resolved(sources, "It can slow your\n[@medlineplus-clonazepam] breathing.\n")
+    assert "your<sup" in doc.body_html
+
+
 def test_front_matter_resources_follow_the_cited_ones(sources):
     doc = resolved(sources, "Text [@medlineplus-clonazepam].\n",
                    "title: T\nsummary: S\nresources: [samhsa-national-helpline, medlineplus-clonazepam]")
