@@ -99,10 +99,16 @@ def row(item: Listed) -> dict:
     return {
         "code": item.code or "",
         "titles": [{"lang": lang, "title": title} for lang, title in item.titles],
-        "languages": ", ".join(language_name(lang, "en") for lang, _ in item.titles),
-        "formats": [FORMAT_LABELS.get(f, f) for f in item.formats],
+        "languages": [language_name(lang, "en") for lang, _ in item.titles],
+        "formats": formats_line(item.formats),
         "reviews": review_lines(item.reviews),
     }
+
+
+def formats_line(formats: tuple[str, ...]) -> str:
+    """"Handout, large print, brochure": one line to scan, as a sentence is written."""
+    labels = [FORMAT_LABELS.get(f, f) for f in formats]
+    return ", ".join([*labels[:1], *(label.lower() for label in labels[1:])])
 
 
 def review_lines(reviews: tuple[tuple[str, str, str | None], ...]) -> list[str]:
