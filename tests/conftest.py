@@ -73,6 +73,23 @@ def listed_files(out: Path) -> list[dict]:
     return catalog["files"] + ([catalog["printed_catalog"]] if "printed_catalog" in catalog else [])
 
 
+def untranslated(folder: Path, slug: str, out: Path | None = None) -> tuple[Path, Path | None]:
+    """Copies of the shipped sources, and of a built library `out`, in which `slug` has no
+    Spanish: every shipped document has one, and a packet must still say when one does not."""
+    import json
+
+    sources = folder / "sources"
+    shutil.copytree(REPO / "sources", sources, ignore=shutil.ignore_patterns(f"{slug}.es.md"))
+    if out is None:
+        return sources, None
+    copy = folder / "output"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns(f"{slug}.es.pdf", ".lock"))
+    catalog = json.loads((copy / "catalog.json").read_text())
+    catalog["files"] = [e for e in catalog["files"] if (e["slug"], e["lang"]) != (slug, "es")]
+    (copy / "catalog.json").write_text(json.dumps(catalog))
+    return sources, copy
+
+
 def where_of(problem: str) -> tuple[str, int | None]:
     """The path and line a printed problem names, whether or not it gives a column:
     `path:line:col: error: ...`, `path:line: error: ...` or `path: error: ...`."""

@@ -26,10 +26,19 @@ WHOLE_RESPONSE = {
 }
 
 
+# The running footer's margin, in inches, on the shipped Letter pages: a sentence that
+# goes on over a page break is read whole, not with the footer in the middle of it.
+FOOTER = {"handout": 0.72, "large-print": 1.15}
+
+
 def text(pdf) -> str:
     """The words in the order they are drawn: columns (the signs of an overdose) read
     one after the other, not line by line across the page."""
-    return " ".join(pdftotext(pdf, mode="-raw").split())
+    foot = FOOTER.get(pdf.parent.name)
+    above = ("-x", "0", "-y", "0", "-W", "612", "-H", str(round(792 - foot * 72))) if foot else ()
+    words = pdftotext(pdf, *above, mode="-raw").split()
+    # A list's numbers are drawn after the page's text, where they can fall in mid-sentence.
+    return " ".join(word for word in words if not re.fullmatch(r"\d+\.", word))
 
 
 def shipped_pdfs(shipped_out):

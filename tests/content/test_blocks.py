@@ -213,12 +213,26 @@ def shipped_blocks():
     return loaded.blocks
 
 
-def test_the_shipped_blocks_are_the_three_safety_passages_in_both_languages():
+def test_the_shipped_blocks_are_the_safety_passages_in_both_languages():
     blocks = shipped_blocks()
-    assert set(blocks.entries) == {"overdose", "withdrawal-danger", "do-not-stop"}
+    assert set(blocks.entries) == {"overdose", "withdrawal-danger", "do-not-stop",
+                                   "do-not-stop-opioid-medicine"}
     for block in blocks.entries.values():
         assert set(block.texts) >= {"en", "es"}
         assert block.review.is_draft  # written here: a clinician approves them
+
+
+def test_the_opioid_medicine_block_names_the_lower_tolerance_in_both_languages():
+    """CONTENT.md: every MOUD document names the danger of a lower tolerance."""
+    block = shipped_blocks().get("do-not-stop-opioid-medicine")
+    english = " ".join(block.texts["en"].markdown.split())
+    spanish = " ".join(block.texts["es"].markdown.split())
+    assert "tolerance" in english and "can kill you" in english
+    assert "tolerancia" in spanish and "le puede matar" in spanish
+    for slug in ("buprenorphine", "methadone"):
+        for suffix in ("", ".es"):
+            text = (REPO / "sources" / f"{slug}{suffix}.md").read_text()
+            assert "[[do-not-stop-opioid-medicine]]" in text, (slug, suffix)
 
 
 def test_the_overdose_block_is_the_whole_response_in_order():

@@ -7,7 +7,7 @@ import stat
 
 import pikepdf
 import pytest
-from conftest import REPO, cited, page_texts, pdftotext
+from conftest import REPO, cited, page_texts, pdftotext, untranslated
 
 from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
 from handouts.library.build import build
@@ -114,13 +114,14 @@ def test_spanish_large_print_packet(tmp_path):
     request = PacketRequest(("klonopin-overview", "therapies-explained"),
                             Personalisation("Ana", date=dt.date(2026, 11, 24)), lang="es",
                             large_print=True)
-    packet = build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
+    sources, _ = untranslated(tmp_path, "therapies-explained")
+    packet = build_packet(Project(sources=sources, brand=REPO / "_brand.yml"), request)
     path = tmp_path / "p.pdf"
     path.write_bytes(packet.data)
     cover = " ".join(page_texts(path)[0].split())
     assert "Preparado para Ana el 24 de noviembre de 2026" in cover
     assert packet.contents == (("klonopin-overview", "es"), ("therapies-explained", "en"))
-    [note] = packet.problems  # therapies-explained has no Spanish yet: said, not hidden
+    [note] = packet.problems  # therapies-explained has no Spanish here: said, not hidden
     assert "no 'es' translation" in note.message
     with pikepdf.open(path) as pdf:
         assert str(pdf.Root.Lang) == "es"
@@ -132,7 +133,8 @@ def test_a_document_in_another_language_keeps_its_own_frame(tmp_path):
     theirs."""
     request = PacketRequest(("klonopin-overview", "therapies-explained"),
                             Personalisation("Ana", date=dt.date(2026, 11, 24)), lang="es")
-    packet = build_packet(Project(sources=REPO / "sources", brand=REPO / "_brand.yml"), request)
+    sources, _ = untranslated(tmp_path, "therapies-explained")
+    packet = build_packet(Project(sources=sources, brand=REPO / "_brand.yml"), request)
     path = tmp_path / "p.pdf"
     path.write_bytes(packet.data)
     pages = [" ".join(text.split()) for text in page_texts(path)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import REPO, main
+from conftest import REPO, main, untranslated
 from screen_reader import read
 
 from handouts.check.tagtree import tag_tree_problems
@@ -30,10 +30,12 @@ def spoken_texts(reading, role: str | None = None) -> list[str]:
 
 
 def spanish_packet_in(folder: Path, *slugs: str, options: tuple = ()) -> Path:
-    """A Spanish packet of `slugs`, made as staff make one at the command line."""
+    """A Spanish packet of `slugs`, made as staff make one at the command line, from the
+    shipped sources but with no Spanish for what-is-detox."""
     target = folder / "paquete.pdf"
+    sources, _ = untranslated(folder, "what-is-detox")
     code = main(["packet", *slugs, "--lang", "es", *options, "--for", "Ana María",
-                 "--date", "2026-11-24", "-o", str(target), "--sources", str(REPO / "sources"),
+                 "--date", "2026-11-24", "-o", str(target), "--sources", str(sources),
                  "--brand", str(REPO / "_brand.yml"), "--out", str(folder / "output")])
     assert code == 0
     return target
@@ -47,7 +49,7 @@ def contents_links(reading) -> list:
 
 @pytest.fixture(scope="module")
 def spanish_packet(tmp_path_factory) -> Path:
-    """A Spanish packet with an English-only handout in it (what-is-detox has no Spanish)."""
+    """A Spanish packet with an English-only handout in it."""
     return spanish_packet_in(tmp_path_factory.mktemp("packet-es"), "naloxone", "what-is-detox",
                              "klonopin-overview")
 

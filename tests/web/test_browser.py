@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand
+from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand, untranslated
 
 from handouts.library.build import build
 from handouts.project import BuildRequest, Project
@@ -50,6 +50,20 @@ def pilot_site(shipped_out, tmp_path_factory):
     in, and drafts allowed for a pilot."""
     brand = pilot_brand(tmp_path_factory.mktemp("pilot"))
     app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=brand),
+                     Settings(workers=1))
+    server = serve(app)
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    app.extensions["handouts"].packets.close()
+
+
+@pytest.fixture(scope="module")
+def untranslated_site(shipped_out, tmp_path_factory):
+    """The pilot site, but with one document in English only: every shipped one has its
+    Spanish, and the pages must still say when a family's language is missing."""
+    folder = tmp_path_factory.mktemp("untranslated")
+    sources, out = untranslated(folder, "therapies-explained", shipped_out)
+    app = create_app(Project(sources=sources, out=out, brand=pilot_brand(folder)),
                      Settings(workers=1))
     server = serve(app)
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -490,9 +504,9 @@ def test_placeholders_and_drafts_are_not_emailed_unless_the_clinic_allows_drafts
             context.close()
 
 
-def test_the_pages_say_which_documents_are_not_in_the_familys_language(page, pilot_site,
+def test_the_pages_say_which_documents_are_not_in_the_familys_language(page, untranslated_site,
                                                                         mailbox, tmp_path):
-    site = pilot_site
+    site = untranslated_site
     add_in(page, site, "klonopin-overview", "Klonopin (clonazepam)")
     add_in(page, site, "therapies-explained", "Talk therapy: CBT, MI, DBT and more")
     page.goto(site + "/packet")

@@ -170,7 +170,10 @@ def titles_on(page: str) -> list[str]:
 
 
 @pytest.mark.parametrize("query, expected", [
-    ("?lang=es&format=brochure", {"Líneas de crisis y de ayuda"}),
+    ("?lang=es&format=brochure", {"Líneas de crisis y de ayuda", "Naloxona: cómo salvar una vida",
+                                  "El fentanilo y las pastillas falsas",
+                                  "Cómo apoyar a su ser querido",
+                                  "Cómo guardar y desechar sus medicinas sin peligro"}),
     ("?audience=families&topic=crisis", {"Crisis and help lines"}),
 ])
 def test_filters(client, query, expected):
@@ -183,8 +186,10 @@ def test_filters(client, query, expected):
     ("NALOXONE", "Naloxone: how to save a life", set()),
     ("Narcan", "Naloxone: how to save a life", {"Supporting a loved one in treatment"}),  # a brand name
     ("Xanax", None, {"Benzo withdrawal and tapering"}),
-    ("Suboxone", "Medicines for opioid use disorder", set()),
-    ("methadone", None, {"Medicines for opioid use disorder"}),
+    ("Suboxone", "Buprenorphine", {"Medicines for opioid use disorder"}),  # its brand name
+    ("methadone", "Methadone", {"Medicines for opioid use disorder"}),
+    ("Valium", "Valium (diazepam)", set()),
+    ("fake pills", "Fentanyl and fake pills", set()),
     ("fentanyl", None, {"Benzos, opioids and alcohol"}),  # in the body only
     ("988", "Crisis and help lines", set()),
     ("suicide", "Crisis and help lines", set()),  # printed from the brand's crisis lines
