@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from ..content.formats import FORMAT_LABELS, PRINTED_CATALOG
-from ..problems import ContentError, Problem
+from ..problems import ContentError, Problem, error
 from ..project import Project
 from ..render.catalog_page import Listed
 from .plan import Inputs
@@ -110,7 +110,11 @@ def render_printed(listed: tuple[Listed, ...], digest: str,
         return None, b"", list(exc.problems)
     html = layout_catalog(listed, brand, project.layouts)
     access = FileAccess((project.templates, project.styles, brand.typeface.folder), brand.files)
-    result = render_pdf(html, access, brand.typeface.family)
+    try:
+        result = render_pdf(html, access, brand.typeface.family)
+    except Exception as exc:  # noqa: BLE001 - the renderer's own failure: one line, no traceback
+        return None, b"", [error(project.out / PRINTED, None, "not made: the renderer could not "
+                                 f"lay out the printed catalog ({type(exc).__name__})")]
     problems = judge(result, project.out / PRINTED, "printed catalog", brand)
     if any(p.is_error for p in problems):
         return None, b"", problems
