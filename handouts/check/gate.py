@@ -28,6 +28,7 @@ from ..library.search import SYNONYMS
 from ..problems import ContentError, Problem, error, warning
 from ..project import Project
 from .accessibility import pdf_problems
+from .communication import CALL_US, JARGON
 from .library_wide import (
     block_problems,
     code_problems,
@@ -47,9 +48,10 @@ from .per_document import (
     structure_problems,
     word_problems,
 )
-from .readability import Score
+from .readability import LENGTH, Score, measure_of, unit_of
 from .reading_level import reading_level
 from .salvage import salvaged
+from .wording import TERMS
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,13 @@ class DocumentSummary:
     path: Path
     slug: str
     lang: str
-    measure: str  # "grade" (Flesch-Kincaid) or "ease" (Fernández-Huerta)
-    score: float
-    words: int
+    measure: str  # "grade" (Flesch-Kincaid), "ease" (Fernández-Huerta) or "sentence-length"
+    score: float  # for sentence-length, the average sentence, in `unit`
+    words: int  # in `unit`
     warnings: int = 0
     errors: int = 0
+    unit: str = "words"  # or "characters", for a script written without spaces
+    not_checked: tuple[str, ...] = ()  # the measures that do not apply in its language
 
 
 @dataclass(frozen=True)
@@ -191,15 +195,31 @@ def _built(project: Project) -> list[Problem]:
     return found
 
 
+def not_checked(lang: str) -> tuple[str, ...]:
+    """What the check cannot judge in `lang`, said plainly rather than passed in silence:
+    the word lists and the reading-level formulas exist for English and Spanish only."""
+    missing = []
+    if measure_of(lang) == LENGTH:
+        missing.append("reading-level formula (sentence and paragraph length instead)")
+    if lang not in TERMS:
+        missing.append("NIDA's words that respect people")
+    if lang not in JARGON:
+        missing.append("medical words explained")
+    if lang not in CALL_US:
+        missing.append("'call us' beside the clinic's number")
+    return tuple(missing)
+
+
 def _summaries(documents: list[Document], scores: dict[Path, Score],
                findings: list[Problem]) -> tuple[DocumentSummary, ...]:
     counts = Counter((f.path, f.severity) for f in findings)
     return tuple(
         DocumentSummary(
             path=d.source.path, slug=d.slug, lang=d.lang,
-            measure="ease" if d.lang == "es" else "grade",
+            measure=measure_of(d.lang),
             score=scores[d.source.path].value, words=scores[d.source.path].words,
             warnings=counts[(d.source.path, "warning")], errors=counts[(d.source.path, "error")],
+            unit=unit_of(d.lang), not_checked=not_checked(d.lang),
         )
         for d in documents
     )

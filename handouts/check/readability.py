@@ -1,9 +1,13 @@
 """Reading level: the prose of a document, per section, scored with textstat.
 
 English is scored with the Flesch-Kincaid grade, Spanish with
-Fernández-Huerta. Only prose is scored: headings, callout titles, tables,
-code, citations and web addresses are left out. Each paragraph and list item
-is read as at least one sentence, as a reader meets it.
+Fernández-Huerta. No formula of that kind is validated for the other
+languages a clinic's families read (Chinese, Vietnamese, Arabic, Russian):
+their prose is measured by the length of its sentences and paragraphs
+instead, in characters for a script written without spaces between words.
+Only prose is scored: headings, callout titles, tables, code, citations and
+web addresses are left out. Each paragraph and list item is read as at least
+one sentence, as a reader meets it.
 """
 
 from __future__ import annotations
@@ -25,8 +29,35 @@ ADDRESS = re.compile(rf"(?:https?://|www\.)\S+?{_ADDRESS_END}"
                      r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
                      rf"|\b(?:[\w-]+\.)+(?:gov|org|com|net|edu|info|us)\b(?:/\S*?)?{_ADDRESS_END}",
                      re.IGNORECASE)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! ? and at the Arabic question mark; Chinese and Japanese
+# full stops need no space after them.
+SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+|(?<=[。！？])\s*")
 WORD = re.compile(r"[\w'’-]+")
+# What a sentence's length is counted in: words, or for scripts written without spaces
+# between words, characters (each Han, kana or hangul character, and each run of other
+# letters or digits, such as a drug's Latin name or a phone number).
+CHARACTER_LANGUAGES = ("zh", "ja", "ko")
+CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]|[^\W\u3040-\u30ff"
+                       r"\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+# The reading-level formula for each language that has one; the others are measured by
+# their sentences' length alone (`measure_of`).
+FORMULAS = {"en": "grade", "es": "ease"}
+LENGTH = "sentence-length"
+
+
+def measure_of(lang: str) -> str:
+    """"grade" (Flesch-Kincaid), "ease" (Fernández-Huerta), or "sentence-length"."""
+    return FORMULAS.get(lang, LENGTH)
+
+
+def unit_of(lang: str) -> str:
+    return "characters" if lang in CHARACTER_LANGUAGES else "words"
+
+
+def counted(text: str, lang: str) -> int:
+    """How long `text` is, in the unit its language is measured in."""
+    pattern = CHARACTER if lang in CHARACTER_LANGUAGES else WORD
+    return len(pattern.findall(text))
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 
 
@@ -49,9 +80,14 @@ class Score:
     """One stretch of prose, scored."""
 
     lang: str
-    value: float  # FK grade (en) or Fernández-Huerta ease (es)
-    words: int
+    # FK grade (en), Fernández-Huerta ease (es), or else the average sentence's length
+    value: float
+    words: int  # or characters, in a language measured in them (`unit_of`)
     sentences: tuple[Sentence, ...]
+
+    @property
+    def measure(self) -> str:
+        return measure_of(self.lang)
 
     @property
     def average_sentence(self) -> float:
@@ -167,17 +203,20 @@ def _spoken(text: str) -> list[str]:
 def score(blocks: list[str], lang: str) -> Score:
     """Score paragraphs as a reader meets them: each ends a sentence."""
     text = " ".join(_terminated(block) for block in blocks)
-    sentences = tuple(Sentence(s, len(WORD.findall(s)))
+    sentences = tuple(Sentence(s, counted(s, lang))
                       for block in blocks for s in SENTENCE_END.split(_terminated(block))
                       if WORD.search(s))
     words = sum(s.words for s in sentences)
-    value = _measure(lang)(text) if words else 0.0
+    if measure_of(lang) == LENGTH:
+        value = words / max(len(sentences), 1)
+    else:
+        value = _measure(lang)(text) if words else 0.0
     return Score(lang, round(value, 1), words, sentences)
 
 
 def _terminated(block: str) -> str:
     block = " ".join(block.split())
-    return block if block[-1:] in ".!?" else block.rstrip(":;,") + "."
+    return block if block[-1:] in ".!?؟。！？" else block.rstrip(":;,") + "."
 
 
 @lru_cache(maxsize=4)
