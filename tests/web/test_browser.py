@@ -34,14 +34,18 @@ def serve(app):
     return server
 
 
-@pytest.fixture(scope="module")
-def site(shipped_out):
-    app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
-                     Settings(workers=1))
+def serving(project: Project, settings: Settings | None = None):
+    """The app for `project` on a free loopback port, its address yielded, then stopped."""
+    app = create_app(project, settings or Settings(workers=1))
     server = serve(app)
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     app.extensions["handouts"].packets.close()
+
+
+@pytest.fixture(scope="module")
+def site(shipped_out):
+    yield from serving(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"))
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +53,7 @@ def pilot_site(shipped_out, tmp_path_factory):
     """The shipped library with a brand that may email families: a phone number filled
     in, and drafts allowed for a pilot."""
     brand = pilot_brand(tmp_path_factory.mktemp("pilot"))
-    app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=brand),
-                     Settings(workers=1))
-    server = serve(app)
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    app.extensions["handouts"].packets.close()
+    yield from serving(Project(sources=REPO / "sources", out=shipped_out, brand=brand))
 
 
 @pytest.fixture(scope="module")
@@ -63,23 +62,14 @@ def untranslated_site(shipped_out, tmp_path_factory):
     Spanish, and the pages must still say when a family's language is missing."""
     folder = tmp_path_factory.mktemp("untranslated")
     sources, out = untranslated(folder, "therapies-explained", shipped_out)
-    app = create_app(Project(sources=sources, out=out, brand=pilot_brand(folder)),
-                     Settings(workers=1))
-    server = serve(app)
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    app.extensions["handouts"].packets.close()
+    yield from serving(Project(sources=sources, out=out, brand=pilot_brand(folder)))
 
 
 @pytest.fixture(scope="module")
 def guarded_site(shipped_out):
     """The app behind the staff password."""
-    app = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
-                     Settings(workers=1, password=PASSWORD))
-    server = serve(app)
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    app.extensions["handouts"].packets.close()
+    yield from serving(Project(sources=REPO / "sources", out=shipped_out, brand=REPO / "_brand.yml"),
+                       Settings(workers=1, password=PASSWORD))
 
 
 @pytest.fixture
