@@ -329,6 +329,12 @@ def qr_squares(path: Path, page_index: int) -> list[tuple[float, float, float, f
         pdf.close()
 
 
+def pdffonts(path) -> list[str]:
+    """The fonts of a PDF, as poppler lists them, without the subset tag."""
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    return [line.split()[0].split("+", 1)[-1] for line in out.splitlines()[2:]]
+
+
 def pdftotext(path: Path, *args: str, mode: str = "-layout") -> str:
     """The text poppler reads: `-layout` keeps the page's look, `-raw` content order."""
     return subprocess.run(["pdftotext", mode, *args, str(path), "-"],

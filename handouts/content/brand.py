@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class Brand:
     logo: Logo  # for light backgrounds
     logo_on_dark: Logo  # for the band in the primary colour
     colors: Colors
-    typeface: Typeface
+    typeface: Typeface  # for the texts' language (`lang`)
     base_size: str
     line_height: float
     paper: str
@@ -62,13 +62,29 @@ class Brand:
     # Whether drafts may be emailed to families (defaults: handouts: delivery:
     # allow_drafts), for a pilot; never by default. Printing them is always allowed.
     allow_draft_delivery: bool = False
+    # The typeface of each language the base typeface does not cover (defaults:
+    # handouts: typefaces:), and that base typeface, for every other language.
+    typefaces: Mapping[str, Typeface] = field(default_factory=dict)
+    base_typeface: Typeface | None = None
 
     @property
     def files(self) -> tuple[Path, ...]:
         return (self.path, self.logo.path, self.logo_on_dark.path)
 
     def in_language(self, lang: str) -> Brand:
-        return replace(self, lang=lang)
+        """The brand as a document in `lang` prints it: its texts and its typeface."""
+        base = self.base_typeface or self.typeface
+        return replace(self, lang=lang, typeface=self.typefaces.get(lang, base))
+
+    def typeface_of(self, lang: str) -> Typeface:
+        return self.in_language(lang).typeface
+
+    @property
+    def all_typefaces(self) -> tuple[Typeface, ...]:
+        """The base typeface, then each language's: what a page in several languages
+        (a packet, the printed catalog) may draw with."""
+        base = self.base_typeface or self.typeface
+        return tuple(dict.fromkeys((base, *self.typefaces.values())))
 
     @property
     def _texts(self) -> BrandTexts:
@@ -112,7 +128,9 @@ def load_brand(path: Path) -> Brand:
         logo=settings.logo(schema, "light"),
         logo_on_dark=settings.logo(schema, "dark"),
         colors=settings.colors(schema),
-        typeface=settings.typeface(schema),
+        typeface=(base := settings.typeface(schema)),
+        base_typeface=base,
+        typefaces=settings.typefaces(),
         base_size=settings.base_size(schema),
         line_height=settings.line_height(schema),
         paper=settings.paper(),
@@ -340,6 +358,30 @@ class _Settings:
         if not path.is_file():
             self.add(("logo",), f"logo file not found: {location.relative()}")
         return Logo(path, resource.alt or "")
+
+    def typefaces(self) -> dict[str, Typeface]:
+        """defaults: handouts: typefaces: {language: family}, for the languages the base
+        typeface cannot draw."""
+        value = self.value(("typefaces",))
+        where = ("defaults", "handouts", "typefaces")
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add(where, "typefaces: give one typeface per two-letter language, such as "
+                     "ru: Noto Sans")
+            return {}
+        found = {}
+        for lang, family in value.items():
+            if not isinstance(lang, str) or not LANGUAGE.match(lang) or not isinstance(family, str):
+                self.add((*where, lang), "typefaces: give one typeface per two-letter "
+                         "language, such as ru: Noto Sans")
+                continue
+            try:
+                found[lang] = find_typeface(family)
+            except TypefaceNotInstalled:
+                self.add((*where, lang), f"typeface '{family}' is not installed as a font "
+                         "package (for example fontpkg-noto-sans)")
+        return found
 
     def typeface(self, schema) -> Typeface:
         family = schema_typography(schema, "base", "family") or DEFAULT_TYPEFACE

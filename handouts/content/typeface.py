@@ -21,8 +21,18 @@ from ..problems import HandoutsError
 @dataclass(frozen=True)
 class FontFace:
     path: Path
-    weight: int
+    weight: int  # the lightest it draws
     style: str  # normal | italic
+    max_weight: int | None = None  # a variable face draws every weight up to this one
+
+    @property
+    def css_weight(self) -> str:
+        """`700`, or `100 900` for a variable face: as `@font-face` takes it."""
+        return f"{self.weight} {self.max_weight}" if self.max_weight else str(self.weight)
+
+    @property
+    def heaviest(self) -> int:
+        return self.max_weight or self.weight
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,8 @@ def find_typeface(family: str) -> Typeface:
         found = fontpkg.family(family)
     except fontpkg.FontpkgError as exc:
         raise TypefaceNotInstalled(str(exc)) from None
-    faces = tuple(FontFace(Path(f.path), f.weight, f.style) for f in found.files)
+    faces = tuple(FontFace(Path(f.path), f.wght_min, f.style, f.wght_max) if f.variable
+                  else FontFace(Path(f.path), f.weight, f.style) for f in found.files)
     if not faces:
         raise TypefaceNotInstalled(f"the font package for {family} has no font files")
     return Typeface(found.name, faces)
@@ -67,6 +78,22 @@ def coverage(typeface: Typeface) -> frozenset[int]:
 
     sets = [frozenset(TTFont(face.path, lazy=True).getBestCmap()) for face in typeface.faces]
     return frozenset.intersection(*sets)
+
+
+def having(char: str, besides: tuple[Typeface, ...] = ()) -> str | None:
+    """The name of a typeface that can draw `char`: one of `besides` (the brand's own,
+    first), else any installed as a font package; None if none can."""
+    for typeface in besides:
+        if ord(char) in coverage(typeface):
+            return typeface.family
+    for slug in sorted(fontpkg.families()):
+        try:
+            typeface = find_typeface(slug)
+        except TypefaceNotInstalled:
+            continue
+        if ord(char) in coverage(typeface):
+            return typeface.family
+    return None
 
 
 def describe(char: str) -> str:

@@ -120,14 +120,17 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     brand = read_brand(project.brand)
     resolved = resolved_documents(project, sources, brand)
     problems = list(notes)
-    missing = personal_glyphs(request.person, brand)
+    # Each document is drawn in its own language's typeface; the cover in the packet's.
+    languages = (request.lang, *(document.document.lang for document in resolved))
+    typefaces = tuple(dict.fromkeys(brand.typeface_of(lang) for lang in languages))
+    missing = personal_glyphs(request.person, brand.in_language(request.lang))
     if missing:
         problems.append(warning(project.brand, None, "some characters of the personal details are "
                                 "not in the typeface; they print in another font"))
 
     def access():
         return FileAccess((project.sources, project.templates, project.styles,
-                           brand.typeface.folder), brand.files)
+                           *(typeface.folder for typeface in typefaces)), brand.files)
 
     fmt = FORMATS["large-print" if request.large_print else "handout"]
     fits = [fit_of(document, fmt, brand, project) for document in resolved]
@@ -135,7 +138,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     def laid_out(part: str, **pages):
         html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
                              request.large_print, part=part, fits=fits, **pages)
-        return lay_out(html, access(), brand.typeface.family)
+        return lay_out(html, access(), typefaces[0].family)
 
     key = _documents_key(project, request, resolved)
     documents = _DOCUMENTS.get(key) or _keep(key, laid_out("documents"))
@@ -146,8 +149,9 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     else:  # a cover that runs over a page moves every number after it: all in one go
         result = render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
                                           request.lang, request.large_print, fits=fits),
-                            access(), brand.typeface.family)
-    found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing))
+                            access(), typefaces[0].family)
+    found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing),
+                  typefaces=tuple(typeface.family for typeface in typefaces))
     if any(p.is_error for p in found):
         raise ContentError(found)
     return Packet(result.data, result.pages, tuple(map(included, resolved)),
@@ -168,7 +172,7 @@ def resolved_documents(project: Project, sources, brand) -> list:
     resolved = []
     for source in sources:
         document = resolve(parse(source), library, blocks)  # ContentError propagates
-        found = glyph_problems(document, brand)
+        found = glyph_problems(document, brand.in_language(document.document.lang))
         if found:
             raise ContentError(found)
         resolved.append(document)

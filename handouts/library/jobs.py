@@ -148,6 +148,7 @@ def render_document(job: DocumentJob) -> DocumentResult:
         except ContentError as exc:
             return DocumentResult((), exc.problems, job.source.path.name, peak_memory_kb())
     document = resolved.document
+    brand = brand.in_language(document.lang)  # its texts and its typeface
     problems = glyph_problems(resolved, brand)
     files = []
     for fmt in formats_for(document, request) if not problems else ():
@@ -241,7 +242,8 @@ def formats_for(document: Document, request) -> list[Format]:
 
 def shared_files(brand: Brand) -> tuple[str, ...]:
     """The files every output is made from: the brand file, its logos and the fonts."""
-    return tuple(str(p) for p in (*brand.files, *(face.path for face in brand.typeface.faces)))
+    faces = [face.path for typeface in brand.all_typefaces for face in typeface.faces]
+    return tuple(str(p) for p in (*brand.files, *faces))
 
 
 def record(rendered: RenderedFile, inputs: Inputs) -> Record:

@@ -108,14 +108,20 @@ def render_printed(listed: tuple[Listed, ...], digest: str,
         brand = load_brand(project.brand)
     except ContentError as exc:
         return None, b"", list(exc.problems)
+    from ..render.catalog_page import catalog_languages
+
     html = layout_catalog(listed, brand, project.layouts)
-    access = FileAccess((project.templates, project.styles, brand.typeface.folder), brand.files)
+    typefaces = tuple(dict.fromkeys(brand.typeface_of(lang) for lang in
+                                    ("en", *catalog_languages(listed))))
+    access = FileAccess((project.templates, project.styles, *(t.folder for t in typefaces)),
+                        brand.files)
     try:
         result = render_pdf(html, access, brand.typeface.family)
     except Exception as exc:  # noqa: BLE001 - the renderer's own failure: one line, no traceback
         return None, b"", [error(project.out / PRINTED, None, "not made: the renderer could not "
                                  f"lay out the printed catalog ({type(exc).__name__})")]
-    problems = judge(result, project.out / PRINTED, "printed catalog", brand)
+    problems = judge(result, project.out / PRINTED, "printed catalog", brand,
+                     typefaces=tuple(t.family for t in typefaces))
     if any(p.is_error for p in problems):
         return None, b"", problems
     entry = PrintedCatalog(PRINTED, result.pages, len(result.data),

@@ -60,7 +60,7 @@ def layout_catalog(listed: tuple[Listed, ...], brand: Brand, templates: Template
         "brand": brand,
         "format": PRINTED_CATALOG,
         "print_shop": False,
-        "brand_css": Markup(brand_css(brand, PRINTED_CATALOG)),
+        "brand_css": Markup(brand_css(brand, PRINTED_CATALOG, languages=catalog_languages(listed))),
         "generator": f"handouts {__version__}",
         "fit": None,
         "groups": by_audience(listed),
@@ -72,6 +72,11 @@ def layout_catalog(listed: tuple[Listed, ...], brand: Brand, templates: Template
     return DocumentHtml(html=html, base_url=templates.templates.resolve().as_uri() + "/",
                         stylesheets=tuple((templates.styles / name).resolve()
                                           for name in PRINTED_CATALOG.stylesheets))
+
+
+def catalog_languages(listed: tuple[Listed, ...]) -> tuple[str, ...]:
+    """Every language a title is in: each is drawn in its own typeface."""
+    return tuple(sorted({lang for item in listed for lang, _ in item.titles}))
 
 
 def by_audience(listed: tuple[Listed, ...]) -> list[dict]:

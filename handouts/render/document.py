@@ -99,6 +99,8 @@ def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project
     changes, or where a page breaks. Most documents are laid out once."""
     from .pdf import render_pdf  # imports WeasyPrint: only where PDFs are rendered
 
+    brand = brand.in_language(resolved.document.lang)  # its texts and its typeface
+
     def rendered(fit: Fit | None):
         html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop,
                       extra={"fit": fit})
@@ -138,14 +140,18 @@ CARD_SLACK = 0.01  # inches: rounding, not words
 
 def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = None,
           allow_fallback: bool = False,
-          card_text_at: tuple[Path, int | None] | None = None) -> list[Problem]:
-    """Turn what the renderer noticed into problems on `path` (the source, usually)."""
+          card_text_at: tuple[Path, int | None] | None = None,
+          typefaces: tuple[str, ...] = ()) -> list[Problem]:
+    """Turn what the renderer noticed into problems on `path` (the source, usually).
+    Text may be drawn in the brand's typeface for its language, or in `typefaces` (a page
+    in several languages), and in no other."""
     problems = [error(path, None, f"{label}: {url} was not loaded: only the project's own "
                       "files may be used") for url in result.refused]
+    allowed = typefaces or (brand.typeface.family,)
     for font in result.fonts if not allow_fallback else ():
-        if font.family != brand.typeface.family:
+        if font.family not in allowed:
             problems.append(error(path, None, f"{label}: some text was drawn in the fallback "
-                                  f"font '{font.family}', not {brand.typeface.family}"))
+                                  f"font '{font.family}', not {' or '.join(allowed)}"))
     if fmt is not None and result.pages > (fmt.max_pages or result.pages):
         problems.append(error(path, None, overflow_message(path, fmt, result)))
     elif fmt is not None and fmt.clear_edges and result.foot_clearance < fmt.clear_edges:

@@ -97,9 +97,11 @@ def _watermark_svg(text: str, typeface: Typeface, color: str) -> str:
     from fontTools.pens.transformPen import TransformPen
     from fontTools.ttLib import TTFont
 
-    face = max(typeface.faces, key=lambda f: (f.style == "normal", f.weight))
+    face = max(typeface.faces, key=lambda f: (f.style == "normal", f.heaviest))
     font = TTFont(face.path, lazy=True)
-    glyphs, cmap = font.getGlyphSet(), font.getBestCmap()
+    # A variable face is drawn at its bold, as the static faces' boldest is.
+    location = {"wght": min(700, face.heaviest)} if face.max_weight else None
+    glyphs, cmap = font.getGlyphSet(location=location), font.getBestCmap()
     pen, advance = SVGPathPen(glyphs), 0
     for char in text:
         glyph = glyphs[cmap[ord(char)]]

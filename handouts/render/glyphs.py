@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..content.brand import Brand
-from ..content.typeface import Typeface
+from ..content.typeface import Typeface, having
 from ..content.typeface import describe as describe_char
 from ..problems import Problem, error
 from . import pictures
@@ -36,10 +36,22 @@ def glyph_problems(resolved: ResolvedDocument, brand: Brand,
     library = path.parent / "resources.yaml"
     texts += [(library, c.resource.line, f"{c.resource.title} {c.resource.publisher or ''}")
               for c in resolved.citations]
-    return [error(where, line, f"{describe_char(char)} is not in the {brand.typeface.family} "
-                  "typeface; use another character or write it out")
+    return [error(where, line, missing_message(char, brand, document.lang))
             for where, line, text in texts for char in brand.typeface.missing(text)
             ] + picture_problems(resolved, brand, images_root)
+
+
+def missing_message(char: str, brand: Brand, lang: str) -> str:
+    """What to do about a character the document's typeface cannot draw: which typeface
+    would have it, and how to give it to the document's language (or that none would)."""
+    message = f"{describe_char(char)} is not in the {brand.typeface.family} typeface"
+    other = having(char, brand.all_typefaces)
+    if other is None:
+        return f"{message}, nor in any installed one; use another character or write it out"
+    if lang == "en" or lang in brand.typefaces or other == brand.typeface.family:
+        return f"{message}; {other} has it; use another character or write it out"
+    return (f"{message}; {other} has it: for a document in '{lang}', set defaults: handouts: "
+            f"typefaces: {lang}: {other} in the brand file, or use another character")
 
 
 def block_lines(resolved: ResolvedDocument) -> list[tuple[Path, int, str]]:

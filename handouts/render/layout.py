@@ -101,14 +101,21 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
 BLEED = "0.125in"
 
 
-def brand_css(brand: Brand, fmt: Format, print_shop: bool = False) -> str:
-    """The brand as CSS: page size, colour variables, geometry and the typeface's files."""
+def brand_css(brand: Brand, fmt: Format, print_shop: bool = False,
+              languages: tuple[str, ...] = ()) -> str:
+    """The brand as CSS: page size, colour variables, geometry and the typeface's files.
+    A page with parts in other `languages` (a packet, the printed catalog) also gets
+    their typefaces, each drawn by the part marked `own-typeface` in its language."""
     colors = "".join(f"--{name}: {value}; " for name, value in vars(brand.colors).items())
+    others = {lang: brand.typeface_of(lang) for lang in languages}
+    typefaces = dict.fromkeys((brand.typeface, *others.values()))
     faces = "".join(
-        f'@font-face {{ font-family: "{brand.typeface.family}"; src: url("{face.path.as_uri()}"); '
-        f"font-weight: {face.weight}; font-style: {face.style}; }}\n"
-        for face in brand.typeface.faces
+        f'@font-face {{ font-family: "{typeface.family}"; src: url("{face.path.as_uri()}"); '
+        f"font-weight: {face.css_weight}; font-style: {face.style}; }}\n"
+        for typeface in typefaces for face in typeface.faces
     )
+    faces += "".join(f'.own-typeface:lang({lang}) {{ font-family: "{typeface.family}"; }}\n'
+                     for lang, typeface in sorted(others.items()))
     single_card = fmt.name == "card" and print_shop
     sheet = f"{PAGE_SIZES[brand.paper]} {fmt.orientation}"
     size = f"{CARD[0]}in {CARD[1]}in" if single_card else sheet
@@ -185,7 +192,8 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         "part": part,
         "contents_pages": contents_pages,
         "total_pages": total_pages,
-        "brand_css": Markup(brand_css(brand, fmt)),
+        "brand_css": Markup(brand_css(brand.in_language(lang), fmt,
+                                      languages=tuple(sorted({str(i["lang"]) for i in items})))),
         "generator": f"handouts {__version__}",
         "fit": None,
         # "Page 7 of 9" in each other language a document is in (see packet.html.j2).

@@ -2,12 +2,11 @@
 that uses them, before anything is rendered."""
 
 import ctypes
-import subprocess
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import source_text
+from conftest import pdffonts, source_text
 
 from handouts.render import pictures
 
@@ -27,12 +26,6 @@ def picture_source(workspace, svg: str, before: str = "Call us any time.\n\n") -
 def label_line(path: str) -> int:
     lines = Path(path).read_text(encoding="utf-8").split("\n")
     return next(n for n, line in enumerate(lines, start=1) if "](images/label.svg)" in line)
-
-
-def pdffonts(path) -> list[str]:
-    """The fonts of a PDF, as poppler lists them, without the subset tag."""
-    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
-    return [line.split()[0].split("+", 1)[-1] for line in out.splitlines()[2:]]
 
 
 def drawn(path, text: str) -> list[tuple[str, str, tuple[int, int, int]]]:
