@@ -128,6 +128,9 @@ NOT_PROSE = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[@[^\]]*\]|\]\([^)]*\)|\bhttps?:/
                        re.IGNORECASE)
 
 # "What to do", "What to do next", "How to use it", "Steps": actions, as numbered steps.
+# The languages whose section names the check can read ("What to do", "Qué hacer"): in
+# any other, it cannot tell which section holds the steps, and says so (gate.not_checked).
+HEADED_LANGUAGES = ("en", "es")
 WHAT_TO_DO = re.compile(r"\b(?:what (?:to|you can|you should|we) do|how to|next steps|steps to|"
                         r"qué hacer|qué puede hacer|cómo (?:usar|dar|actuar|ayudar)|pasos)\b",
                         re.IGNORECASE)

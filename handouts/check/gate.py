@@ -28,7 +28,7 @@ from ..library.search import SYNONYMS
 from ..problems import ContentError, Problem, error, warning
 from ..project import Project
 from .accessibility import pdf_problems
-from .communication import CALL_US, JARGON
+from .communication import CALL_US, HEADED_LANGUAGES, JARGON
 from .library_wide import (
     block_problems,
     code_problems,
@@ -207,6 +207,8 @@ def not_checked(lang: str) -> tuple[str, ...]:
         missing.append("medical words explained")
     if lang not in CALL_US:
         missing.append("'call us' beside the clinic's number")
+    if lang not in HEADED_LANGUAGES:
+        missing.append("a last section on what to do next, with numbered steps")
     return tuple(missing)
 
 

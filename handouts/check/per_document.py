@@ -20,7 +20,13 @@ from ..render.citations import resolve
 from ..render.glyphs import glyph_problems
 from ..render.source_lines import images_with_lines, place
 from .accessibility import alt_text_problem
-from .communication import call_without_number, has_picture, missing_steps, undefined_jargon
+from .communication import (
+    HEADED_LANGUAGES,
+    call_without_number,
+    has_picture,
+    missing_steps,
+    undefined_jargon,
+)
 from .readability import sections
 from .safety import placed_blocks, safety_findings
 from .wording import find_terms, passage, passages, terms_for
@@ -109,6 +115,8 @@ def structure_problems(document: Document) -> list[Problem]:
             found.append(warning(path, part.line, f"heading level jumps from {previous} to "
                                  f"{part.level}", "headings"))
         previous = part.level
+    if document.lang not in HEADED_LANGUAGES:
+        return found  # its headings are in words the check cannot read: said, not guessed
     if not parts or not NEXT_STEP.search(parts[-1].heading or ""):
         line = parts[-1].line if parts else document.body_line
         found.append(warning(path, line, "end with what to do next and whom to call, in a last "
@@ -162,7 +170,8 @@ def reference_problems(document: Document, library: Library, blocks: Blocks, bra
         resolved = resolve(document, library, blocks, images_root)
     except ContentError as exc:
         return [ruled(p, "source") for p in exc.problems], None
-    found = glyph_problems(resolved, brand, images_root) if brand is not None else []
+    own = brand.in_language(document.lang) if brand is not None else None  # its typeface
+    found = glyph_problems(resolved, own, images_root) if own is not None else []
     return [ruled(p, "typeface") for p in found], resolved.body_html
 
 
@@ -173,7 +182,9 @@ def clear_communication_problems(document: Document, body_html: str | None, bloc
     found = [report(path, f.line, f.message, "safety") for f in safety_findings(document)]
     found += [report(path, f.line, f.message, "jargon", **place(path, f.line, f.words))
               for f in undefined_jargon(document, blocks)]
-    found += [report(path, f.line, f.message, "steps") for f in missing_steps(document, blocks)]
+    if document.lang in HEADED_LANGUAGES:
+        found += [report(path, f.line, f.message, "steps")
+                  for f in missing_steps(document, blocks)]
     if brand is not None:
         phone = brand.in_language(document.lang).contact.phone
         found += [report(path, f.line, f.message, "call")

@@ -26,9 +26,13 @@ class FontFace:
     max_weight: int | None = None  # a variable face draws every weight up to this one
 
     @property
-    def css_weight(self) -> str:
-        """`700`, or `100 900` for a variable face: as `@font-face` takes it."""
-        return f"{self.weight} {self.max_weight}" if self.max_weight else str(self.weight)
+    def weights(self) -> tuple[int, ...]:
+        """The weights to declare it at: its own, or for a variable face the regular and the
+        bold the stylesheets use (WeasyPrint 70 refuses a weight range in `@font-face`, and
+        draws each declared weight as its own instance)."""
+        if not self.max_weight:
+            return (self.weight,)
+        return tuple(w for w in (400, 700) if self.weight <= w <= self.max_weight)
 
     @property
     def heaviest(self) -> int:

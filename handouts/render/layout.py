@@ -111,8 +111,8 @@ def brand_css(brand: Brand, fmt: Format, print_shop: bool = False,
     typefaces = dict.fromkeys((brand.typeface, *others.values()))
     faces = "".join(
         f'@font-face {{ font-family: "{typeface.family}"; src: url("{face.path.as_uri()}"); '
-        f"font-weight: {face.css_weight}; font-style: {face.style}; }}\n"
-        for typeface in typefaces for face in typeface.faces
+        f"font-weight: {weight}; font-style: {face.style}; }}\n"
+        for typeface in typefaces for face in typeface.faces for weight in face.weights
     )
     faces += "".join(f'.own-typeface:lang({lang}) {{ font-family: "{typeface.family}"; }}\n'
                      for lang, typeface in sorted(others.items()))

@@ -15,10 +15,21 @@ from pathlib import Path
 
 from ..content.filecache import stamp_or_none
 from ..content.formats import FORMAT_LABELS
+from ..content.sources import languages
 from ..library.outputs import read_catalog
 from ..library.search import Found, SearchIndex, fold
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+def _own_name(lang: str) -> str:
+    """A language as its readers write it, as a language picker shows it: "Español"."""
+    from babel import Locale
+
+    name = Locale.parse(lang).get_display_name(lang) or lang
+    return name[:1].upper() + name[1:]
+
+
+# Each language the project prints (content.sources.languages), in its own words.
+LANGUAGE_NAMES = {lang: _own_name(lang) for lang in languages()}
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,20 @@ def test_every_template_string_has_a_spanish_translation():
     assert translations("es").gettext("Resources") == "Recursos"
 
 
+def test_every_language_the_project_prints_has_every_template_string_and_crisis_line():
+    from handouts.content.brand import load_brand
+    from handouts.content.i18n import untranslated_problems
+    from handouts.content.sources import languages
+
+    assert {"es", "ru"} <= set(languages())
+    brand = load_brand(REPO / "_brand.yml")
+    for lang in languages():
+        assert untranslated(lang) == [], lang
+        assert untranslated_problems([lang], brand) == [], lang
+    # The SAMHSA helpline's languages, said truthfully in each: English and Spanish.
+    assert "на английском и испанском" in brand.in_language("ru").crisis_lines[2].details
+
+
 def test_spanish_pdfs_are_tagged_es_with_no_english_frame(shipped_out):
     spanish = sorted(shipped_out.rglob("*.es.pdf"))
     assert len(spanish) >= 5 * 2  # five translations, each with its large-print twin

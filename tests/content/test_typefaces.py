@@ -2,8 +2,9 @@
 language's typeface alone, and a character none of them has is one line that names the
 typeface that would."""
 
+import pikepdf
 import pytest
-from conftest import GOOD_SOURCE, Workspace, pdffonts, source_text, where_of
+from conftest import GOOD_SOURCE, Workspace, pdffonts, pdftotext, source_text, where_of
 
 SPANISH = GOOD_SOURCE.replace("title: Staying safe with benzos", "title: Cómo usar las benzos")
 
@@ -78,3 +79,31 @@ def test_a_typeface_that_cannot_be_used_is_one_line_in_the_brand_file(workspace,
     run = workspace.run("build")
     assert run.code == 1
     assert any(message in line and line.startswith(str(workspace.brand)) for line in run.error_lines)
+
+
+RUSSIAN = source_text("""
+    title: Безопасность с лекарствами
+    summary: Принимайте лекарство так, как сказал врач.
+    formats: [handout, card]
+    review:
+      status: draft
+""", "## Что делать\n\n1. **Звоните 911**, если человек не просыпается.\n")
+
+
+def test_a_russian_handout_is_russian_in_noto_sans_alone(workspace):
+    """The first language in another script: its frame translated, its crisis lines in
+    its own words, and every glyph in the brand's typeface for it."""
+    workspace.write("safety.md", GOOD_SOURCE.replace("title: Staying safe", "title: Safety"))
+    workspace.write("safety.ru.md", RUSSIAN)
+    run = workspace.run("build", "safety", "--lang", "ru")
+    assert run.code == 0, run.err
+    for fmt in ("handout", "card"):
+        pdf = workspace.pdf("safety.ru.pdf", fmt)
+        with pikepdf.open(pdf) as doc:
+            assert str(doc.Root.Lang) == "ru"
+        fonts = set(pdffonts(pdf))
+        assert fonts and all(font.startswith("Noto-Sans") for font in fonts), fonts
+        text = " ".join(pdftotext(pdf).split())
+        assert "911" in text and "988" in text and "1-800-662-4357" in text
+        assert "Call" not in text and "Page " not in text  # no English frame
+    assert "Страница 1 из 1" in pdftotext(workspace.pdf("safety.ru.pdf"))
