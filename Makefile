@@ -13,23 +13,26 @@ INSTALLED := $(VENV)/.installed
 RUNTIME_PACKAGES := libpango-1.0-0:libpango-1.0.so.0 \
                     libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
                     libharfbuzz-subset0:libharfbuzz-subset.so.0
+# Chinese is drawn in Noto Sans CJK SC, which no font package on PyPI carries:
+# Debian's fonts-noto-cjk has it, in collections `fonts` takes its one face from.
+FONT_PACKAGES := fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 # The tests read the PDFs back with poppler's tools and qpdf, scan QR codes with
 # zbar, and drive the staff app in Debian's Chromium (never a downloaded browser).
 TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf zbar-tools:zbarimg chromium:chromium
 
-.PHONY: docs test bench check clean messages runtime-deps test-deps
+.PHONY: docs test bench check clean messages runtime-deps test-deps fonts
 
-docs: $(INSTALLED) runtime-deps
+docs: $(INSTALLED) runtime-deps fonts
 	$(BIN)/python make_docs.py build
 
-test: $(INSTALLED) runtime-deps test-deps
+test: $(INSTALLED) runtime-deps fonts test-deps
 	$(BIN)/ruff check handouts tests bench scripts/same-output make_docs.py
 	$(BIN)/mypy handouts
 	$(BIN)/python make_docs.py check
 	$(BIN)/python -m pytest -n auto
 
 # Measurements, not tests: see bench/RESULTS.md. Pandoc is the peer measured.
-bench: $(INSTALLED) runtime-deps test-deps
+bench: $(INSTALLED) runtime-deps fonts test-deps
 	@scripts/require-system pandoc:pandoc
 	$(BIN)/python bench/bench_build.py
 
@@ -38,6 +41,10 @@ runtime-deps:
 
 test-deps:
 	@scripts/require-system $(TEST_PACKAGES)
+
+fonts: $(INSTALLED)
+	@scripts/require-system $(FONT_PACKAGES)
+	@$(BIN)/python -m handouts.content.font_collections
 
 $(INSTALLED): pyproject.toml
 	@PYTHON=$(PYTHON) scripts/require-system 'python3-venv:import ensurepip'

@@ -30,6 +30,7 @@ from .brand_parts import PLACEHOLDER, BrandTexts, Colors, Contact, CrisisLine, L
 from .brand_schema import schema_name, schema_typography, validated_schema
 from .contrast import low_contrast
 from .filecache import reread_when_changed
+from .font_collections import COLLECTION_TYPEFACES
 from .typeface import Typeface, TypefaceNotInstalled, find_typeface
 from .yamltext import YamlText, load_yaml
 
@@ -378,9 +379,10 @@ class _Settings:
                 continue
             try:
                 found[lang] = find_typeface(family)
-            except TypefaceNotInstalled:
-                self.add((*where, lang), f"typeface '{family}' is not installed as a font "
-                         "package (for example fontpkg-noto-sans)")
+            except TypefaceNotInstalled as exc:
+                self.add((*where, lang), f"typeface '{family}' is not installed: {exc}"
+                         if family in COLLECTION_TYPEFACES else f"typeface '{family}' is not "
+                         "installed as a font package (for example fontpkg-noto-sans)")
         return found
 
     def typeface(self, schema) -> Typeface:

@@ -16,6 +16,7 @@ from pathlib import Path
 import fontpkg
 
 from ..problems import HandoutsError
+from .font_collections import COLLECTION_TYPEFACES, CollectionTypeface
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,10 @@ class TypefaceNotInstalled(HandoutsError, LookupError):
 
 
 def find_typeface(family: str) -> Typeface:
-    """The installed font package for `family`, or TypefaceNotInstalled."""
+    """The installed font package for `family` (or its face written from a Debian font
+    collection, see font_collections), or TypefaceNotInstalled."""
+    if collected := COLLECTION_TYPEFACES.get(family):
+        return _from_collection(collected)
     try:
         found = fontpkg.family(family)
     except fontpkg.FontpkgError as exc:
@@ -73,6 +77,13 @@ def find_typeface(family: str) -> Typeface:
     if not faces:
         raise TypefaceNotInstalled(f"the font package for {family} has no font files")
     return Typeface(found.name, faces)
+
+
+def _from_collection(collected: CollectionTypeface) -> Typeface:
+    if not (files := collected.installed()):
+        raise TypefaceNotInstalled(collected.how_to_install())
+    return Typeface(collected.family, tuple(FontFace(path, weight, "normal")
+                                            for path, weight in files))
 
 
 @lru_cache(maxsize=8)
@@ -90,9 +101,9 @@ def having(char: str, besides: tuple[Typeface, ...] = ()) -> str | None:
     for typeface in besides:
         if ord(char) in coverage(typeface):
             return typeface.family
-    for slug in sorted(fontpkg.families()):
+    for name in (*sorted(fontpkg.families()), *COLLECTION_TYPEFACES):
         try:
-            typeface = find_typeface(slug)
+            typeface = find_typeface(name)
         except TypefaceNotInstalled:
             continue
         if ord(char) in coverage(typeface):
