@@ -46,6 +46,15 @@ def topic_names(topics, lang: str) -> list[str]:
     return [gettext(topic) for topic in topics]
 
 
+# Languages written right to left: their pages are laid out mirrored (styles/rtl.css).
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
+
+
+def direction(lang: str) -> str:
+    """"rtl" or "ltr": the way a page in `lang` runs, for its `dir` attribute."""
+    return "rtl" if lang in RIGHT_TO_LEFT else "ltr"
+
+
 def catalog_path(lang: str) -> Path:
     return LOCALE / lang / "LC_MESSAGES" / "messages.po"
 

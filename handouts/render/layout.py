@@ -22,9 +22,10 @@ from .. import __version__
 from ..content.brand import Brand, web_address
 from ..content.documents import DocMeta, Review
 from ..content.formats import FORMATS, Format
-from ..content.i18n import topic_names, translations
+from ..content.i18n import direction, topic_names, translations
 from ..content.markup import BLOCK_PARAGRAPH
 from ..project import Templates
+from .bidi import isolate_latin, isolate_latin_fragment
 from .citations import ResolvedDocument
 from .filters import (
     CARD,
@@ -90,12 +91,20 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
     # What the body already prints from the brand is not printed twice at the end.
     context["printed_blocks"] = set(BLOCK_PARAGRAPH.findall(resolved.body_html))
     html = env.get_template(fmt.template).render(context)
+    if direction(document.lang) == "rtl":
+        html = isolate_latin(html)
     return DocumentHtml(
         html=html,
         base_url=document.source.path.parent.resolve().as_uri() + "/",
-        stylesheets=tuple((templates.styles / name).resolve() for name in fmt.stylesheets),
+        stylesheets=tuple((templates.styles / name).resolve()
+                          for name in _stylesheets(fmt.stylesheets, document.lang)),
         max_pages=fmt.max_pages,
     )
+
+
+def _stylesheets(names: tuple[str, ...], *languages) -> tuple[str, ...]:
+    """A format's stylesheets, and the mirroring of rtl.css if a page is written right to left."""
+    return (*names, "rtl.css") if any(direction(lang) == "rtl" for lang in languages) else names
 
 
 BLEED = "0.125in"
@@ -176,6 +185,8 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         line = own_env.get_template("partials/document-line.html.j2").render(item)
         shown = own_env.get_template("partials/document.html.j2").render(
             {**item, "body": Markup(prefix_anchors(body, prefix))})
+        if direction(own) == "rtl":
+            shown = isolate_latin_fragment(shown)
         items.append({
             **item,
             "anchor": f"d{number}",
@@ -201,7 +212,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
                    for own in sorted({str(item["lang"]) for item in items} - {lang})},
     }
     html = env.get_template("packet.html.j2").render(context)
-    stylesheets = (*fmt.stylesheets, "packet.css")
+    stylesheets = _stylesheets((*fmt.stylesheets, "packet.css"), lang, *(i["lang"] for i in items))
     return DocumentHtml(
         html=html,
         base_url=documents[0].document.source.path.parent.resolve().as_uri() + "/",
@@ -282,6 +293,7 @@ def template_environment(folder: Path, lang: str) -> jinja2.Environment:
         language_name=language_name,
         web_address=web_address,
         isolated=isolated,
+        direction=direction,
         topics=topic_names,
     )
     return env
