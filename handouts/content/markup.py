@@ -55,7 +55,7 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 # (the masthead, the contact box, a cover band): a source that borrowed one could lay
 # an opaque or positioned box over the crisis lines or the DRAFT mark.
 BODY_CLASSES = {"admonition", "admonition-title", "note", "tip", "important", "warning",
-                "danger", "caution", "beside", "citation", "citation-link", "safety-block",
+                "danger", "caution", "beside", "citation", "citation-link", "cited", "safety-block",
                 "block-part", "block-parts"}
 SAFETY_CLASS = re.compile(r"safety-[a-z0-9-]+")  # safety-overdose: a block's own
 # A table cell spanning more than this is a mistake, and WeasyPrint lays a span

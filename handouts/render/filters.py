@@ -101,12 +101,13 @@ def _watermark_svg(text: str, typeface: Typeface, color: str) -> str:
     font = TTFont(face.path, lazy=True)
     # A variable face is drawn at its bold, as the static faces' boldest is.
     location = {"wght": min(700, face.heaviest)} if face.max_weight else None
-    glyphs, cmap = font.getGlyphSet(location=location), font.getBestCmap()
+    glyphs, names = font.getGlyphSet(location=location), font.getGlyphOrder()
     pen, advance = SVGPathPen(glyphs), 0
-    for char in text:
-        glyph = glyphs[cmap[ord(char)]]
-        glyph.draw(TransformPen(pen, (1, 0, 0, -1, advance, 0)))  # SVG's y runs down
-        advance += glyph.width
+    for glyph_id, x_advance, x_offset, y_offset in _shaped(face.path, text, location):
+        glyph = glyphs[names[glyph_id]]
+        # SVG's y runs down.
+        glyph.draw(TransformPen(pen, (1, 0, 0, -1, advance + x_offset, -y_offset)))
+        advance += x_advance
     height = font["OS/2"].sCapHeight
     angle = math.radians(35)
     width_box = advance * math.cos(angle) + height * math.sin(angle)
@@ -118,6 +119,23 @@ def _watermark_svg(text: str, typeface: Typeface, color: str) -> str:
         f'd="{pen.getCommands()}"/></svg>'
     )
     return "data:image/svg+xml," + quote(svg)
+
+
+def _shaped(path, text: str, location: dict | None) -> list[tuple[int, int, int, int]]:
+    """`text` shaped as a line of it prints, left to right: (glyph, advance, x and y
+    offset) in font units. Arabic letters join and take their forms; a right-to-left
+    word comes out in the order it is seen."""
+    import uharfbuzz as hb
+
+    font = hb.Font(hb.Face(hb.Blob.from_file_path(str(path))))
+    if location:
+        font.set_variations(location)
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    hb.shape(font, buffer)
+    return [(info.codepoint, pos.x_advance, pos.x_offset, pos.y_offset)
+            for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True)]
 
 
 def tel_uri(number: str) -> str:

@@ -41,9 +41,11 @@ class _CitationNumberer(Treeprocessor):
         self.numbering = numbering
 
     def run(self, root):
-        for sup in root.iter("sup"):
+        parents = {child: parent for parent in root.iter() for child in parent}
+        for sup in list(root.iter("sup")):
             if sup.get("class") != _PENDING:
                 continue
+            _keep_with_its_mark(sup, parents[sup])
             keys = sup.attrib.pop("data-keys").split()
             sup.set("class", "citation")
             for key in keys:
@@ -57,6 +59,24 @@ class _CitationNumberer(Treeprocessor):
                 link.text = str(number)
                 if index < len(numbers) - 1:
                     link.tail = ","
+
+
+# Marks that close what a citation follows: a line never starts with one. Chinese
+# breaks between any two characters, and WeasyPrint between the number and the text.
+CLOSING_MARKS = re.compile(r"^[.,;:!?)\]}、。，；：！？）」』》〉،؛؟]+")
+
+
+def _keep_with_its_mark(sup, parent) -> None:
+    """`safe¹.`: the number and the full stop after it in one unbreakable span."""
+    mark = CLOSING_MARKS.match(sup.tail or "")
+    if not mark:
+        return
+    span = etree.Element("span", {"class": "cited"})
+    parent.insert(list(parent).index(sup), span)
+    parent.remove(sup)
+    span.append(sup)
+    span.tail = sup.tail[mark.end():]
+    sup.tail = mark.group()
 
 
 class Placed:
