@@ -152,8 +152,12 @@ class Finding:
 # -- jargon ------------------------------------------------------------------------
 
 def undefined_jargon(document: Document, blocks: Blocks) -> list[Finding]:
-    """Each shared medical word the document uses before it is explained, once."""
-    lang = document.lang if document.lang in JARGON else "en"
+    """Each shared medical word the document uses before it is explained, once. A
+    language with no word list is not read at all (`check` says so): English words
+    would find false faults in it, and miss its own."""
+    lang = document.lang
+    if lang not in JARGON:
+        return []
     return [Finding(line, f"'{text}' is a medical word: explain it in plain words the first "
                     f"time, in this paragraph or one before (\"{text} means ...\", \"this is "
                     f"called {text}\"), or use an everyday word", text)
@@ -164,6 +168,8 @@ def undefined_jargon(document: Document, blocks: Blocks) -> list[Finding]:
 def jargon_before_definition(parts: Iterable[tuple[Passage, bool]], lang: str):
     """(line, term, words) of each term first used, in a passage of one's own (True),
     before any passage explains it. Headings and callout titles are labels, not uses."""
+    if lang not in JARGON:
+        return
     terms = _terms(lang)
     explained: set[str] = set()
     for part, own in parts:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,12 @@ from .layout import DocumentHtml
 
 if TYPE_CHECKING:
     from weasyprint import Document
+
+# WeasyPrint writes a variable face's bold (Noto Sans, Noto Sans Arabic) as a new font
+# file, and fontTools stamps it with the time it was written: the same input would give
+# other bytes each build. A fixed stamp (the reproducible-builds variable, which a
+# packager may set) keeps the PDFs identical.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "946684800")  # 2000-01-01
 
 PDF_OPTIONS = {
     "pdf_variant": "pdf/ua-1",  # tagged, with /Lang, title and alt text

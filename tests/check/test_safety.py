@@ -67,8 +67,10 @@ def test_every_document_that_speaks_of_overdose_gives_the_whole_response(shipped
         body = words.split("Questions? Contact")[0].split("¿Tiene preguntas?")[0]
         if not OVERDOSE.search(body):
             continue
+        lang = pdf.name.split(".")[-2] if pdf.name.count(".") == 2 else "en"
+        if lang not in WHOLE_RESPONSE:
+            continue  # read in its own words by test_scripts.py
         speaking += 1
-        lang = "es" if pdf.name.endswith(".es.pdf") else "en"
         missing = [step for step in WHOLE_RESPONSE[lang] if step not in words]
         assert missing == [], (pdf.name, missing)
         # In the order CONTENT.md gives: 911, naloxone, a second dose, on their side, stay.

@@ -138,6 +138,6 @@ def test_a_source_in_a_language_the_templates_lack_is_refused_naming_those_known
     assert [s.lang for s in found.sources] == ["es"]
     assert [(p.path.name, p.message) for p in found.problems] == [
         (f"naloxone.{lang}.md", f"'{lang}' is not a language this project prints (known: en, "
-                                f"es, ru); a translation is <slug>.<lang>.md in one of them, and a "
+                                f"ar, es, ru, vi, zh); a translation is <slug>.<lang>.md in one of them, and a "
                                 f"new language starts with handouts/locale/{lang}/LC_MESSAGES/"
                                 "messages.po") for lang in ("fr", "zz")]

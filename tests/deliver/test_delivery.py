@@ -589,7 +589,7 @@ def test_a_language_with_nothing_in_it_is_one_line(server, monkeypatch):
     assert code == 2
     assert err.strip().splitlines() == [
         "error: nothing is written in 'zz' (no handout, no translation of the cover): the "
-        "packet's language can be en, es, ru"]
+        "packet's language can be ar, en, es, ru, vi, zh"]
     assert box.connections == 0
 
 

@@ -229,11 +229,11 @@ def packet_command(tmp_path, *extra) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("lang, line", [
     ("zz", "error: nothing is written in 'zz' (no handout, no translation of the cover): the "
-           "packet's language can be en, es, ru"),
+           "packet's language can be ar, en, es, ru, vi, zh"),
     ("fr", "error: nothing is written in 'fr' (no handout, no translation of the cover): the "
-           "packet's language can be en, es, ru"),  # Babel knows French; the library does not
-    ("ES", "error: --lang takes a two-letter language code: en, es, ru"),
-    ("\x1b[2Jes", "error: --lang takes a two-letter language code: en, es, ru"),  # not echoed
+           "packet's language can be ar, en, es, ru, vi, zh"),  # Babel knows French; the library does not
+    ("ES", "error: --lang takes a two-letter language code: ar, en, es, ru, vi, zh"),
+    ("\x1b[2Jes", "error: --lang takes a two-letter language code: ar, en, es, ru, vi, zh"),  # not echoed
 ])
 def test_a_language_with_nothing_in_it_is_a_usage_error(tmp_path, lang, line):
     """A packet in a language the library has nothing in would be English text tagged as

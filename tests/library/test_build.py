@@ -554,7 +554,7 @@ HOSTILE = {
         source(body("![A pill](images/a\x00b.png)\n")), 6, "has a character no file name has"),
     "a language the project does not print (built with an English frame)": (
         source(OTHER, "bad.zz.md"), None, "'zz' is not a language this project prints (known: "
-                                          "en, es, ru)"),
+                                          "en, ar, es, ru, vi, zh)"),
     "lists nested 150 deep (RecursionError: the whole build stopped)": (
         source(body("".join("    " * level + "- a step\n" for level in range(150)))), 155,
         "nested more than 16 levels deep here"),
