@@ -59,6 +59,9 @@ class CheckOptions:
     strict: bool = False  # warnings fail the check too
     built: bool = False  # also read the built PDFs back
     today: dt.date = field(default_factory=dt.date.today)
+    # Only these sources' own rules (a live preview's one document); empty: every
+    # source's. The rules across the library still read every source.
+    only: frozenset[Path] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
             documents += [kept] if kept else []
 
     scores: dict[Path, Score] = {}
-    for document in documents:
+    checked = [d for d in documents if not options.only or d.source.path in options.only]
+    for document in checked:
         problems, body_html = reference_problems(document, loaded.library, blocks, brand)
         findings += problems
         findings += word_problems(document)
@@ -148,7 +152,7 @@ def check(project: Project, options: CheckOptions = CheckOptions()) -> CheckRepo
     findings += synonym_problems(project.sources / SYNONYMS)
     if options.built:
         findings += _built(project)
-    return CheckReport(tuple(findings), _summaries(documents, scores, findings), options.strict)
+    return CheckReport(tuple(findings), _summaries(checked, scores, findings), options.strict)
 
 
 # -- brand and built PDFs --------------------------------------------------------------

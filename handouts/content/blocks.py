@@ -29,7 +29,7 @@ and `check` reads it as the writer's own words, once, at its own lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +102,17 @@ def blocks_folder(sources: Path) -> Path:
 
 def load_blocks(folder: Path) -> LoadedBlocks:
     """Read every `<name>.yml` in `folder`; a missing folder holds no blocks."""
+    return _blocks_in(folder, read_block)
+
+
+def read_blocks(folder: Path) -> LoadedBlocks:
+    """`load_blocks`, for a process that reads them again and again (the staff app,
+    `watch`, `preview`): each file is parsed again only when it has changed. A file
+    edited in place leaves its folder's time as it was, so each file is watched."""
+    return _blocks_in(folder, _kept_block)
+
+
+def _blocks_in(folder: Path, read: Callable[[Path], SafetyBlock]) -> LoadedBlocks:
     entries: dict[str, SafetyBlock] = {}
     broken: set[str] = set()
     problems: list[Problem] = []
@@ -109,17 +120,13 @@ def load_blocks(folder: Path) -> LoadedBlocks:
         if path.name.startswith(("_", ".")):
             continue
         try:
-            block = read_block(path)
+            block = read(path)
         except ContentError as exc:
             problems += exc.problems
             broken.add(path.stem)
             continue
         entries[block.name] = block
     return LoadedBlocks(Blocks(folder, entries, frozenset(broken)), tuple(problems))
-
-
-# For packets and the staff app, which resolve documents for every request.
-read_blocks = reread_when_changed(load_blocks)
 
 
 def read_block(path: Path) -> SafetyBlock:
@@ -158,6 +165,9 @@ def read_block(path: Path) -> SafetyBlock:
         raise ContentError(problems)
     return SafetyBlock(path.stem, path, " ".join(str(title).split()), review,
                        {lang: text for lang, text in texts.items() if text is not None}, fm)
+
+
+_kept_block = reread_when_changed(read_block, files=64)
 
 
 def _text(fm: YamlText, raw: list[str], lang: str, value,

@@ -35,14 +35,31 @@ def stamp_or_none(path: Path) -> tuple[int, int] | None:
 
 
 def file_digest(path: Path) -> str:
-    """The SHA-256 of the file's bytes, in hex. OSError if it cannot be read."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The SHA-256 of the file's bytes, in hex. OSError if it cannot be read.
+
+    Remembered while the file's status stays the same (its times, size and inode: any
+    write changes them), so a long `watch` or `preview` hashes the fonts once, not on
+    every save."""
+    status = path.stat()
+    version = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
+    kept = _DIGESTS.get(path)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if len(_DIGESTS) >= 4096:  # a process that has seen more files than any project has
+        _DIGESTS.clear()
+    _DIGESTS[path] = (version, digest)
+    return digest
 
 
-def reread_when_changed(load: Callable[[Path], T]) -> Callable[[Path], T]:
-    """`load(path)`, kept until the file at `path` changes; a missing file is
-    never kept, so its problem is reported afresh each time."""
-    @lru_cache(maxsize=8)
+_DIGESTS: dict[Path, tuple[tuple[int, int, int, int], str]] = {}
+
+
+def reread_when_changed(load: Callable[[Path], T], files: int = 8) -> Callable[[Path], T]:
+    """`load(path)`, kept until the file at `path` changes (for the last `files` paths);
+    a missing file is never kept, so its problem is reported afresh each time. Only
+    the file itself is watched: for a folder, load each of its files through one."""
+    @lru_cache(maxsize=files)
     def kept(path: Path, where: Path, version: tuple[int, int]) -> T:
         return load(path)  # as given, so that its problems name it as the writer did
 

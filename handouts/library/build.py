@@ -143,22 +143,24 @@ def slug_of(path: Path) -> str | None:
 def render_plan(project: Project, request: BuildRequest, manifest: Manifest, plan: Plan,
                 selected: list[SourceFile], progress):
     """Load the brand and render what the plan says, with the heavy stages."""
-    from ..content.blocks import load_blocks
-    from ..content.brand import load_brand
+    # Read through the caches: a long `watch` or `preview` parses them again only
+    # when they change (a build's own process reads each once either way).
+    from ..content.blocks import read_blocks
+    from ..content.brand import read_brand
     from ..content.i18n import untranslated_problems
-    from ..content.resources import load_library
+    from ..content.resources import read_library
     from .jobs import Rendered, render_sources, shared_files
 
     try:
-        brand = load_brand(project.brand)
+        brand = read_brand(project.brand)
     except ContentError as exc:
         return Rendered((), exc.problems, ()), manifest.shared, plan
     shared = shared_files(brand)
     inputs = inputs_for(project, request, shared)
     if shared != manifest.shared:  # the brand now uses other files: re-plan with them
         plan = make_plan(project, request, Manifest(manifest.records, shared), inputs, selected)
-    loaded = load_library(project.resources)
-    placed = load_blocks(project.blocks)
+    loaded = read_library(project.resources)
+    placed = read_blocks(project.blocks)
     rendered = render_sources(list(plan.stale), loaded.library, placed.blocks, brand, project,
                               request, inputs, progress, only=plan.only, card=plan.brand_card)
     languages = {source.lang for source in plan.stale}
@@ -272,11 +274,11 @@ def mark_texts(project: Project) -> dict[str, dict[str, str]]:
     """The words each `[[mark]]` prints, by language: the safety blocks' and the brand's
     crisis lines and contact details. A block or brand that cannot be read gives none
     (the build reports it where it renders)."""
-    from ..content.blocks import load_blocks
+    from ..content.blocks import read_blocks
     from ..content.brand import read_brand
 
     texts = {name: {lang: f"{block.title} {text.markdown}" for lang, text in block.texts.items()}
-             for name, block in load_blocks(project.blocks).blocks.entries.items()}
+             for name, block in read_blocks(project.blocks).blocks.entries.items()}
     try:
         brand = read_brand(project.brand)
     except ContentError:

@@ -244,11 +244,14 @@ def make_plan(project: Project, request: BuildRequest, manifest: Manifest, input
 def _split_records(records: list[Record], source: SourceFile, request: BuildRequest,
                    inputs: Inputs, out: Path) -> tuple[list[Record], frozenset[str] | None]:
     """A source's up-to-date files, and the formats to render again (None: all of them,
-    as when the source itself changed)."""
-    if request.force or not records or records[0].source_digest != source.digest:
+    as when the source itself changed). Files made from the source as it is now can stay,
+    even when its others were made from an earlier version: a build of one format after
+    an edit (`--format`, or the preview's format on screen) leaves just those."""
+    made_from_this = [r for r in records if r.source_digest == source.digest]
+    if request.force or not made_from_this:
         return [], None
-    wants = [f for f in records[0].wants if f in FORMATS
+    wants = [f for f in made_from_this[0].wants if f in FORMATS
              and (not request.formats or f in request.formats)]
-    have = {r.format: r for r in records}
+    have = {r.format: r for r in made_from_this}
     current = [have[f] for f in wants if f in have and up_to_date(have[f], source, inputs, out)]
     return current, frozenset(wants) - {r.format for r in current}

@@ -9,7 +9,7 @@ one document's formats. Problems are printed and watching goes on.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -22,20 +22,29 @@ from .build import build
 def watch(project: Project, request: BuildRequest, report: Callable, stderr: TextIO,
           stop_event=None) -> None:
     """Build now, then again after every change, until interrupted or `stop_event` is set."""
+    rebuild(project, request, report, stderr)
+    for changed in saves(project, stop_event):
+        print(f"Changed: {', '.join(sorted(p.name for p in changed))}", file=stderr)
+        rebuild(project, request, report, stderr)
+
+
+def saves(project: Project, stop_event=None, quiet_ms: int = 50) -> Iterator[set[Path]]:
+    """The files saved since the last time asked, each time any of the project's inputs
+    is saved: sources, resources, images, blocks, templates, styles, the brand's files.
+    A burst of writes (an editor saving in steps) is one change once `quiet_ms` pass
+    without another (at most 300 ms). Ends when interrupted or `stop_event` is set."""
     from watchfiles import watch as changes
 
-    rebuild(project, request, report, stderr)
     folders = [p for p in (project.sources, project.templates, project.styles,
                            project.brand.parent / "brand") if p.is_dir()]
     brand_seen = stamp_or_none(project.brand)
-    for changed in changes(*folders, debounce=300, rust_timeout=700, yield_on_timeout=True,
-                           stop_event=stop_event, raise_interrupt=False):
+    for changed in changes(*folders, debounce=300, step=quiet_ms,
+                           rust_timeout=700, yield_on_timeout=True, stop_event=stop_event,
+                           raise_interrupt=False):
         brand_now = stamp_or_none(project.brand)
         if changed or brand_now != brand_seen:
             brand_seen = brand_now
-            names = sorted({Path(path).name for _, path in changed}) or [project.brand.name]
-            print(f"Changed: {', '.join(names)}", file=stderr)
-            rebuild(project, request, report, stderr)
+            yield {Path(path) for _, path in changed} or {project.brand}
 
 
 def rebuild(project: Project, request: BuildRequest, report: Callable, stderr: TextIO) -> None:
@@ -46,5 +55,3 @@ def rebuild(project: Project, request: BuildRequest, report: Callable, stderr: T
         print(f"error: {exc}", file=stderr)
     except Exception:  # a bug must not end a writer's session: show it, keep watching
         traceback.print_exc(file=stderr)
-
-

@@ -787,3 +787,19 @@ def test_next_step_heading_is_read_word_by_word(workspace, heading, last_step):
     workspace.write("ending.md", source_text(front(), body))
     code, report = findings(workspace)
     assert bool(of_rule(report, "next-step")) is not last_step
+
+
+def test_a_check_of_one_document_judges_it_alone_against_the_whole_library(tmp_path):
+    # The preview's check: one source's own rules; the library's still see every source.
+    from conftest import GOOD_SOURCE, Workspace
+
+    from handouts.check.gate import CheckOptions, check
+
+    ws = Workspace(tmp_path)
+    mine = ws.write("mine.md", GOOD_SOURCE.replace("Call us", "An addict can call us"))
+    ws.write("theirs.md", GOOD_SOURCE.replace("Call us", "An addict can call us"))  # same code
+    report = check(ws.project, CheckOptions(only=frozenset({mine})))
+    assert {d.path.name for d in report.documents} == {"mine.md"}
+    words = [f for f in report.findings if f.rule == "words"]
+    assert words and {f.path.name for f in words} == {"mine.md"}
+    assert any(f.rule == "duplicate-code" and f.path == mine for f in report.findings)  # seen across both

@@ -1,6 +1,7 @@
 """Safety blocks: written once in sources/blocks, placed by name, read back from PDFs."""
 
 import json
+import shutil
 
 import pytest
 from conftest import REPO, page_texts, pdftotext, source_text, watermark_share, where_of
@@ -267,3 +268,21 @@ def test_the_withdrawal_block_sends_every_danger_sign_to_911():
     for sign in ("seizure", "confusion", "hallucinations", "days after the last"):
         assert sign in english
     assert "prescriber" not in english  # an emergency, never a call to the prescriber
+
+
+def test_a_block_edited_in_place_is_read_again(tmp_path):
+    # A long-running process (the staff app, the preview) reads blocks through the cache;
+    # an edit in place leaves the folder's own time unchanged.
+    import os
+
+    from handouts.content.blocks import read_blocks
+
+    folder = tmp_path / "blocks"
+    folder.mkdir()
+    shutil.copy(REPO / "sources" / "blocks" / "overdose.yml", folder)
+    before = folder.stat()
+    assert "Call 911" in read_blocks(folder).blocks.entries["overdose"].texts["en"].markdown
+    path = folder / "overdose.yml"
+    path.write_text(path.read_text("utf-8").replace("Call 911", "Call 911 now"), "utf-8")
+    os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert "Call 911 now" in read_blocks(folder).blocks.entries["overdose"].texts["en"].markdown

@@ -36,3 +36,14 @@ def test_a_file_is_read_again_only_once_it_changed(tmp_path):
     os.utime(path, ns=(1, 10**18))  # a different time as well as size
     assert cached(path) == "two!"
     assert len(reads) == 2
+
+
+def test_a_digest_is_kept_only_while_the_file_is_unchanged(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"abc")
+    first = file_digest(path)
+    times = path.stat()
+    path.write_bytes(b"abd")  # the same size, and its old modification time put back
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert file_digest(path) != first
+    assert file_digest(path) == "a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9"

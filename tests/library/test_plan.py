@@ -43,6 +43,15 @@ def test_changing_one_source_rebuilds_its_formats_only(built):
     assert rebuilt(built) == ["brochure/other.pdf", "handout/other.pdf", "large-print/other.pdf"]
 
 
+def test_one_format_built_after_an_edit_is_not_built_again_with_the_rest(built):
+    # As the preview does: the format on screen first, then the others.
+    path = built.sources / "other.md"
+    path.write_text(path.read_text().replace("A short text.", "A short, new text."))
+    assert rebuilt(built, "--format", "handout") == ["handout/other.pdf"]
+    assert rebuilt(built) == ["brochure/other.pdf", "large-print/other.pdf"]
+    assert rebuilt(built) == []
+
+
 def test_changing_a_cited_resource_rebuilds_the_documents_citing_it(built):
     resources = built.sources / "resources.yaml"
     resources.write_text(resources.read_text().replace("title: Clonazepam", "title: Clonazepam (Klonopin)"))

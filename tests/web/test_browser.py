@@ -3,13 +3,11 @@ document, build a packet, download it and read its cover back, email it to a loo
 mail server, sign in. Every page is photographed (kept in $HANDOUTS_SCREENSHOTS)."""
 
 import datetime as dt
-import os
-import shutil
 import socket
 import threading
-from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, FLAGS, shot
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand, untranslated
 
 from handouts.library.build import build
@@ -19,10 +17,6 @@ from handouts.web.settings import Budget, Settings
 
 PASSWORD = "correct horse"
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As the machine's notes advise: no background networking, no GPU, a fresh profile.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def serve(app):
@@ -112,13 +106,6 @@ def page(browser, tmp_path):
     page = context.new_page()
     yield page
     context.close()
-
-
-def shot(page, name: str, tmp_path: Path) -> None:
-    """Screenshots for looking at; kept in $HANDOUTS_SCREENSHOTS when it is set."""
-    folder = Path(os.environ.get("HANDOUTS_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def test_search_open_a_document_and_download_a_packet(page, site, tmp_path):
