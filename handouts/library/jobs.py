@@ -28,7 +28,7 @@ from ..content.sources import SourceFile
 from ..problems import ContentError, Problem, error
 from ..project import BuildRequest, Project
 from ..render.citations import ResolvedDocument, printable, resolve
-from ..render.document import brand_card, judge, render_fitted
+from ..render.document import brand_card, fitted, judge, render_fitted
 from ..render.glyphs import glyph_problems
 from ..render.layout import Fit, layout
 from .outputs import CatalogEntry
@@ -214,7 +214,7 @@ def fit_of(resolved: ResolvedDocument, fmt: Format, brand: Brand, project) -> Fi
     versions = tuple((p, stamp(p)) for p in html.stylesheets)
     key = (hashlib.sha256(html.html.encode("utf-8")).hexdigest(), versions)
     if key not in _FITS:
-        _FITS[key] = render_fitted(resolved, fmt, brand, project, False)[0]
+        _FITS[key] = fitted(resolved, fmt, brand, project, False)[0]  # laid out, not written
         while len(_FITS) > 64:
             _FITS.pop(next(iter(_FITS)))
     return _FITS[key]

@@ -30,7 +30,7 @@ from .fetcher import FileAccess
 from .layout import Fit, layout
 
 if TYPE_CHECKING:
-    from .pdf import PdfResult
+    from .pdf import LaidOut, PdfResult
 
 
 @dataclass(frozen=True)
@@ -84,45 +84,59 @@ APART = Fit(resources_apart=True)
 LOOSER = tuple(Fit(spacing) for spacing in (0.03, 0.06, 0.10))
 
 
-def fits_to_try(first) -> tuple[Fit, ...]:
-    """The re-layouts worth trying after `first`, in order."""
-    tighter = first.last_page_fill <= TIGHT_REACH * (first.pages - 1)
+def fits_to_try(pages: int, last_page_fill: float) -> tuple[Fit, ...]:
+    """The re-layouts worth trying after a first layout of `pages`, in order."""
+    tighter = last_page_fill <= TIGHT_REACH * (pages - 1)
     return ((TIGHTER,) if tighter else ()) + (APART, *LOOSER)
 
 
 def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
                   print_shop: bool) -> tuple[Fit | None, PdfResult]:
-    """`resolved` in `fmt`, and the re-layout it took, if any. If it flows onto a last page
-    less than LAST_PAGE_FILL used, it is laid out again (`fits_to_try`) until one is
-    not, and the best kept: fewest pages with a last page well used, else the fullest
-    last page. Every text size stays as it is; only the space between lines and blocks
-    changes, or where a page breaks. Most documents are laid out once."""
-    from .pdf import render_pdf  # imports WeasyPrint: only where PDFs are rendered
+    """`resolved` in `fmt`, and the re-layout it took, if any (see `fitted`)."""
+    from .pdf import write_pdf
+
+    fit, laid_out = fitted(resolved, fmt, brand, project, print_shop)
+    return fit, write_pdf(laid_out)
+
+
+def fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
+           print_shop: bool) -> tuple[Fit | None, LaidOut]:
+    """`resolved` laid out in `fmt`, and the re-layout it took, if any. If it flows onto a
+    last page less than LAST_PAGE_FILL used, it is laid out again (`fits_to_try`) until
+    one is not, and the best kept: fewest pages with a last page well used, else the
+    fullest last page. Every text size stays as it is; only the space between lines and
+    blocks changes, or where a page breaks. Most documents are laid out once; the
+    layouts tried and not kept are never written, which costs as much again."""
+    from .pdf import lay_out  # imports WeasyPrint: only where PDFs are rendered
 
     brand = brand.in_language(resolved.document.lang)  # its texts and its typeface
 
-    def rendered(fit: Fit | None):
+    def laid(fit: Fit | None) -> tuple[Fit | None, LaidOut]:
         html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop,
                       extra={"fit": fit})
         access = FileAccess((project.sources, project.templates, project.styles,
                              brand.typeface.folder), brand.files)
-        return fit, render_pdf(html, access, brand.typeface.family)
+        return fit, lay_out(html, access, brand.typeface.family)
 
-    first = rendered(None)
-    if fmt.max_pages or not wastes_paper(first[1]):
+    first = laid(None)
+    if fmt.max_pages or not _wastes(first[1]):
         return first
     tried = [first]
-    for fit in fits_to_try(first[1]):
-        tried.append(rendered(fit))
+    for fit in fits_to_try(len(first[1].pages), first[1].last_page_fill):
+        tried.append(laid(fit))
         # Tighter spacing is kept only if it saves a page; the others, once they fill one.
         result = tried[-1][1]
-        if not wastes_paper(result) and (fit.spacing >= 0 or result.pages < first[1].pages):
+        if not _wastes(result) and (fit.spacing >= 0 or len(result.pages) < len(first[1].pages)):
             break
-    return min(tried, key=lambda t: (wastes_paper(t[1]), t[1].pages, -t[1].last_page_fill))
+    return min(tried, key=lambda t: (_wastes(t[1]), len(t[1].pages), -t[1].last_page_fill))
 
 
-def wastes_paper(result) -> bool:
-    return result.pages > 1 and result.last_page_fill < LAST_PAGE_FILL
+def _wastes(laid_out: LaidOut) -> bool:
+    return wastes_paper(len(laid_out.pages), laid_out.last_page_fill)
+
+
+def wastes_paper(pages: int, last_page_fill: float) -> bool:
+    return pages > 1 and last_page_fill < LAST_PAGE_FILL
 
 
 def brand_card(brand: Brand) -> ResolvedDocument:
@@ -159,7 +173,7 @@ def judge(result, path: Path, label: str, brand: Brand, fmt: Format | None = Non
                               f"{fmt.clear_edges - result.foot_clearance:.2f} in into the "
                               f"{fmt.clear_edges} in kept clear at the foot of a panel; shorten "
                               "it (a long resource list counts too)"))
-    if fmt is not None and not fmt.max_pages and wastes_paper(result):
+    if fmt is not None and not fmt.max_pages and wastes_paper(result.pages, result.last_page_fill):
         problems.append(warning(path, None, f"{label}: ends on a page only "
                                 f"{result.last_page_fill:.0%} used (aim 40% or more), even "
                                 "with its spacing tightened or loosened; shorten or lengthen "

@@ -74,6 +74,11 @@ class LaidOut:
     def pages(self) -> list:
         return self.document.pages
 
+    @property
+    def last_page_fill(self) -> float:
+        """The share of its last page's text area that is used."""
+        return _fill(self.document.pages[-1]) if self.document.pages else 1.0
+
 
 def render_pdf(page_html: DocumentHtml, access: FileAccess,
                typeface: str | None = None) -> PdfResult:
