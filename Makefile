@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.bench-installed
 
 # Pango renders text for WeasyPrint; harfbuzz-subset makes font subsetting
 # fast and the PDFs byte-reproducible.
@@ -31,8 +32,8 @@ test: $(INSTALLED) runtime-deps fonts test-deps
 	$(BIN)/python make_docs.py check
 	$(BIN)/python -m pytest -n auto
 
-# Measurements, not tests: see bench/RESULTS.md. Pandoc is the peer measured.
-bench: $(INSTALLED) runtime-deps fonts test-deps
+# Measurements, not tests: see bench/RESULTS.md. Pandoc and Typst are the peers measured.
+bench: $(BENCH_INSTALLED) runtime-deps fonts test-deps
 	@scripts/require-system pandoc:pandoc
 	$(BIN)/python bench/bench_build.py
 
@@ -50,6 +51,11 @@ $(INSTALLED): pyproject.toml
 	@PYTHON=$(PYTHON) scripts/require-system 'python3-venv:import ensurepip'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# The test tools and the benchmark's own peers (pyproject's `bench` extra).
+$(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	@touch $@
 
 # After changing a template's words: refresh the catalog of strings to
