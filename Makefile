@@ -36,6 +36,7 @@ test: $(INSTALLED) runtime-deps fonts test-deps
 bench: $(BENCH_INSTALLED) runtime-deps fonts test-deps
 	@scripts/require-system pandoc:pandoc
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_preview.py
 
 runtime-deps:
 	@scripts/require-system $(RUNTIME_PACKAGES)
