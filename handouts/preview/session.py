@@ -140,6 +140,18 @@ class Preview:
                               reading="", busy=True)
 
     def _rendering(self) -> None:
+        from ..render.document import AHEAD
+        from .ahead import LaidOutAhead
+
+        ahead = LaidOutAhead()
+        ahead.start()
+        AHEAD.set(ahead)  # in this thread only: its builds render here, not in a pool
+        try:
+            self._render_until_stopped()
+        finally:
+            ahead.close()
+
+    def _render_until_stopped(self) -> None:
         while not self._stop.is_set():
             if not self._dirty.wait(timeout=0.5) or self._stop.is_set():
                 continue

@@ -11,9 +11,10 @@ worker (library/jobs.py); a packet, for each document it holds.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..content.blocks import Blocks, load_blocks
 from ..content.brand import Brand
@@ -93,46 +94,84 @@ def fits_to_try(pages: int, last_page_fill: float) -> tuple[Fit, ...]:
 def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
                   print_shop: bool) -> tuple[Fit | None, PdfResult]:
     """`resolved` in `fmt`, and the re-layout it took, if any (see `fitted`)."""
-    from .pdf import write_pdf
+    from .pdf import PdfResult, write_pdf
 
-    fit, laid_out = fitted(resolved, fmt, brand, project, print_shop)
-    return fit, write_pdf(laid_out)
+    ahead = AHEAD.get()
+    guess = ahead.guess(resolved, fmt, brand, project, print_shop) if ahead else None
+    fit, result = fitted(resolved, fmt, brand, project, print_shop, guess)
+    if ahead:
+        ahead.took(resolved, fmt, fit)
+    return fit, result if isinstance(result, PdfResult) else write_pdf(result)
 
 
-def fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
-           print_shop: bool) -> tuple[Fit | None, LaidOut]:
+class Guess(Protocol):
+    """A layout with `fit`, made while this process makes the first (preview/ahead.py)."""
+
+    @property
+    def fit(self) -> Fit: ...
+
+    def result(self) -> PdfResult | None: ...
+
+
+class Ahead(Protocol):
+    def guess(self, resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
+              print_shop: bool) -> Guess | None: ...
+
+    def took(self, resolved: ResolvedDocument, fmt: Format, fit: Fit | None) -> None: ...
+
+
+# Another process that lays a document out again, as it was last fitted, while this
+# one lays it out as it is: the live preview has a core to spare, and a writer's
+# document laid out twice on every save. Set only in the preview's rendering thread.
+AHEAD: ContextVar[Ahead | None] = ContextVar("laid_out_ahead", default=None)
+
+
+def fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project, print_shop: bool,
+           guess: Guess | None = None) -> tuple[Fit | None, LaidOut | PdfResult]:
     """`resolved` laid out in `fmt`, and the re-layout it took, if any. If it flows onto a
     last page less than LAST_PAGE_FILL used, it is laid out again (`fits_to_try`) until
     one is not, and the best kept: fewest pages with a last page well used, else the
     fullest last page. Every text size stays as it is; only the space between lines and
     blocks changes, or where a page breaks. Most documents are laid out once; the
-    layouts tried and not kept are never written, which costs as much again."""
-    from .pdf import lay_out  # imports WeasyPrint: only where PDFs are rendered
+    layouts tried and not kept are never written, which costs as much again.
 
-    brand = brand.in_language(resolved.document.lang)  # its texts and its typeface
-
-    def laid(fit: Fit | None) -> tuple[Fit | None, LaidOut]:
-        html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop,
-                      extra={"fit": fit})
-        access = FileAccess((project.sources, project.templates, project.styles,
-                             brand.typeface.folder), brand.files)
-        return fit, lay_out(html, access, brand.typeface.family)
-
-    first = laid(None)
+    A `guess` made elsewhere stands in for its own fit's turn, already written: the
+    layout kept is the same, whichever process made it."""
+    first: tuple[Fit | None, LaidOut | PdfResult] = (
+        None, laid_out_with(resolved, fmt, brand, project, print_shop, None))
     if fmt.max_pages or not _wastes(first[1]):
         return first
     tried = [first]
-    for fit in fits_to_try(len(first[1].pages), first[1].last_page_fill):
-        tried.append(laid(fit))
+    for fit in fits_to_try(*_shape(first[1])):
+        made = guess.result() if guess is not None and guess.fit == fit else None
+        tried.append((fit, made or laid_out_with(resolved, fmt, brand, project, print_shop, fit)))
         # Tighter spacing is kept only if it saves a page; the others, once they fill one.
         result = tried[-1][1]
-        if not _wastes(result) and (fit.spacing >= 0 or len(result.pages) < len(first[1].pages)):
+        if not _wastes(result) and (fit.spacing >= 0 or _shape(result)[0] < _shape(first[1])[0]):
             break
-    return min(tried, key=lambda t: (_wastes(t[1]), len(t[1].pages), -t[1].last_page_fill))
+    return min(tried, key=lambda t: (_wastes(t[1]), _shape(t[1])[0], -_shape(t[1])[1]))
 
 
-def _wastes(laid_out: LaidOut) -> bool:
-    return wastes_paper(len(laid_out.pages), laid_out.last_page_fill)
+def laid_out_with(resolved: ResolvedDocument, fmt: Format, brand: Brand, project,
+                  print_shop: bool, fit: Fit | None) -> LaidOut:
+    from .pdf import lay_out  # imports WeasyPrint: only where PDFs are rendered
+
+    brand = brand.in_language(resolved.document.lang)  # its texts and its typeface
+    html = layout(resolved, fmt, brand, project.layouts, print_shop=print_shop,
+                  extra={"fit": fit})
+    access = FileAccess((project.sources, project.templates, project.styles,
+                         brand.typeface.folder), brand.files)
+    return lay_out(html, access, brand.typeface.family)
+
+
+def _shape(result: LaidOut | PdfResult) -> tuple[int, float]:
+    """Its pages and how full its last page is, laid out or written."""
+    pages = result.pages
+    return (pages if isinstance(pages, int) else len(pages)), result.last_page_fill
+
+
+def _wastes(result: LaidOut | PdfResult) -> bool:
+    return wastes_paper(*_shape(result))
 
 
 def wastes_paper(pages: int, last_page_fill: float) -> bool:
