@@ -1,7 +1,8 @@
 """The package's shape: its folders are its concerns, and they import only downward.
 
 content (what staff wrote) <- render (one document) <- library (the whole
-library) <- check <- deliver <- web <- cli; the top-level project.py and
+library) <- check <- deliver <- web <- preview (a writer's page, on the staff
+app's parts) <- cli; the top-level project.py and
 problems.py are shared by all and import none of them. No cycles, even lazy
 imports inside functions or imports only for types.
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 from conftest import REPO
 
 PACKAGE = REPO / "handouts"
-LAYERS = {"content": 1, "render": 2, "library": 3, "check": 4, "deliver": 5, "web": 6, "cli": 7}
+LAYERS = {"content": 1, "render": 2, "library": 3, "check": 4, "deliver": 5, "web": 6,
+          "preview": 7, "cli": 8}
 
 
 def module_name(path: Path) -> str:
@@ -74,7 +76,7 @@ def test_no_import_cycles():
 
 def test_the_listing_shows_the_concerns():
     folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
-    assert folders == ["check", "cli", "content", "deliver", "library", "render", "web"]
+    assert folders == ["check", "cli", "content", "deliver", "library", "preview", "render", "web"]
     top = sorted(p.stem for p in PACKAGE.glob("*.py"))
     assert top == ["__init__", "problems", "project"]
     for folder in folders:  # each says what it is for
