@@ -22,9 +22,9 @@ from .build import build
 def watch(project: Project, request: BuildRequest, report: Callable, stderr: TextIO,
           stop_event=None) -> None:
     """Build now, then again after every change, until interrupted or `stop_event` is set."""
-    rebuild(project, request, report, stderr)
     for changed in saves(project, stop_event):
-        print(f"Changed: {', '.join(sorted(p.name for p in changed))}", file=stderr)
+        if changed:
+            print(f"Changed: {', '.join(sorted(p.name for p in changed))}", file=stderr)
         rebuild(project, request, report, stderr)
 
 
@@ -32,17 +32,24 @@ def saves(project: Project, stop_event=None, quiet_ms: int = 50) -> Iterator[set
     """The files saved since the last time asked, each time any of the project's inputs
     is saved: sources, resources, images, blocks, templates, styles, the brand's files.
     A burst of writes (an editor saving in steps) is one change once `quiet_ms` pass
-    without another (at most 300 ms). Ends when interrupted or `stop_event` is set."""
+    without another (at most 300 ms). Ends when interrupted or `stop_event` is set.
+
+    The first set, perhaps empty, comes once the files are watched: what a build made
+    then has missed no save."""
     from watchfiles import watch as changes
 
     folders = [p for p in (project.sources, project.templates, project.styles,
                            project.brand.parent / "brand") if p.is_dir()]
     brand_seen = stamp_or_none(project.brand)
+    watching = False
     for changed in changes(*folders, debounce=300, step=quiet_ms,
                            rust_timeout=700, yield_on_timeout=True, stop_event=stop_event,
                            raise_interrupt=False):
         brand_now = stamp_or_none(project.brand)
-        if changed or brand_now != brand_seen:
+        if not watching:  # the first wait is over: the folders are watched
+            watching, brand_seen = True, brand_now
+            yield {Path(path) for _, path in changed}
+        elif changed or brand_now != brand_seen:
             brand_seen = brand_now
             yield {Path(path) for _, path in changed} or {project.brand}
 

@@ -126,8 +126,9 @@ class Preview:
         from ..library.watch import saves
 
         for changed in saves(self.project, self._stop, quiet_ms=20):
-            self._follow(changed)
-            self._dirty.set()
+            if changed:  # the first, perhaps empty: watching has begun
+                self._follow(changed)
+                self._dirty.set()
 
     def _follow(self, changed: Iterable[Path]) -> None:
         """Show the source just saved, if another was: the writer moved on to it."""
