@@ -77,6 +77,13 @@ class DocumentSummary:
     unit: str = "words"  # or "characters", for a script written without spaces
     not_checked: tuple[str, ...] = ()  # the measures that do not apply in its language
 
+    @property
+    def reading(self) -> str:
+        """"grade 4.2", "ease 87.1", or "12.5 characters a sentence" where no formula applies."""
+        if self.measure == "sentence-length":
+            return f"{self.score:.1f} {self.unit} a sentence"
+        return f"{self.measure} {self.score:.1f}"
+
 
 @dataclass(frozen=True)
 class CheckReport:

@@ -71,7 +71,7 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
         print(report.to_json(), file=stdout)
         return report.exit_code
     print_problems(report.findings, stderr, rules=True)
-    rows = [(display_path(d.path), d.lang, _reading(d), d.words, d.warnings,
+    rows = [(display_path(d.path), d.lang, d.reading, d.words, d.warnings,
              d.errors) for d in report.documents]
     print_columns(("DOCUMENT", "LANG", "READING", "WORDS", "WARNINGS", "ERRORS"), rows, stdout)
     unchecked = {(d.lang, d.not_checked) for d in report.documents if d.not_checked}
@@ -81,13 +81,6 @@ def run_check(args, stdout: TextIO, stderr: TextIO) -> int:
           f"warning{'s' if report.warnings != 1 else ''} in {len(report.documents)} "
           f"document{'s' if len(report.documents) != 1 else ''}", file=stdout)
     return report.exit_code
-
-
-def _reading(document) -> str:
-    """"grade 4.2", "ease 87.1", or "12.5 characters a sentence" where no formula applies."""
-    if document.measure == "sentence-length":
-        return f"{document.score:.1f} {document.unit} a sentence"
-    return f"{document.measure} {document.score:.1f}"
 
 
 def add_watch(commands) -> None:

@@ -249,13 +249,9 @@ class Preview:
         report = check(self.project, CheckOptions(only=frozenset({source.path})))
         own = [f for f in report.findings if f.path == source.path]
         summary = next((d for d in report.documents if d.path == source.path), None)
-        reading = ""
-        if summary is not None:
-            reading = (f"{summary.score:.1f} {summary.unit} a sentence"
-                       if summary.measure == "sentence-length"
-                       else f"{summary.measure} {summary.score:.1f}")
         with self._newer:
-            self._publish(notes=(*build_notes, *_each(own, rules=True)), reading=reading,
+            self._publish(notes=(*build_notes, *_each(own, rules=True)),
+                          reading=summary.reading if summary else "",
                           busy=False)
 
     def _publish(self, **changes) -> None:

@@ -9,7 +9,6 @@ from conftest import source_text
 from handouts.check.gate import not_checked
 from handouts.check.readability import measure_of, score
 from handouts.check.reading_level import reading_level
-from handouts.cli.library import _reading
 from handouts.content.documents import parse
 from handouts.content.sources import SourceFile
 
@@ -64,7 +63,8 @@ def test_russian_is_held_to_its_sentences_and_paragraphs_in_words():
 
 
 def test_the_table_says_how_a_language_without_a_formula_reads():
-    class Row:
-        measure, score, unit = "sentence-length", 12.5, "characters"
+    from handouts.check.gate import DocumentSummary
 
-    assert _reading(Row()) == "12.5 characters a sentence"
+    row = DocumentSummary(Path("x.zh.md"), "x", "zh", "sentence-length", 12.5, 100,
+                          unit="characters")
+    assert row.reading == "12.5 characters a sentence"
