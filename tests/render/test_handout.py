@@ -269,6 +269,23 @@ def test_every_qr_code_scans_to_its_address(shipped_out, tmp_path, fmt, slug):
     assert found == addresses
 
 
+@pytest.mark.parametrize("fmt", ["handout", "large-print"])
+def test_qr_codes_are_square_pixels_never_smoothed(shipped_out, fmt):
+    """Each code is a picture of four pixels a module, which no reader may smooth into
+    grey (/Interpolate false): the squares print sharp at any size."""
+    import segno
+
+    from handouts.render.filters import QR_MODULE_PIXELS
+
+    expected = sorted(segno.make(r.url, error="m", micro=False).symbol_size(border=0)[0]
+                      * QR_MODULE_PIXELS for r in cited("klonopin-overview"))
+    with pikepdf.open(shipped_out / fmt / "klonopin-overview.pdf") as doc:
+        pictures = [o for o in doc.objects if isinstance(o, pikepdf.Stream)
+                    and o.get("/Subtype") == "/Image" and o.get("/ColorSpace") == "/DeviceRGB"]
+        sharp = sorted(int(p.Width) for p in pictures if p.get("/Interpolate") is False)
+    assert sharp == expected
+
+
 def test_crisis_lines_in_a_body_say_when_to_call_each(shipped_out):
     """[[crisis-lines]] in a source prints each line with when to call it, from the
     brand file; the closing block of other handouts keeps to the numbers."""
