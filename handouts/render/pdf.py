@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..content.filecache import stamp
-from . import actual_text, pictures, tag_origins, tagging
+from . import actual_text, drawn_once, pictures, tag_origins, tagging
 from .fetcher import FileAccess
 from .layout import DocumentHtml
 
@@ -112,6 +112,7 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
         tagging.finish(doc, pdf)
 
     tag_origins.record_origins()
+    drawn_once.reuse_drawings()
     actual_text.mark_actual_text()
     with _captured_warnings() as warnings:
         data = document.write_pdf(finisher=finish, **PDF_OPTIONS)

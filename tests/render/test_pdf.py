@@ -114,3 +114,49 @@ def test_a_panel_too_full_to_keep_its_foot_clear_is_an_error(tmp_path):
     assert 0 < tight.foot_clearance < 0.25
     assert message == (f"brochure: 'doc' runs {0.25 - tight.foot_clearance:.2f} in into the 0.25 in "
                        "kept clear at the foot of a panel; shorten it (a long resource list counts too)")
+
+
+def test_a_picture_drawn_again_is_copied_and_prints_the_same(tmp_path, monkeypatch):
+    """The DRAFT watermark (a page background) and a callout's icon are walked once a
+    document, however many pages draw them, and the PDF is the very one WeasyPrint
+    writes walking them on every page. A picture with text is drawn anew each time."""
+    from collections import Counter
+    from urllib.parse import quote
+
+    import weasyprint.svg
+    from weasyprint.images import SVGImage
+
+    from handouts.render.pdf import lay_out, write_pdf
+
+    (tmp_path / "icon.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24">'
+        '<path d="M2 2h20v20H2z" fill="#a11d1d" fill-opacity="0.5"/></svg>')
+    (tmp_path / "label.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 60 20" width="60" height="20">'
+        '<text x="2" y="15">Call 911</text></svg>')
+    watermark = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 40">'
+                 '<path d="M0 0L100 40" stroke="#a11d1d" stroke-opacity="0.13"/></svg>')
+    page = ('<p style="break-after: page"><img src="icon.svg" alt="">'
+            '<img src="label.svg" alt="Call 911"> Page</p>') * 3
+    head = (f"<style>@page {{ background: url('data:image/svg+xml,{quote(watermark)}') "
+            "center / 80% auto no-repeat }</style>")
+    document = DocumentHtml(html(page, head), tmp_path.as_uri() + "/", ())
+    access = FileAccess(folders=(tmp_path,))
+
+    walked = Counter()  # pictures WeasyPrint walked, by name: a tree walk each drawing
+    walk = weasyprint.svg.SVG.draw
+
+    def walking(svg, stream, width, height, base_url, context):
+        walked[base_url.rsplit("/", 1)[-1] if base_url.startswith("file:") else "watermark"] += 1
+        return walk(svg, stream, width, height, base_url, context)
+
+    monkeypatch.setattr(weasyprint.svg.SVG, "draw", walking)
+    copied = write_pdf(lay_out(document, access))
+    assert copied.pages == 3
+    assert walked == {"watermark": 1, "icon.svg": 1, "label.svg": 3}
+
+    monkeypatch.setattr(SVGImage, "draw", SVGImage.draw.__wrapped__)
+    walked.clear()
+    drawn = write_pdf(lay_out(document, access))
+    assert walked == {"watermark": 3, "icon.svg": 3, "label.svg": 3}
+    assert copied.data == drawn.data
