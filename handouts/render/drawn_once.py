@@ -15,7 +15,7 @@ objects), which a copy would lose. One wrapper around WeasyPrint's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 # What a drawing may hold and still be copied: shapes and their painting.
 COPYABLE = frozenset({"svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline",
@@ -38,6 +38,7 @@ def reuse_drawings() -> None:
 
     draw = SVGImage.draw
 
+    @wraps(draw)  # its __wrapped__ is WeasyPrint's own, for the test that compares them
     def drawing_once(self, stream, concrete_width, concrete_height, style):
         if not _copyable(self):
             return draw(self, stream, concrete_width, concrete_height, style)
@@ -54,7 +55,6 @@ def reuse_drawings() -> None:
         stream.stream.extend(drawing.operators)
         return None
 
-    drawing_once.__wrapped__ = draw  # WeasyPrint's own, for the test that compares them
     SVGImage.draw = drawing_once
 
 
