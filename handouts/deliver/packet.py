@@ -20,13 +20,17 @@ import re
 import stat
 import unicodedata
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..content.filecache import file_digest
 from ..content.sources import DEFAULT_LANG, Discovered, SourceFile, discover
 from ..problems import ContentError, HandoutsError, Problem, UsageError, warning
 from ..project import Project
+
+if TYPE_CHECKING:  # WeasyPrint is imported only where a PDF is made
+    from ..render.pdf import LaidOut, PdfResult
 
 
 class SaveError(HandoutsError):
@@ -104,9 +108,10 @@ LIMITS = {"for_name": 200, "clinician": 200, "note": 2000}
 def build_packet(project: Project, request: PacketRequest) -> Packet:
     """Render the packet in memory; raise ContentError if a document cannot be used.
 
-    The documents are laid out once for a given set of documents and kept (they
-    carry nothing personal); each family's cover is laid out on its own and put
-    in front. So the second family to get the same handouts waits for one page."""
+    The documents are laid out and written once for a given set of documents and kept
+    (they carry nothing personal); each family's cover is laid out and written on its
+    own and put in front (splice.py). So the second family to get the same handouts
+    waits for one page."""
     from ..content.brand import read_brand
     from ..content.formats import FORMATS
     from ..library.jobs import fit_of
@@ -141,11 +146,11 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
         return lay_out(html, access(), typefaces[0].family)
 
     key = _documents_key(project, request, resolved)
-    documents = _DOCUMENTS.get(key) or _keep(key, laid_out("documents"))
-    starts = first_pages(documents, len(resolved))
-    cover = laid_out("cover", contents_pages=starts, total_pages=len(documents.pages))
+    documents = _DOCUMENTS.get(key) or _keep(key, _written(laid_out("documents")))
+    starts = first_pages(documents.laid_out, len(resolved))
+    cover = laid_out("cover", contents_pages=starts, total_pages=documents.written.pages)
     if len(cover.pages) == 1:
-        result = write_pdf(cover, documents, pages=[*cover.pages, *documents.pages[1:]])
+        result = _in_front(write_pdf(cover), documents.written)
     else:  # a cover that runs over a page moves every number after it: all in one go
         result = render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
                                           request.lang, request.large_print, fits=fits),
@@ -162,21 +167,35 @@ def resolved_documents(project: Project, sources, brand) -> list:
     """Each source read and resolved, or ContentError: a packet is made only of documents
     that would build, each drawn in the brand's typeface alone."""
     from ..content.blocks import read_blocks
-    from ..content.documents import parse
     from ..content.resources import read_library
-    from ..render.citations import resolve
-    from ..render.glyphs import glyph_problems
 
     library = read_library(project.resources).library
     blocks = read_blocks(project.blocks).blocks
-    resolved = []
-    for source in sources:
+    inputs = (file_digest(project.resources), file_digest(project.brand),
+              tuple((p.name, file_digest(p)) for p in sorted(project.blocks.glob("*.yml"))))
+    return [_resolved(source, library, blocks, brand, inputs) for source in sources]
+
+
+def _resolved(source: SourceFile, library, blocks, brand, inputs: tuple):
+    """`source` resolved against the library and blocks, kept while it and they are
+    unchanged (`inputs`: their digests): the next family's packet reads nothing again."""
+    from ..content.documents import parse
+    from ..render.citations import resolve
+    from ..render.glyphs import glyph_problems
+
+    key = (source.path, source.digest, inputs)
+    if key not in _RESOLVED:
         document = resolve(parse(source), library, blocks)  # ContentError propagates
         found = glyph_problems(document, brand.in_language(document.document.lang))
         if found:
             raise ContentError(found)
-        resolved.append(document)
-    return resolved
+        _RESOLVED[key] = document
+        while len(_RESOLVED) > 64:
+            _RESOLVED.pop(next(iter(_RESOLVED)))
+    return _RESOLVED[key]
+
+
+_RESOLVED: dict = {}  # documents as resolved, by what they are made of: nothing personal
 
 
 def first_pages(documents, count: int) -> dict[str, int]:
@@ -189,13 +208,39 @@ def first_pages(documents, count: int) -> dict[str, int]:
     return starts
 
 
-# Laid-out documents, by what they were made from: the same handouts for the next
-# family cost only a cover. Nothing personal is ever in here.
+@dataclass(frozen=True)
+class _Documents:
+    """A packet's documents laid out after an empty cover page, and written so."""
+
+    laid_out: LaidOut
+    written: PdfResult
+
+
+def _written(documents: LaidOut) -> _Documents:
+    from ..render.pdf import write_pdf
+
+    return _Documents(documents, write_pdf(documents))
+
+
+def _in_front(cover: PdfResult, documents: PdfResult) -> PdfResult:
+    """The packet: `cover`'s page in place of the documents' empty first one
+    (deliver/splice.py), with what the renderer noticed on both."""
+    from .splice import with_cover
+
+    return replace(documents, data=with_cover(documents.data, cover.data),
+                   warnings=cover.warnings + documents.warnings,
+                   refused=cover.refused + documents.refused,
+                   fonts=tuple(sorted(set(cover.fonts + documents.fonts),
+                                      key=lambda f: (f.family, f.name))))
+
+
+# The documents laid out and written, by what they were made from: the same handouts
+# for the next family cost only a cover. Nothing personal is ever in here.
 _DOCUMENTS: OrderedDict = OrderedDict()
 DOCUMENTS_KEPT = 8
 
 
-def _keep(key: tuple, documents):
+def _keep(key: tuple, documents: _Documents) -> _Documents:
     _DOCUMENTS[key] = documents
     while len(_DOCUMENTS) > DOCUMENTS_KEPT:
         _DOCUMENTS.popitem(last=False)

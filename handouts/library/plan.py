@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..content.filecache import file_digest
+from ..content.filecache import file_digest, reread_when_changed
 from ..content.formats import FORMATS, Format
 from ..content.sources import SourceFile
 from ..project import BRAND_CARD, BuildRequest, Project
@@ -156,22 +156,7 @@ class Inputs:
 
     @cached_property
     def _library(self) -> dict:
-        """The resource list as data, only to tell which entries changed: a list that
-        cannot be read is reported by the resources stage, and here is empty."""
-        import yaml
-
-        from ..content.yamltext import BoundedLoader
-
-        try:
-            text = self.resources.read_text("utf-8")
-            # The C loader is ten times faster, but only the bounded one is safe with
-            # anchors: aliases can ask for gigabytes, or loop.
-            loader = BoundedLoader if "&" in text else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            data = yaml.load(text, Loader=loader)
-        except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError, TypeError,
-                RecursionError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return _library_data(self.resources)
 
     def file(self, path: Path) -> str:
         if path not in self._files:
@@ -255,3 +240,27 @@ def _split_records(records: list[Record], source: SourceFile, request: BuildRequ
     have = {r.format: r for r in made_from_this}
     current = [have[f] for f in wants if f in have and up_to_date(have[f], source, inputs, out)]
     return current, frozenset(wants) - {r.format for r in current}
+
+
+def _read_library_data(resources: Path) -> dict:
+    """The resource list as data, only to tell which entries changed: a list that
+    cannot be read is reported by the resources stage, and here is empty."""
+    import yaml
+
+    from ..content.yamltext import BoundedLoader
+
+    try:
+        text = resources.read_text("utf-8")
+        # The C loader is ten times faster, but only the bounded one is safe with
+        # anchors: aliases can ask for gigabytes, or loop.
+        loader = BoundedLoader if "&" in text else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(text, Loader=loader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError, TypeError,
+            RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# Read again only when the file changes: a long-running process (the staff app, a
+# packet for each family) asks for it on every request.
+_library_data = reread_when_changed(_read_library_data)

@@ -213,6 +213,42 @@ def test_the_next_family_gets_the_same_pages_and_only_their_own_name(tmp_path):
         assert {"d1", "d2", "d3"} <= targets
 
 
+
+def test_the_next_familys_cover_is_part_of_the_tree_a_reader_walks(tmp_path):
+    """The second family's cover is put in front of the documents written for the first
+    (deliver/splice.py): its elements come first in the tree, each of its links belongs
+    to a /Link element (or a part of one) that names that very link, every marked piece
+    of the cover page finds its element, and the bookmarks start with it."""
+    import subprocess
+
+    project = Project(sources=REPO / "sources", brand=REPO / "_brand.yml")
+    build_packet(project, PacketRequest(SLUGS, Personalisation("Family One")))
+    second = build_packet(project, PacketRequest(SLUGS, Personalisation("Family Two")))
+    path = tmp_path / "two.pdf"
+    path.write_bytes(second.data)
+    assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+    with pikepdf.open(path) as pdf:
+        root = pdf.Root.StructTreeRoot
+        document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+        assert [str(kid.S) for kid in document.K] == ["/Sect", "/Art", "/Art", "/Art"]
+        cover = pdf.pages[0].obj
+        nums = root.ParentTree.Nums
+        entries = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        assert len(entries) == len(nums) // 2  # each number once
+        links = [a for a in cover.Annots if a.Subtype == "/Link"]
+        assert len(links) >= len(SLUGS)
+        for link in links:
+            element = entries[int(link.StructParent)]
+            assert "/Link" in (element.S, element.P.S)
+            assert any(kid.get("/Obj") is not None and kid.Obj.objgen == link.objgen
+                       for kid in element.K if isinstance(kid, pikepdf.Dictionary))
+        marked = entries[int(cover.StructParents)]
+        assert any(element is not None for element in marked)
+        assert all(element.Pg.objgen == cover.objgen for element in marked if element is not None)
+        assert document.K[0].P.objgen == document.objgen
+        assert pdf.open_outline().root[0].title == "Information for you"
+
+
 # -- no traceback, whatever is typed -----------------------------------------------------
 
 def packet_command(tmp_path, *extra) -> tuple[int, str, str]:
