@@ -32,7 +32,7 @@ def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
     if not project.sources.is_dir():
         raise UsageError(f"sources folder not found: {project.sources}")
     settings = Settings(password=os.environ.get(PASSWORD_VARIABLE) or None, host=args.host,
-                        port=args.port)
+                        port=args.port, warm_packets=True)
     check_reach(settings)  # before the catalog is built, not after
     # First bring the catalog up to date, telling staff what could not be built.
     print("Bringing the handouts up to date...", file=stdout, flush=True)

@@ -240,6 +240,11 @@ _DOCUMENTS: OrderedDict = OrderedDict()
 DOCUMENTS_KEPT = 8
 
 
+def kept_documents() -> int:
+    """How many sets of documents this process keeps written."""
+    return len(_DOCUMENTS)
+
+
 def _keep(key: tuple, documents: _Documents) -> _Documents:
     _DOCUMENTS[key] = documents
     while len(_DOCUMENTS) > DOCUMENTS_KEPT:

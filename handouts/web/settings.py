@@ -53,6 +53,9 @@ class Settings:
     per_address: Budget = PER_ADDRESS  # wrong passwords from one client address
     in_total: Budget = IN_TOTAL  # wrong passwords from every address together
     basket_limit: int = 12  # documents one packet may hold
+    # Each packet worker makes one packet for no one as it starts, so that the first
+    # family's waits for no fonts, stylesheets or templates to load (`serve` does).
+    warm_packets: bool = False
 
     @property
     def loopback(self) -> bool:

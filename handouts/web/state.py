@@ -54,7 +54,7 @@ class AppState:
     def start(cls, project: Project, settings: Settings) -> AppState:
         return cls(project, settings, Catalog(project.out),
                    Thumbnails(project.out.resolve() / ".cache" / "thumbnails"),
-                   PacketPool(settings.workers),
+                   PacketPool(settings.workers, project if settings.warm_packets else None),
                    SignIns(dt.timedelta(hours=SIGN_IN_HOURS).total_seconds()),
                    Guesses(settings.per_address, settings.in_total),
                    KeptBrand(project.brand), HeldForms())

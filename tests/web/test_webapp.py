@@ -1165,6 +1165,27 @@ def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
         renderer.close()
 
 
+def test_a_warm_worker_has_made_a_packet_before_the_first_family(tmp_path):
+    """`serve` starts each packet worker with one packet for no one: the first family's
+    finds the fonts, stylesheets and templates loaded, and its own documents still
+    laid out for it alone."""
+    from handouts.deliver.packet import PacketRequest, Personalisation, kept_documents
+    from handouts.web.packet_pool import PacketPool
+
+    ws = Workspace(tmp_path)
+    ws.write("a.md", source_text("title: A\nsummary: S\ncode: EHC-ED-091"))
+    ws.write("b.md", source_text("title: B\nsummary: S\ncode: EHC-ED-092"))
+    renderer = PacketPool(workers=1, warm_with=ws.project)
+    try:
+        pool = renderer.pools[0]
+        assert pool.submit(kept_documents).result(timeout=120) == 1  # a's, for no one
+        packet = renderer.packet(ws.project, PacketRequest(("b",), Personalisation("Ana")))
+        assert packet.contents == (("b", "en"),)
+        assert pool.submit(kept_documents).result(timeout=60) == 2
+    finally:
+        renderer.close()
+
+
 def test_a_worker_that_dies_is_replaced(client, app):
     import signal
 
