@@ -129,14 +129,24 @@ class Workspace:
     """A project in a temporary folder: its own sources and output, the real brand."""
 
     def __init__(self, root: Path):
-        self.root = root
-        self.sources = root / "sources"
-        self.out = root / "output"
+        self._at(root)
         self.sources.mkdir()
         (self.sources / "images").mkdir()
         shutil.copy(REPO / "_brand.yml", root / "_brand.yml")
         shutil.copytree(REPO / "brand", root / "brand")
         (self.sources / "resources.yaml").write_text(RESOURCES)
+
+    def _at(self, root: Path) -> None:
+        self.root = root
+        self.sources = root / "sources"
+        self.out = root / "output"
+
+    @classmethod
+    def existing(cls, root: Path) -> Workspace:
+        """The workspace already in `root`, as a copy of another leaves it."""
+        workspace = cls.__new__(cls)
+        workspace._at(root)
+        return workspace
 
     @property
     def brand(self) -> Path:
