@@ -182,20 +182,31 @@ def workspace(tmp_path) -> Workspace:
     return Workspace(tmp_path)
 
 
+def built_once(tmp_path_factory, worker_id, name: str, make) -> Path:
+    """The folder `name`, made by `make(folder)` once for the whole session: by the first
+    test worker to need it, in the folder all the workers share, while the others wait
+    for it (the pattern pytest-xdist documents). Tests only read it."""
+    if worker_id == "master":  # not under xdist
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    shared = tmp_path_factory.getbasetemp().parent
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        folder = shared / name
+        done = shared / f"{name}.done"
+        if not done.is_file():  # a worker that failed to make it left no mark
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def shipped_out(tmp_path_factory, worker_id) -> Path:
-    """The shipped library in every format, built once for the whole session: by the
-    first test worker to need it, in the folder all the workers share, while the others
-    wait for it (the pattern pytest-xdist documents). Tests only read it."""
-    if worker_id == "master":  # not under xdist
-        return build_shipped(tmp_path_factory.mktemp("shipped"))
-    shared = tmp_path_factory.getbasetemp().parent
-    with (shared / "shipped.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        out = shared / "shipped"
-        if not (out / "catalog.json").is_file():
-            build_shipped(out)
-    return out
+    """The shipped library in every format, built once for the whole session."""
+    return built_once(tmp_path_factory, worker_id, "shipped", build_shipped)
 
 
 def build_shipped(out: Path) -> Path:
@@ -203,6 +214,35 @@ def build_shipped(out: Path) -> Path:
                  "--brand", str(REPO / "_brand.yml")])
     assert code == 0
     return out
+
+
+# Two shipped documents that between them are printed in every format and language.
+PAIR = ("klonopin-overview", "crisis-help-lines")
+
+
+@pytest.fixture(scope="session")
+def pair_built(tmp_path_factory, worker_id) -> Path:
+    """A copy of the shipped sources holding only the PAIR, built serially once for the
+    session: the folder's `sources`, the build's `serial` output, and `serial.json`, its
+    exit code and the number of files it wrote."""
+    return built_once(tmp_path_factory, worker_id, "pair", build_pair)
+
+
+def build_pair(folder: Path) -> None:
+    import json
+
+    from handouts.library.build import build
+    from handouts.project import BuildRequest
+
+    sources = folder / "sources"
+    shutil.copytree(REPO / "sources", sources)
+    for path in sources.glob("*.md"):
+        if path.stem.split(".")[0] not in PAIR:
+            path.unlink()
+    report = build(Project(sources=sources, out=folder / "serial", brand=REPO / "_brand.yml"),
+                   BuildRequest(jobs=1))
+    (folder / "serial.json").write_text(json.dumps({"exit_code": report.exit_code,
+                                                    "written": len(report.written)}))
 
 
 # A number reserved for fiction (555-0100 to 555-0199): a test never prints a real one.
