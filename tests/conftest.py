@@ -177,6 +177,26 @@ class Workspace:
         return self.out / fmt / name
 
 
+def built_workspace(tmp_path_factory, name: str, write) -> tuple[Path, Path]:
+    """A workspace `write(workspace)` fills and builds once, for tests that each begin
+    from it: the folder it is in and a copy of it as built. The build records each
+    source by its full path, so `put_back` returns a test's copy to that very folder,
+    where it is up to date, as after a build of the test's own."""
+    root = tmp_path_factory.getbasetemp() / name
+    root.mkdir()
+    write(Workspace(root))
+    copy = tmp_path_factory.mktemp(f"{name}-built") / "project"
+    shutil.copytree(root, copy, symlinks=True)
+    return root, copy
+
+
+def put_back(built: tuple[Path, Path]) -> Workspace:
+    root, copy = built
+    shutil.rmtree(root)
+    shutil.copytree(copy, root, symlinks=True)  # times kept: as the build left them
+    return Workspace.existing(root)
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
     return Workspace(tmp_path)

@@ -7,37 +7,30 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_SOURCE, REPO, Workspace, source_text
+from conftest import GOOD_SOURCE, REPO, Workspace, built_workspace, put_back, source_text
 
 OTHER = source_text("title: Other handout\nsummary: Nothing wrong here.\nformats: [handout, brochure]",
                     "## What it is\n\nA short text.\n\n## What to do next\n\nCall us.\n")
 
 
-@pytest.fixture(scope="module")
-def built_once(tmp_path_factory) -> tuple[Path, Path]:
-    """The project built once for the module, and a copy of it as built. The build
-    records each source by its full path, so each test's copy goes back in the folder
-    it was built in: there it is up to date, as after a build of its own."""
-    root = tmp_path_factory.getbasetemp() / "plan-project"
-    root.mkdir()
-    ws = Workspace(root)
+def build_two(ws: Workspace) -> None:
     (ws.sources / "images" / "box.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
     ws.write("staying-safe.md", GOOD_SOURCE + "\n![A locked box](images/box.svg)\n")
     ws.write("other.md", OTHER)
     run = ws.run("build")
     assert run.code == 0, run.err
     assert run.summary.startswith("Built 6 PDFs in")
-    copy = tmp_path_factory.mktemp("plan-built") / "project"
-    shutil.copytree(root, copy, symlinks=True)
-    return root, copy
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory) -> tuple[Path, Path]:
+    return built_workspace(tmp_path_factory, "plan-project", build_two)
 
 
 @pytest.fixture
 def built(built_once) -> Workspace:
-    root, copy = built_once
-    shutil.rmtree(root)
-    shutil.copytree(copy, root, symlinks=True)  # times kept: as the build left them
-    return Workspace.existing(root)
+    """The two documents as one build left them: each test's own copy."""
+    return put_back(built_once)
 
 
 def rebuilt(ws, *args) -> list[str]:
