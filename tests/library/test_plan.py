@@ -23,14 +23,14 @@ def build_two(ws: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def built_once(tmp_path_factory) -> tuple[Path, Path]:
+def two_built(tmp_path_factory) -> tuple[Path, Path]:
     return built_workspace(tmp_path_factory, "plan-project", build_two)
 
 
 @pytest.fixture
-def built(built_once) -> Workspace:
+def built(two_built) -> Workspace:
     """The two documents as one build left them: each test's own copy."""
-    return put_back(built_once)
+    return put_back(two_built)
 
 
 def rebuilt(ws, *args) -> list[str]:
