@@ -129,14 +129,24 @@ class Workspace:
     """A project in a temporary folder: its own sources and output, the real brand."""
 
     def __init__(self, root: Path):
-        self.root = root
-        self.sources = root / "sources"
-        self.out = root / "output"
+        self._at(root)
         self.sources.mkdir()
         (self.sources / "images").mkdir()
         shutil.copy(REPO / "_brand.yml", root / "_brand.yml")
         shutil.copytree(REPO / "brand", root / "brand")
         (self.sources / "resources.yaml").write_text(RESOURCES)
+
+    def _at(self, root: Path) -> None:
+        self.root = root
+        self.sources = root / "sources"
+        self.out = root / "output"
+
+    @classmethod
+    def existing(cls, root: Path) -> Workspace:
+        """The workspace already in `root`, as a copy of another leaves it."""
+        workspace = cls.__new__(cls)
+        workspace._at(root)
+        return workspace
 
     @property
     def brand(self) -> Path:
@@ -167,25 +177,56 @@ class Workspace:
         return self.out / fmt / name
 
 
+def built_workspace(tmp_path_factory, name: str, write) -> tuple[Path, Path]:
+    """A workspace `write(workspace)` fills and builds once, for tests that each begin
+    from it: the folder it is in and a copy of it as built. The build records each
+    source by its full path, so `put_back` returns a test's copy to that very folder,
+    where it is up to date, as after a build of the test's own."""
+    root = tmp_path_factory.getbasetemp() / name
+    root.mkdir()
+    write(Workspace(root))
+    copy = tmp_path_factory.mktemp(f"{name}-built") / "project"
+    shutil.copytree(root, copy, symlinks=True)
+    return root, copy
+
+
+def put_back(built: tuple[Path, Path]) -> Workspace:
+    root, copy = built
+    shutil.rmtree(root)
+    shutil.copytree(copy, root, symlinks=True)  # times kept: as the build left them
+    return Workspace.existing(root)
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
     return Workspace(tmp_path)
 
 
+def built_once(tmp_path_factory, worker_id, name: str, make) -> Path:
+    """The folder `name`, made by `make(folder)` once for the whole session: by the first
+    test worker to need it, in the folder all the workers share, while the others wait
+    for it (the pattern pytest-xdist documents). Tests only read it."""
+    if worker_id == "master":  # not under xdist
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    shared = tmp_path_factory.getbasetemp().parent
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        folder = shared / name
+        done = shared / f"{name}.done"
+        if not done.is_file():  # a worker that failed to make it left no mark
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def shipped_out(tmp_path_factory, worker_id) -> Path:
-    """The shipped library in every format, built once for the whole session: by the
-    first test worker to need it, in the folder all the workers share, while the others
-    wait for it (the pattern pytest-xdist documents). Tests only read it."""
-    if worker_id == "master":  # not under xdist
-        return build_shipped(tmp_path_factory.mktemp("shipped"))
-    shared = tmp_path_factory.getbasetemp().parent
-    with (shared / "shipped.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        out = shared / "shipped"
-        if not (out / "catalog.json").is_file():
-            build_shipped(out)
-    return out
+    """The shipped library in every format, built once for the whole session."""
+    return built_once(tmp_path_factory, worker_id, "shipped", build_shipped)
 
 
 def build_shipped(out: Path) -> Path:
@@ -193,6 +234,35 @@ def build_shipped(out: Path) -> Path:
                  "--brand", str(REPO / "_brand.yml")])
     assert code == 0
     return out
+
+
+# Two shipped documents that between them are printed in every format and language.
+PAIR = ("klonopin-overview", "crisis-help-lines")
+
+
+@pytest.fixture(scope="session")
+def pair_built(tmp_path_factory, worker_id) -> Path:
+    """A copy of the shipped sources holding only the PAIR, built serially once for the
+    session: the folder's `sources`, the build's `serial` output, and `serial.json`, its
+    exit code and the number of files it wrote."""
+    return built_once(tmp_path_factory, worker_id, "pair", build_pair)
+
+
+def build_pair(folder: Path) -> None:
+    import json
+
+    from handouts.library.build import build
+    from handouts.project import BuildRequest
+
+    sources = folder / "sources"
+    shutil.copytree(REPO / "sources", sources)
+    for path in sources.glob("*.md"):
+        if path.stem.split(".")[0] not in PAIR:
+            path.unlink()
+    report = build(Project(sources=sources, out=folder / "serial", brand=REPO / "_brand.yml"),
+                   BuildRequest(jobs=1))
+    (folder / "serial.json").write_text(json.dumps({"exit_code": report.exit_code,
+                                                    "written": len(report.written)}))
 
 
 # A number reserved for fiction (555-0100 to 555-0199): a test never prints a real one.

@@ -1,5 +1,6 @@
 """What a family reads about overdose, read back from every built PDF."""
 
+import functools
 import re
 
 import pikepdf
@@ -31,6 +32,7 @@ WHOLE_RESPONSE = {
 FOOTER = {"handout": 0.72, "large-print": 1.15}
 
 
+@functools.cache  # the shipped PDFs never change, and the tests here read them all
 def text(pdf) -> str:
     """The words in the order they are drawn: columns (the signs of an overdose) read
     one after the other, not line by line across the page."""

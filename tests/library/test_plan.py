@@ -4,24 +4,33 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import GOOD_SOURCE, REPO, Workspace, source_text
+from conftest import GOOD_SOURCE, REPO, Workspace, built_workspace, put_back, source_text
 
 OTHER = source_text("title: Other handout\nsummary: Nothing wrong here.\nformats: [handout, brochure]",
                     "## What it is\n\nA short text.\n\n## What to do next\n\nCall us.\n")
 
 
-@pytest.fixture
-def built(tmp_path):
-    ws = Workspace(tmp_path)
+def build_two(ws: Workspace) -> None:
     (ws.sources / "images" / "box.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
     ws.write("staying-safe.md", GOOD_SOURCE + "\n![A locked box](images/box.svg)\n")
     ws.write("other.md", OTHER)
     run = ws.run("build")
     assert run.code == 0, run.err
     assert run.summary.startswith("Built 6 PDFs in")
-    return ws
+
+
+@pytest.fixture(scope="module")
+def two_built(tmp_path_factory) -> tuple[Path, Path]:
+    return built_workspace(tmp_path_factory, "plan-project", build_two)
+
+
+@pytest.fixture
+def built(two_built) -> Workspace:
+    """The two documents as one build left them: each test's own copy."""
+    return put_back(two_built)
 
 
 def rebuilt(ws, *args) -> list[str]:

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand, source_text
+from conftest import (
+    GOOD_SOURCE,
+    REPO,
+    Workspace,
+    built_workspace,
+    pdftotext,
+    pilot_brand,
+    put_back,
+    source_text,
+)
 
 from handouts.cli import main
 from handouts.library.build import build
@@ -1082,24 +1091,29 @@ def test_one_address_guessing_does_not_lock_out_another(shipped_out):
         assert staff.request("GET", "/packet")[0] == 200
 
 
+@pytest.fixture(scope="module")
+def on_port_8000(shipped_out):
+    """The app as served on this computer's port 8000: one for every Host below (it
+    starts a packet worker of its own)."""
+    application = create_app(shipped(shipped_out), Settings(workers=1, port=8000))
+    yield application
+    application.extensions["handouts"].packets.close()
+
+
 @pytest.mark.parametrize("host, answered", [
     ("127.0.0.1:8000", True), ("localhost:8000", True), ("[::1]:8000", True), ("LOCALHOST:8000", True),
     ("evil.example:8000", False), ("127.0.0.1.evil.example:8000", False), ("127.0.0.1:9999", False),
     ("localhost", False), ("", False),
 ])
-def test_on_this_computer_only_requests_addressed_to_it_are_answered(shipped_out, host, answered):
+def test_on_this_computer_only_requests_addressed_to_it_are_answered(on_port_8000, host, answered):
     """DNS rebinding: a web page elsewhere points its name at 127.0.0.1 to read the app.
     Its requests carry its own name in Host: refused, static files and all."""
-    app = create_app(shipped(shipped_out), Settings(workers=1, port=8000))
-    try:
-        client = app.test_client()
-        for path in ("/", "/static/web.css", "/packet"):
-            response = client.get(path, headers={"Host": host})
-            assert (response.status_code == 200) == answered, (host, path)
-            if not answered:
-                assert response.status_code == 400 and b"Essence" not in response.data
-    finally:
-        app.extensions["handouts"].packets.close()
+    client = on_port_8000.test_client()
+    for path in ("/", "/static/web.css", "/packet"):
+        response = client.get(path, headers={"Host": host})
+        assert (response.status_code == 200) == answered, (host, path)
+        if not answered:
+            assert response.status_code == 400 and b"Essence" not in response.data
 
 
 def test_serving_beyond_this_computer_needs_a_password(monkeypatch, capsys, shipped_out):
@@ -1306,11 +1320,19 @@ def test_a_list_of_documents_the_page_never_showed_is_refused(client, forged):
         assert "is printed on its own and does not go in a packet" in message
 
 
-@pytest.mark.parametrize("damage", [b"", b"garbage" * 100, None])
-def test_search_without_a_readable_index_still_finds_titles_and_says_so(tmp_path, damage):
-    ws = Workspace(tmp_path)
+def build_one_handout(ws: Workspace) -> None:
     ws.write("staying-safe.md", GOOD_SOURCE)
     build(ws.project, BuildRequest(formats=("handout",), jobs=1))
+
+
+@pytest.fixture(scope="module")
+def one_handout(tmp_path_factory) -> tuple[Path, Path]:
+    return built_workspace(tmp_path_factory, "one-handout", build_one_handout)
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage" * 100, None])
+def test_search_without_a_readable_index_still_finds_titles_and_says_so(one_handout, damage):
+    ws = put_back(one_handout)
     index = ws.out / "search.sqlite"
     if damage is None:
         index.unlink()
