@@ -82,7 +82,11 @@ def main() -> None:
     for pair in pairs:  # warm: imports, fonts, stylesheets, images
         pair.branded(), pair.plain()
     timings = measure(pairs, args.rounds)
-    text = report(timings, args.rounds)
+    text = report(timings, args.rounds) + (
+        "\n\nWhere a branded page's time goes: each handout laid out and written whole, "
+        "then with one part left out, then without our stylesheets, turn about "
+        f"({max(3, args.rounds // 2)} rounds, medians):\n\n"
+        + parts_report(project, max(3, args.rounds // 2)))
     print(text)
     update_section("page", text)
 
