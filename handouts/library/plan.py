@@ -100,6 +100,7 @@ class Inputs:
         self.shared_files = shared
         self.print_shop = print_shop
         self._files: dict[Path, str] = {}
+        self._layouts: dict[Format, str] = {}
 
     def digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...],
                blocks: tuple[str, ...]) -> str:
@@ -128,7 +129,12 @@ class Inputs:
         return _sha("".join(self.file(Path(p)) for p in self.shared_files))
 
     def layout(self, fmt: Format) -> str:
-        return _sha("".join(self.file(p) for p in self._templates_of(fmt) + self._styles_of(fmt)))
+        """The digest of the format's templates, partials, stylesheets and icons: found by
+        reading the templates and stylesheets, so once a format, not once a document."""
+        if fmt not in self._layouts:
+            files = self._templates_of(fmt) + self._styles_of(fmt)
+            self._layouts[fmt] = _sha("".join(self.file(p) for p in files))
+        return self._layouts[fmt]
 
     def _templates_of(self, fmt: Format) -> list[Path]:
         """The format's template and every partial it includes, extends or imports."""

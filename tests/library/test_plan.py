@@ -163,3 +163,25 @@ def test_which_code_shapes_a_pdf_follows_from_the_folders(tmp_path, monkeypatch)
         first = changed
     (package / "render" / "new_stage.py").write_text('"""A stage added later."""\n')
     assert pipeline() != first
+
+
+def test_a_formats_templates_and_stylesheets_are_read_once_a_build(monkeypatch):
+    """Every document's digest includes its format's layout: found by reading the
+    templates and stylesheets once a format, not once for each of thousands of documents."""
+    from pathlib import Path
+
+    from handouts.content.formats import FORMATS
+    from handouts.library import plan
+
+    inputs = plan.Inputs(REPO / "templates", REPO / "styles", REPO / "sources" / "resources.yaml", (), False)
+    reads: list[Path] = []
+    real = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: reads.append(self) or real(self, *a, **k))
+    first = inputs.layout(FORMATS["handout"])
+    read_once = sorted(reads)
+    assert read_once and len(set(read_once)) == len(read_once)
+    assert [inputs.layout(FORMATS["handout"]) for _ in range(3)] == [first] * 3
+    assert sorted(reads) == read_once
+    assert inputs.layout(FORMATS["brochure"]) != first  # each format its own
+    fresh = plan.Inputs(REPO / "templates", REPO / "styles", REPO / "sources" / "resources.yaml", (), False)
+    assert fresh.layout(FORMATS["handout"]) == first  # the same digest as before
