@@ -22,6 +22,7 @@ from pathlib import Path
 from ..content.filecache import file_digest
 from ..content.formats import FORMATS, Format
 from ..content.sources import SourceFile
+from ..problems import Problem
 from ..project import BRAND_CARD, BuildRequest, Project
 from .outputs import MANIFEST, read_json
 
@@ -64,9 +65,38 @@ class Record:
 
 
 @dataclass(frozen=True)
+class TranslationCheck:
+    """What the manifest remembers of a translation's last comparison with its English:
+    the same two files compared by the same code give the same answer, so a build
+    parses only the translations that changed, or whose English did."""
+
+    source_digest: str  # the translation's
+    english_digest: str  # its English source's
+    pipeline: str  # the code that compared them (Inputs.pipeline)
+    problem: dict | None  # the Problem found, without its path; None: none
+
+    def answers(self, source: SourceFile, english: SourceFile, pipeline: str) -> bool:
+        return (self.source_digest, self.english_digest, self.pipeline) == (
+            source.digest, english.digest, pipeline)
+
+    def problem_at(self, path: Path) -> Problem | None:
+        """The problem remembered, named by the path the build knows the source by."""
+        return Problem(path, **self.problem) if self.problem is not None else None
+
+    @classmethod
+    def of(cls, source: SourceFile, english: SourceFile, pipeline: str,
+           problem: Problem | None) -> TranslationCheck:
+        kept = None
+        if problem is not None:
+            kept = {k: v for k, v in asdict(problem).items() if k != "path"}
+        return cls(source.digest, english.digest, pipeline, kept)
+
+
+@dataclass(frozen=True)
 class Manifest:
     records: dict[str, Record] = field(default_factory=dict)  # by output path
     shared: tuple[str, ...] = ()  # brand, logo and font files every output is made from
+    translations: dict[str, TranslationCheck] = field(default_factory=dict)  # by source path
 
     @classmethod
     def load(cls, out: Path) -> Manifest:
@@ -80,15 +110,31 @@ class Manifest:
                                              "blocks": tuple(r["blocks"]),
                                              "fit": tuple(r["fit"]) if r.get("fit") else None})
                        for r in data["records"]}
-            return cls(records, tuple(data["shared"]))
+            shared = tuple(data["shared"])
         except (KeyError, TypeError):
             return cls()  # a damaged manifest: everything is rebuilt
+        return cls(records, shared, _translations(data.get("translations")))
 
     def to_json(self) -> dict:
         return {"manifest": {
             "shared": list(self.shared),
             "records": [asdict(record) for _, record in sorted(self.records.items())],
+            "translations": [{"path": path, **asdict(check)}
+                             for path, check in sorted(self.translations.items())],
         }}
+
+
+def _translations(data) -> dict[str, TranslationCheck]:
+    """The remembered comparisons; none if they are missing or damaged (each
+    translation is then compared again)."""
+    try:
+        checks = {t["path"]: TranslationCheck(t["source_digest"], t["english_digest"],
+                                              t["pipeline"], t["problem"]) for t in data}
+        for check in checks.values():  # a problem that cannot be made again is damage
+            check.problem_at(Path("."))
+    except (KeyError, TypeError):
+        return {}
+    return checks
 
 
 class Inputs:
