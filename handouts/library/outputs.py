@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..content.filecache import file_digest
 from ..problems import HandoutsError
 
 CATALOG = "catalog.json"
@@ -299,16 +300,17 @@ def catalog_text(out: Path, catalog: dict[tuple[str, str, str], dict],
     entries = []
     for _, entry in sorted(catalog.items()):
         data = new.get(entry["path"])
-        if data is None:
-            data = _read_bytes(out / entry["path"])
-        if data is not None:
-            entries.append({**entry, "bytes": len(data),
-                            "sha256": hashlib.sha256(data).hexdigest()})
+        found = (len(data), hashlib.sha256(data).hexdigest()) if data is not None else (
+            _size_and_digest(out / entry["path"]))
+        if found is not None:
+            entries.append({**entry, "bytes": found[0], "sha256": found[1]})
     return json_text({"files": entries})
 
 
-def _read_bytes(path: Path) -> bytes | None:
+def _size_and_digest(path: Path) -> tuple[int, str] | None:
+    """The size and SHA-256 of a file there now, or None. Through the digests the build's
+    plan has just taken of the same files, so each PDF of the library is read once."""
     try:
-        return path.read_bytes() if path.is_file() else None
+        return (path.stat().st_size, file_digest(path)) if path.is_file() else None
     except OSError:
         return None
