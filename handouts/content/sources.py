@@ -108,8 +108,10 @@ def languages() -> tuple[str, ...]:
 def read_bounded(path: Path) -> bytes:
     """The bytes of the file at `path`, if it is a file of the sources folder, and
     no larger than a source may be."""
-    real = path.resolve()
-    if not real.is_relative_to(path.parent.resolve()):
+    # Only a link can lead outside the folder: a file that is none is not resolved, as
+    # resolving looks up every folder above it, for each of thousands of sources.
+    real = path.resolve() if path.is_symlink() else path
+    if real is not path and not real.is_relative_to(path.parent.resolve()):
         raise ContentError([error(path, None, "is a link to a file outside the sources "
                                   "folder, which a build never reads: copy the file in instead")])
     try:

@@ -110,6 +110,20 @@ def test_a_link_to_another_source_in_the_folder_is_read(tmp_path):
     assert [s.slug for s in found.sources] == ["naloxone", "narcan"]
 
 
+def test_a_sources_folder_reached_through_a_link_is_read(tmp_path):
+    """Only a source that is itself a link is resolved: a folder that is one is read as it
+    always was, and a link inside it to a source beside it too."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "naloxone.md").write_text("---\ntitle: Naloxone\n---\n")
+    (real / "narcan.md").symlink_to("naloxone.md")
+    (tmp_path / "sources").symlink_to(real)
+    found = discover(tmp_path / "sources")
+    assert found.problems == ()
+    assert [(s.slug, s.text) for s in found.sources] == [("naloxone", "---\ntitle: Naloxone\n---\n"),
+                                                         ("narcan", "---\ntitle: Naloxone\n---\n")]
+
+
 def test_a_source_larger_than_a_handout_is_refused_at_the_line_past_the_limit(tmp_path):
     path = tmp_path / "huge.md"
     line = "Benzos slow your breathing; talk with your care team first.\n"  # 60 bytes
