@@ -34,7 +34,15 @@ from .outputs import (
     read_json,
     read_text,
 )
-from .plan import Manifest, Plan, Record, TranslationCheck, inputs_for, make_plan
+from .plan import (
+    Manifest,
+    Plan,
+    Record,
+    TranslationCheck,
+    inputs_for,
+    make_plan,
+    source_keys,
+)
 from .search import (
     INDEX,
     SYNONYMS,
@@ -176,11 +184,12 @@ def translation_problems(selected: list[SourceFile], discovered,
     """Translations whose English has changed since: checked on every build, even a no-op;
     and what the manifest is to remember of each comparison (see TranslationCheck)."""
     by_path = {s.path: s for s in discovered.sources}
+    keys = source_keys(s.path for s in discovered.sources if s.lang != DEFAULT_LANG)
     found, checked = [], {}
     for source in selected:
         if source.lang == DEFAULT_LANG:
             continue
-        key = str(source.path.resolve())
+        key = keys[source.path]
         try:
             problem, check = _compared(source, by_path, remembered.get(key), pipeline)
         except ContentError:
@@ -189,7 +198,9 @@ def translation_problems(selected: list[SourceFile], discovered,
             checked[key] = check
         if problem:
             found.append(problem)
-    return found, {**_still_there(remembered, discovered), **checked}
+    there = set(keys.values())
+    kept = {key: check for key, check in remembered.items() if key in there}
+    return found, {**kept, **checked}  # a build of some languages keeps the others'
 
 
 def _compared(source: SourceFile, by_path: dict[Path, SourceFile],
@@ -212,14 +223,6 @@ def _compared(source: SourceFile, by_path: dict[Path, SourceFile],
     if english is None:
         return problem, None
     return problem, TranslationCheck.of(source, english, pipeline, problem)
-
-
-def _still_there(remembered: dict[str, TranslationCheck],
-                 discovered) -> dict[str, TranslationCheck]:
-    """The comparisons remembered for translations that are still there: a build of
-    some languages keeps the others'."""
-    there = {str(s.path.resolve()) for s in discovered.sources if s.lang != DEFAULT_LANG}
-    return {key: check for key, check in remembered.items() if key in there}
 
 
 def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rendered,
@@ -287,8 +290,8 @@ def _gone(records: dict[str, Record], request: BuildRequest, discovered) -> tupl
     """Files of sources that are gone: only a build of everything can tell."""
     if not request.everything:
         return ()
-    sources = {str(p.resolve()) for p in [*(s.path for s in discovered.sources),
-                                          *(p.path for p in discovered.problems)]}
+    sources = set(source_keys([*(s.path for s in discovered.sources),
+                               *(p.path for p in discovered.problems)]).values())
     return tuple(path for path, record in records.items()
                  if record.source not in sources and not _is_brand(record))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -147,9 +148,20 @@ class Inputs:
         self.print_shop = print_shop
         self._files: dict[Path, str] = {}
         self._layouts: dict[Format, str] = {}
+        self._digests: dict[tuple, str] = {}
 
     def digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...],
                blocks: tuple[str, ...]) -> str:
+        """The digest of everything but its source that a file is made from. Many files
+        of a library share theirs (a format, a language, the same citations), so each is
+        worked out once."""
+        key = (fmt, lang, resources, images, blocks)
+        if key not in self._digests:
+            self._digests[key] = self._digest(fmt, lang, resources, images, blocks)
+        return self._digests[key]
+
+    def _digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...],
+                blocks: tuple[str, ...]) -> str:
         parts = {
             "pipeline": self.pipeline,
             "shared": self.shared,
@@ -275,14 +287,15 @@ def make_plan(project: Project, request: BuildRequest, manifest: Manifest, input
     for record in manifest.records.values():
         by_source.setdefault(record.source, []).append(record)
     stale, only, fresh = [], {}, []
+    keys = source_keys(source.path for source in selected)
     for source in selected:
-        records = by_source.get(str(source.path.resolve()), [])
+        records = by_source.get(keys[source.path], [])
         current, missing = _split_records(records, source, request, inputs, project.out)
         fresh += current
         if missing is None or missing:
             stale.append(source)
             if missing:
-                only[str(source.path.resolve())] = missing
+                only[keys[source.path]] = missing
     card = wants_brand_card(request)
     if card and project.brand.is_file():
         brand_source = SourceFile(project.brand, BRAND_CARD, "en", "", file_digest(project.brand))
@@ -291,6 +304,22 @@ def make_plan(project: Project, request: BuildRequest, manifest: Manifest, input
         fresh += current
         card = missing is None or bool(missing)
     return Plan(tuple(stale), only, tuple(fresh), card)
+
+
+def source_keys(paths: Iterable[Path]) -> dict[Path, str]:
+    """`str(path.resolve())` of each path, as records name their sources; each folder is
+    resolved once, and only a source that is itself a link on its own (resolving each
+    path looks up every folder above it, for each of thousands of sources)."""
+    folders: dict[Path, Path] = {}
+    keys = {}
+    for path in paths:
+        if path.is_symlink():
+            keys[path] = str(path.resolve())
+            continue
+        if path.parent not in folders:
+            folders[path.parent] = path.parent.resolve()
+        keys[path] = str(folders[path.parent] / path.name)
+    return keys
 
 
 def _split_records(records: list[Record], source: SourceFile, request: BuildRequest,
