@@ -6,7 +6,8 @@ it cites, its images, the safety blocks it places, the templates and partials it
 stylesheets and their icons, the brand file and logos, the fonts, the
 translation catalog, the print profile and the pipeline's own code. A file
 whose record still matches, and which is still on disk as built, is up to
-date. Deciding this reads no Markdown and imports neither WeasyPrint nor
+date. It also remembers each translation's last comparison with its English
+(`TranslationCheck`), which every build reports. Deciding this reads no Markdown and imports neither WeasyPrint nor
 the brand schema, so a build with nothing to do returns at once.
 """
 
