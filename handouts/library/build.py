@@ -27,7 +27,7 @@ from .outputs import (
     Change,
     OutputError,
     apply,
-    catalog_text,
+    catalog_value,
     json_text,
     locked,
     read_catalog,
@@ -244,12 +244,13 @@ def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rend
     catalog = {key: entry for key, entry in read_catalog(out).items()
                if _inside(entry.get("path")) and entry["path"] not in removed}
     catalog.update({(i.entry.format, i.entry.slug, i.entry.lang): asdict(i.entry) for i in built})
-    text = catalog_text(out, catalog, files)
+    value = catalog_value(out, catalog, files)
     problems: list[Problem] = []
     if words is not None:
-        text, printed, problems = printed_catalog(words.project, text, shared,
-                                                  remake=request.everything)
+        value, printed, problems = printed_catalog(words.project, value, shared,
+                                                   remake=request.everything)
         files = {**files, **printed}
+    text = json_text(value)
     # The search index is made from the catalog as written, in the same change.
     index = search_index(out, text, discovered, words) if words else None
     if index is not None:
@@ -266,24 +267,22 @@ def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rend
     return [item.entry for item in built], problems
 
 
-def printed_catalog(project: Project, text: str, shared: tuple[str, ...],
-                    remake: bool) -> tuple[str, dict[str, bytes], list[Problem]]:
-    """The catalog's text with the printed catalog's entry, and its PDF if it had to be
-    made again (see printed_catalog.py): only a build of everything, which knows every
+def printed_catalog(project: Project, catalog: dict, shared: tuple[str, ...],
+                    remake: bool) -> tuple[dict, dict[str, bytes], list[Problem]]:
+    """The catalog with the printed catalog's entry, and its PDF if it had to be made
+    again (see printed_catalog.py): only a build of everything, which knows every
     document, makes it; any other keeps the one there. A catalog that lists nothing
     has none."""
-    import json
-
     from .printed_catalog import KEY, listing, printed
 
-    listed = listing(json.loads(text)["files"])
+    listed = listing(catalog["files"])
     if not listed:
-        return text, {}, []
+        return catalog, {}, []
     entry, files, problems = printed(project, listed, read_json(project.out / CATALOG, KEY),
                                      inputs_for(project, EVERYTHING, shared), remake)
     if entry is None:
-        return text, files, problems
-    return json_text({**json.loads(text), KEY: asdict(entry)}), files, problems
+        return catalog, files, problems
+    return {**catalog, KEY: asdict(entry)}, files, problems
 
 
 def _gone(records: dict[str, Record], request: BuildRequest, discovered) -> tuple[str, ...]:

@@ -291,9 +291,10 @@ def read_catalog(out: Path) -> dict[tuple[str, str, str], dict]:
         return {}
 
 
-def catalog_text(out: Path, catalog: dict[tuple[str, str, str], dict],
-                 new: dict[str, bytes]) -> str:
-    """The catalog of the folder once `new` is written: each entry's size and digest
+def catalog_value(out: Path, catalog: dict[tuple[str, str, str], dict],
+                  new: dict[str, bytes]) -> dict:
+    """The catalog of the folder once `new` is written, as data for `json_text` (made
+    into text once, when the printed catalog's entry is in it): each entry's size and digest
     are those of its file as it will be on disk (`new`, or the file there now), and
     an entry whose file is not there is left out. In a stable order, so identical
     builds write identical catalogs."""
@@ -304,7 +305,7 @@ def catalog_text(out: Path, catalog: dict[tuple[str, str, str], dict],
             _size_and_digest(out / entry["path"]))
         if found is not None:
             entries.append({**entry, "bytes": found[0], "sha256": found[1]})
-    return json_text({"files": entries})
+    return {"files": entries}
 
 
 def _size_and_digest(path: Path) -> tuple[int, str] | None:

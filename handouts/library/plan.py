@@ -7,8 +7,9 @@ stylesheets and their icons, the brand file and logos, the fonts, the
 translation catalog, the print profile and the pipeline's own code. A file
 whose record still matches, and which is still on disk as built, is up to
 date. It also remembers each translation's last comparison with its English
-(`TranslationCheck`), which every build reports. Deciding this reads no Markdown and imports neither WeasyPrint nor
-the brand schema, so a build with nothing to do returns at once.
+(`TranslationCheck`), which every build reports. Deciding this reads no
+Markdown and imports neither WeasyPrint nor the brand schema, so a build with
+nothing to do returns at once.
 """
 
 from __future__ import annotations
