@@ -18,10 +18,12 @@ times the real command line, each a fresh process as a writer runs it:
   each a different edit);
 - check: `make_docs.py check` of the sources (the median of --repeat).
 
-It fits each operation's growth exponent, the slope of log time against log
-documents between consecutive sizes and over all of them (1 is linear; a fixed
-start-up cost makes it lower), draws time against documents on log-log axes in
-bench/scaling.png, and writes the table to bench/RESULTS.md. A full build of
+Each is timed by the wall clock and by the CPU time of the process and its
+workers (the machine is shared: another's load slows the wall clock far more
+than the CPU time). It fits each operation's growth exponent, the slope of log
+time against log documents between consecutive sizes and over all of them (1
+is linear; a fixed start-up cost makes it lower), draws time against documents
+on log-log axes in bench/scaling.png, and writes the tables to bench/RESULTS.md. A full build of
 5,000 documents takes many minutes of CPU: develop with `--sizes 100,1000`.
 Measurements, not tests.
 """
@@ -35,6 +37,7 @@ import math
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -167,19 +170,25 @@ def edited_source(sources: Path, count: int) -> Path:
 @dataclass
 class Measured:
     count: int
-    seconds: dict[str, float] = field(default_factory=dict)
-    runs: dict[str, list[float]] = field(default_factory=dict)
+    load: float  # the load average over the last minute, as it started
+    seconds: dict[str, float] = field(default_factory=dict)  # wall clock, the median
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU time, the median
+    runs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
-def run(arguments: list[str]) -> float:
-    """Seconds `make_docs.py arguments` takes, as a process of its own."""
+def run(arguments: list[str]) -> tuple[float, float]:
+    """Seconds `make_docs.py arguments` takes as a process of its own: by the wall clock,
+    and of CPU time (its own and its workers', which it waits for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run([PYTHON, str(REPO / "make_docs.py"), *arguments], cwd=REPO,
                             capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in (0, 1):  # 1: findings; anything else did not run
         raise RuntimeError(f"make_docs.py {' '.join(arguments)} failed:\n{result.stderr[-3000:]}")
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def measure(work: Path, count: int, words: Words, repeat: int) -> Measured:
@@ -187,7 +196,7 @@ def measure(work: Path, count: int, words: Words, repeat: int) -> Measured:
     make_library(sources, count, words)
     build = ["build", "--sources", str(sources), "--out", str(out),
              "--brand", str(REPO / "_brand.yml"), "--format", "handout"]
-    measured = Measured(count)
+    measured = Measured(count, os.getloadavg()[0])
     measured.runs["full build"] = [run(build)]
     measured.runs["no-op build"] = [run(build) for _ in range(repeat)]
     edited = edited_source(sources, count)
@@ -200,20 +209,23 @@ def measure(work: Path, count: int, words: Words, repeat: int) -> Measured:
     measured.runs["one-edit build"] = edits
     measured.runs["check"] = [run(["check", "--sources", str(sources),
                                    "--brand", str(REPO / "_brand.yml")]) for _ in range(repeat)]
-    measured.seconds = {name: statistics.median(times) for name, times in measured.runs.items()}
+    measured.seconds = {name: statistics.median(t[0] for t in times)
+                        for name, times in measured.runs.items()}
+    measured.cpu = {name: statistics.median(t[1] for t in times)
+                    for name, times in measured.runs.items()}
     shutil.rmtree(sources), shutil.rmtree(out)
     return measured
 
 
-def slope(first: Measured, second: Measured, operation: str) -> float:
-    return (math.log(second.seconds[operation] / first.seconds[operation])
-            / math.log(second.count / first.count))
+def slope(first: Measured, second: Measured, operation: str, cpu: bool = False) -> float:
+    a, b = (first.cpu, second.cpu) if cpu else (first.seconds, second.seconds)
+    return math.log(b[operation] / a[operation]) / math.log(second.count / first.count)
 
 
-def fitted(results: list[Measured], operation: str) -> float:
+def fitted(results: list[Measured], operation: str, cpu: bool = False) -> float:
     """The least-squares slope of log time against log documents, over every size."""
     xs = [math.log(r.count) for r in results]
-    ys = [math.log(r.seconds[operation]) for r in results]
+    ys = [math.log((r.cpu if cpu else r.seconds)[operation]) for r in results]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     return (sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
             / sum((x - mx) ** 2 for x in xs))
@@ -226,9 +238,12 @@ def plot(results: list[Measured], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     counts = [r.count for r in results]
-    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
+    figure, axes = plt.subplots(figsize=(9.5, 5), dpi=120)
     for operation in OPERATIONS:
-        axes.plot(counts, [r.seconds[operation] for r in results], marker="o", label=operation)
+        line, = axes.plot(counts, [r.seconds[operation] for r in results], marker="o",
+                          label=f"{operation} (wall clock)")
+        axes.plot(counts, [r.cpu[operation] for r in results], marker=".", linestyle="--",
+                  linewidth=0.8, color=line.get_color(), label="  CPU time")
     # A line of slope 1 through the smallest no-op build, to read "no faster than linear"
     # by eye, and the no-op build's target.
     base = results[0].seconds["no-op build"]
@@ -239,10 +254,10 @@ def plot(results: list[Measured], path: Path) -> None:
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("documents in the library")
-    axes.set_ylabel("seconds (wall clock)")
+    axes.set_ylabel("seconds")
     axes.set_title("Build and check time against library size")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
@@ -269,11 +284,13 @@ def report(results: list[Measured], repeat: int, load: tuple[tuple[float, ...], 
         f"{loads}. Generated libraries of {', '.join(f'{n:,}' for n in sizes)} sources "
         f"(one in {TRANSLATED_EVERY} a Spanish translation), each a one-page handout made of "
         "the shipped handouts' words; each command a fresh `make_docs.py` process, wall "
-        f"clock. Full build once; no-op build, one-edit build and check the median of {repeat}.",
+        f"clock, then (in brackets) CPU time of the process and its workers. Full build once; "
+        f"no-op build, one-edit build and check the median of {repeat}.",
         "",
-        "| documents | " + " | ".join(OPERATIONS) + " |",
-        "| ---: | " + " | ".join("---:" for _ in OPERATIONS) + " |",
-        *[f"| {r.count:,} | " + " | ".join(f"{r.seconds[o]:.2f} s" for o in OPERATIONS) + " |"
+        "| documents | " + " | ".join(OPERATIONS) + " | load as it started |",
+        "| ---: | " + " | ".join("---:" for _ in OPERATIONS) + " | ---: |",
+        *[f"| {r.count:,} | " + " | ".join(f"{r.seconds[o]:.2f} s ({r.cpu[o]:.2f} s)"
+                                          for o in OPERATIONS) + f" | {r.load:.2f} |"
           for r in results],
         "",
         *(exponents(results) if len(results) >= 2 else []),
@@ -286,13 +303,16 @@ def report(results: list[Measured], repeat: int, load: tuple[tuple[float, ...], 
 def exponents(results: list[Measured]) -> list[str]:
     pairs = list(itertools.pairwise(results))
     return [
-        "Growth exponents (slope of log time against log documents; 1 is linear):",
+        "Growth exponents (slope of log time against log documents; 1 is linear), of the "
+        "wall clock, then (in brackets) of CPU time:",
         "",
         "| operation | " + " | ".join(f"{a.count:,} to {b.count:,}" for a, b in pairs)
         + " | fitted over all |",
         "| --- | " + " | ".join("---:" for _ in results) + " |",
-        *[f"| {o} | " + " | ".join(f"{slope(a, b, o):.2f}" for a, b in pairs)
-          + f" | {fitted(results, o):.2f} |" for o in OPERATIONS],
+        *[f"| {o} | " + " | ".join(f"{slope(a, b, o):.2f} ({slope(a, b, o, cpu=True):.2f})"
+                                   for a, b in pairs)
+          + f" | {fitted(results, o):.2f} ({fitted(results, o, cpu=True):.2f}) |"
+          for o in OPERATIONS],
         "",
     ]
 
