@@ -37,6 +37,7 @@ bench: $(BENCH_INSTALLED) runtime-deps fonts test-deps
 	@scripts/require-system pandoc:pandoc
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_preview.py
+	$(BIN)/python bench/bench_scaling.py
 
 runtime-deps:
 	@scripts/require-system $(RUNTIME_PACKAGES)

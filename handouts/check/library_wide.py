@@ -11,7 +11,7 @@ from pathlib import Path
 from ..content.blocks import Blocks, SafetyBlock
 from ..content.brand import Brand
 from ..content.documents import DocMeta, Document
-from ..content.i18n import translation_problem
+from ..content.i18n import read_document, translation_problem
 from ..content.markup import BLOCK_MARK
 from ..content.resources import Library
 from ..content.sources import SourceFile
@@ -82,7 +82,14 @@ def _block_document(block: SafetyBlock, lang: str) -> Document:
 
 
 def translation_problems(documents: list[Document]) -> list[Problem]:
-    return [p for p in map(translation_problem, documents) if p]
+    """Stale translations, each compared with its English as parsed among `documents`
+    (read from its file only if it is not there)."""
+    parsed = {document.source.path: document for document in documents}
+
+    def english_of(path: Path) -> Document:
+        return parsed[path] if path in parsed else read_document(path)
+
+    return [p for p in (translation_problem(d, english_of) for d in documents) if p]
 
 
 def code_problems(documents: list[Document]) -> list[Problem]:

@@ -46,12 +46,15 @@ def file_digest(path: Path) -> str:
     if kept is not None and kept[0] == version:
         return kept[1]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if len(_DIGESTS) >= 4096:  # a process that has seen more files than any project has
+    # A library of thousands of documents has a PDF of each in each format: a build
+    # hashes each as it plans, and finds the digest here as it lists them in the catalog.
+    if len(_DIGESTS) >= MAX_DIGESTS:  # a process that has seen more files than any project
         _DIGESTS.clear()
     _DIGESTS[path] = (version, digest)
     return digest
 
 
+MAX_DIGESTS = 100_000
 _DIGESTS: dict[Path, tuple[tuple[int, int, int, int], str]] = {}
 
 

@@ -13,6 +13,7 @@ the translation is stale: `list` says so, `build` warns and `check` reports it.
 from __future__ import annotations
 
 import gettext
+from collections.abc import Callable
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -97,14 +98,21 @@ def untranslated(lang: str) -> list[str | tuple[str, ...]]:
     return [message for message in wanted if message not in done]
 
 
-def translation_problem(document: Document) -> Problem | None:
-    """Why a translation may not say what its English source now says, if it may not."""
+def read_document(path: Path) -> Document:
+    return parse(read_source(path))
+
+
+def translation_problem(document: Document,
+                        english_of: Callable[[Path], Document] = read_document) -> Problem | None:
+    """Why a translation may not say what its English source now says, if it may not.
+    `english_of` reads the English source at a path: a caller that has read the
+    library already passes its own, so the English is not read and parsed again."""
     if document.lang == "en":
         return None
     path = document.source.path
     english_path = path.with_name(f"{document.slug}.md")
     try:
-        english = parse(read_source(english_path))
+        english = english_of(english_path)
     except FileNotFoundError:
         return warning(path, 1, f"a translation of '{document.slug}', but there is no "
                        f"{english_path.name} to follow", "stale-translation")

@@ -55,18 +55,20 @@ def discover(sources_dir: Path) -> Discovered:
     """Read every source in `sources_dir`, reporting the ones that cannot be read."""
     found: list[SourceFile] = []
     problems: list[Problem] = []
+    known = languages()  # looked up once: it lists the locale folder
     for path in sorted(sources_dir.glob("*.md")):
         if path.name.startswith(("_", ".")):
             continue
         try:
-            found.append(read_source(path))
+            found.append(read_source(path, known))
         except ContentError as exc:
             problems.extend(exc.problems)
     found.sort(key=lambda s: (s.slug, s.lang != DEFAULT_LANG, s.lang))  # English first
     return Discovered(tuple(found), tuple(problems))
 
 
-def read_source(path: Path) -> SourceFile:
+def read_source(path: Path, known: tuple[str, ...] | None = None) -> SourceFile:
+    """The source at `path`; `known` is `languages()`, if the caller has it already."""
     match = SOURCE_NAME.match(path.name)
     if not match:
         raise ContentError([error(
@@ -74,10 +76,11 @@ def read_source(path: Path) -> SourceFile:
             "a source is named <slug>.md or <slug>.<lang>.md, in lowercase "
             "words joined by dashes (for example klonopin-overview.es.md)")])
     lang = match["lang"] or DEFAULT_LANG
-    if lang not in languages():
+    known = known if known is not None else languages()
+    if lang not in known:
         raise ContentError([error(
             path, None, f"'{lang}' is not a language this project prints (known: "
-            f"{', '.join(languages())}); a translation is <slug>.<lang>.md in one of them, "
+            f"{', '.join(known)}); a translation is <slug>.<lang>.md in one of them, "
             f"and a new language starts with handouts/locale/{lang}/LC_MESSAGES/messages.po")])
     data = read_bounded(path)
     return SourceFile(
@@ -105,8 +108,10 @@ def languages() -> tuple[str, ...]:
 def read_bounded(path: Path) -> bytes:
     """The bytes of the file at `path`, if it is a file of the sources folder, and
     no larger than a source may be."""
-    real = path.resolve()
-    if not real.is_relative_to(path.parent.resolve()):
+    # Only a link can lead outside the folder: a file that is none is not resolved, as
+    # resolving looks up every folder above it, for each of thousands of sources.
+    real = path.resolve() if path.is_symlink() else path
+    if real is not path and not real.is_relative_to(path.parent.resolve()):
         raise ContentError([error(path, None, "is a link to a file outside the sources "
                                   "folder, which a build never reads: copy the file in instead")])
     try:

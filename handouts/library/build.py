@@ -27,14 +27,22 @@ from .outputs import (
     Change,
     OutputError,
     apply,
-    catalog_text,
+    catalog_value,
     json_text,
     locked,
     read_catalog,
     read_json,
     read_text,
 )
-from .plan import Manifest, Plan, Record, inputs_for, make_plan
+from .plan import (
+    Manifest,
+    Plan,
+    Record,
+    TranslationCheck,
+    inputs_for,
+    make_plan,
+    source_keys,
+)
 from .search import (
     INDEX,
     SYNONYMS,
@@ -85,14 +93,15 @@ def build(project: Project, request: BuildRequest = EVERYTHING,
         selected = [s for s in discovered.sources if wanted(s.path, request)]
         problems = [p for p in discovered.problems if wanted(p.path, request)]
         failed = [p.path.name for p in problems]
-        stale_translations = translation_problems(selected)
+        inputs = inputs_for(project, request, manifest.shared)
+        stale_translations, translations = translation_problems(
+            selected, discovered, manifest.translations, inputs.pipeline)
         problems += stale_translations
         if request.strict:  # warnings fail too: a stale translation keeps its last PDF
             held = {p.path for p in stale_translations}
             selected = [s for s in selected if s.path not in held]
             failed += [path.name for path in held]
 
-        inputs = inputs_for(project, request, manifest.shared)
         plan = make_plan(project, request, manifest, inputs, selected)
         rendered, shared = None, manifest.shared
         if plan.stale or plan.brand_card:
@@ -103,7 +112,7 @@ def build(project: Project, request: BuildRequest = EVERYTHING,
         synonyms, synonym_problems = read_synonyms(project.sources / SYNONYMS)
         problems += synonym_problems
         written, unwritten = write(project.out, request, manifest, plan, rendered, shared,
-                                   discovered, SearchWords(synonyms, project))
+                                   discovered, SearchWords(synonyms, project), translations)
         problems += unwritten
     return BuildReport(
         written=tuple(written), problems=tuple(problems), failed=tuple(failed),
@@ -158,7 +167,7 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     shared = shared_files(brand)
     inputs = inputs_for(project, request, shared)
     if shared != manifest.shared:  # the brand now uses other files: re-plan with them
-        plan = make_plan(project, request, Manifest(manifest.records, shared), inputs, selected)
+        plan = make_plan(project, request, replace(manifest, shared=shared), inputs, selected)
     loaded = read_library(project.resources)
     placed = read_blocks(project.blocks)
     rendered = render_sources(list(plan.stale), loaded.library, placed.blocks, brand, project,
@@ -169,27 +178,57 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     return replace(rendered, problems=problems), shared, plan
 
 
-def translation_problems(selected: list[SourceFile]) -> list[Problem]:
-    """Translations whose English has changed since: checked on every build, even a no-op."""
-    from ..content.documents import parse
-    from ..content.i18n import translation_problem
-
-    found = []
+def translation_problems(selected: list[SourceFile], discovered,
+                         remembered: dict[str, TranslationCheck], pipeline: str,
+                         ) -> tuple[list[Problem], dict[str, TranslationCheck]]:
+    """Translations whose English has changed since: checked on every build, even a no-op;
+    and what the manifest is to remember of each comparison (see TranslationCheck)."""
+    by_path = {s.path: s for s in discovered.sources}
+    keys = source_keys(s.path for s in discovered.sources if s.lang != DEFAULT_LANG)
+    found, checked = [], {}
     for source in selected:
         if source.lang == DEFAULT_LANG:
             continue
+        key = keys[source.path]
         try:
-            problem = translation_problem(parse(source))
+            problem, check = _compared(source, by_path, remembered.get(key), pipeline)
         except ContentError:
             continue  # reported when the source itself is rendered
+        if check is not None:
+            checked[key] = check
         if problem:
             found.append(problem)
-    return found
+    there = set(keys.values())
+    kept = {key: check for key, check in remembered.items() if key in there}
+    return found, {**kept, **checked}  # a build of some languages keeps the others'
+
+
+def _compared(source: SourceFile, by_path: dict[Path, SourceFile],
+              kept: TranslationCheck | None,
+              pipeline: str) -> tuple[Problem | None, TranslationCheck | None]:
+    """The translation `source` compared with its English, as discovered: the answer
+    remembered, if it was for these same files and code (so a build with nothing to do
+    parses no Markdown), or found again. An English that cannot be read is not
+    remembered: it is compared again each time."""
+    english = by_path.get(source.path.with_name(f"{source.slug}.md"))
+    if english is not None and kept is not None and kept.answers(source, english, pipeline):
+        return kept.problem_at(source.path), kept
+    from ..content.documents import parse
+    from ..content.i18n import read_document, translation_problem
+
+    def english_of(path: Path):
+        return parse(by_path[path]) if path in by_path else read_document(path)
+
+    problem = translation_problem(parse(source), english_of)
+    if english is None:
+        return problem, None
+    return problem, TranslationCheck.of(source, english, pipeline, problem)
 
 
 def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rendered,
-          shared: tuple[str, ...], discovered,
-          words: SearchWords | None = None) -> tuple[list[CatalogEntry], list[Problem]]:
+          shared: tuple[str, ...], discovered, words: SearchWords | None = None,
+          translations: dict[str, TranslationCheck] | None = None,
+          ) -> tuple[list[CatalogEntry], list[Problem]]:
     """Write the new files, and the catalog and manifest that describe them, as one change
     (see `outputs`): wherever the build stops, a catalog on disk lists exactly the files
     beside it. The catalog is made from the files as they will be on disk, so any build
@@ -205,20 +244,22 @@ def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rend
     catalog = {key: entry for key, entry in read_catalog(out).items()
                if _inside(entry.get("path")) and entry["path"] not in removed}
     catalog.update({(i.entry.format, i.entry.slug, i.entry.lang): asdict(i.entry) for i in built})
-    text = catalog_text(out, catalog, files)
+    value = catalog_value(out, catalog, files)
     problems: list[Problem] = []
     if words is not None:
-        text, printed, problems = printed_catalog(words.project, text, shared,
-                                                  remake=request.everything)
+        value, printed, problems = printed_catalog(words.project, value, shared,
+                                                   remake=request.everything)
         files = {**files, **printed}
+    text = json_text(value)
     # The search index is made from the catalog as written, in the same change.
     index = search_index(out, text, discovered, words) if words else None
     if index is not None:
         files = {**files, INDEX: index}
     change = Change(files, removed, catalog=_changed(out / CATALOG, text))
-    if built or removed:
-        change = replace(change, manifest=_changed(out / MANIFEST,
-                                                    json_text(Manifest(records, shared).to_json())))
+    translations = manifest.translations if translations is None else translations
+    if built or removed or translations != manifest.translations:
+        made = Manifest(records, shared, translations)
+        change = replace(change, manifest=_changed(out / MANIFEST, json_text(made.to_json())))
     try:
         apply(out, change)
     except OutputError as exc:
@@ -226,32 +267,30 @@ def write(out: Path, request: BuildRequest, manifest: Manifest, plan: Plan, rend
     return [item.entry for item in built], problems
 
 
-def printed_catalog(project: Project, text: str, shared: tuple[str, ...],
-                    remake: bool) -> tuple[str, dict[str, bytes], list[Problem]]:
-    """The catalog's text with the printed catalog's entry, and its PDF if it had to be
-    made again (see printed_catalog.py): only a build of everything, which knows every
+def printed_catalog(project: Project, catalog: dict, shared: tuple[str, ...],
+                    remake: bool) -> tuple[dict, dict[str, bytes], list[Problem]]:
+    """The catalog with the printed catalog's entry, and its PDF if it had to be made
+    again (see printed_catalog.py): only a build of everything, which knows every
     document, makes it; any other keeps the one there. A catalog that lists nothing
     has none."""
-    import json
-
     from .printed_catalog import KEY, listing, printed
 
-    listed = listing(json.loads(text)["files"])
+    listed = listing(catalog["files"])
     if not listed:
-        return text, {}, []
+        return catalog, {}, []
     entry, files, problems = printed(project, listed, read_json(project.out / CATALOG, KEY),
                                      inputs_for(project, EVERYTHING, shared), remake)
     if entry is None:
-        return text, files, problems
-    return json_text({**json.loads(text), KEY: asdict(entry)}), files, problems
+        return catalog, files, problems
+    return {**catalog, KEY: asdict(entry)}, files, problems
 
 
 def _gone(records: dict[str, Record], request: BuildRequest, discovered) -> tuple[str, ...]:
     """Files of sources that are gone: only a build of everything can tell."""
     if not request.everything:
         return ()
-    sources = {str(p.resolve()) for p in [*(s.path for s in discovered.sources),
-                                          *(p.path for p in discovered.problems)]}
+    sources = set(source_keys([*(s.path for s in discovered.sources),
+                               *(p.path for p in discovered.problems)]).values())
     return tuple(path for path, record in records.items()
                  if record.source not in sources and not _is_brand(record))
 

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..content.filecache import file_digest
 from ..problems import HandoutsError
 
 CATALOG = "catalog.json"
@@ -290,25 +291,27 @@ def read_catalog(out: Path) -> dict[tuple[str, str, str], dict]:
         return {}
 
 
-def catalog_text(out: Path, catalog: dict[tuple[str, str, str], dict],
-                 new: dict[str, bytes]) -> str:
-    """The catalog of the folder once `new` is written: each entry's size and digest
+def catalog_value(out: Path, catalog: dict[tuple[str, str, str], dict],
+                  new: dict[str, bytes]) -> dict:
+    """The catalog of the folder once `new` is written, as data for `json_text` (made
+    into text once, when the printed catalog's entry is in it): each entry's size and digest
     are those of its file as it will be on disk (`new`, or the file there now), and
     an entry whose file is not there is left out. In a stable order, so identical
     builds write identical catalogs."""
     entries = []
     for _, entry in sorted(catalog.items()):
         data = new.get(entry["path"])
-        if data is None:
-            data = _read_bytes(out / entry["path"])
-        if data is not None:
-            entries.append({**entry, "bytes": len(data),
-                            "sha256": hashlib.sha256(data).hexdigest()})
-    return json_text({"files": entries})
+        found = (len(data), hashlib.sha256(data).hexdigest()) if data is not None else (
+            _size_and_digest(out / entry["path"]))
+        if found is not None:
+            entries.append({**entry, "bytes": found[0], "sha256": found[1]})
+    return {"files": entries}
 
 
-def _read_bytes(path: Path) -> bytes | None:
+def _size_and_digest(path: Path) -> tuple[int, str] | None:
+    """The size and SHA-256 of a file there now, or None. Through the digests the build's
+    plan has just taken of the same files, so each PDF of the library is read once."""
     try:
-        return path.read_bytes() if path.is_file() else None
+        return (path.stat().st_size, file_digest(path)) if path.is_file() else None
     except OSError:
         return None

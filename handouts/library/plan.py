@@ -6,8 +6,10 @@ it cites, its images, the safety blocks it places, the templates and partials it
 stylesheets and their icons, the brand file and logos, the fonts, the
 translation catalog, the print profile and the pipeline's own code. A file
 whose record still matches, and which is still on disk as built, is up to
-date. Deciding this reads no Markdown and imports neither WeasyPrint nor
-the brand schema, so a build with nothing to do returns at once.
+date. It also remembers each translation's last comparison with its English
+(`TranslationCheck`), which every build reports. Deciding this reads no
+Markdown and imports neither WeasyPrint nor the brand schema, so a build with
+nothing to do returns at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +25,7 @@ from pathlib import Path
 from ..content.filecache import file_digest, reread_when_changed
 from ..content.formats import FORMATS, Format
 from ..content.sources import SourceFile
+from ..problems import Problem
 from ..project import BRAND_CARD, BuildRequest, Project
 from .outputs import MANIFEST, read_json
 
@@ -64,9 +68,38 @@ class Record:
 
 
 @dataclass(frozen=True)
+class TranslationCheck:
+    """What the manifest remembers of a translation's last comparison with its English:
+    the same two files compared by the same code give the same answer, so a build
+    parses only the translations that changed, or whose English did."""
+
+    source_digest: str  # the translation's
+    english_digest: str  # its English source's
+    pipeline: str  # the code that compared them (Inputs.pipeline)
+    problem: dict | None  # the Problem found, without its path; None: none
+
+    def answers(self, source: SourceFile, english: SourceFile, pipeline: str) -> bool:
+        return (self.source_digest, self.english_digest, self.pipeline) == (
+            source.digest, english.digest, pipeline)
+
+    def problem_at(self, path: Path) -> Problem | None:
+        """The problem remembered, named by the path the build knows the source by."""
+        return Problem(path, **self.problem) if self.problem is not None else None
+
+    @classmethod
+    def of(cls, source: SourceFile, english: SourceFile, pipeline: str,
+           problem: Problem | None) -> TranslationCheck:
+        kept = None
+        if problem is not None:
+            kept = {k: v for k, v in asdict(problem).items() if k != "path"}
+        return cls(source.digest, english.digest, pipeline, kept)
+
+
+@dataclass(frozen=True)
 class Manifest:
     records: dict[str, Record] = field(default_factory=dict)  # by output path
     shared: tuple[str, ...] = ()  # brand, logo and font files every output is made from
+    translations: dict[str, TranslationCheck] = field(default_factory=dict)  # by source path
 
     @classmethod
     def load(cls, out: Path) -> Manifest:
@@ -80,15 +113,31 @@ class Manifest:
                                              "blocks": tuple(r["blocks"]),
                                              "fit": tuple(r["fit"]) if r.get("fit") else None})
                        for r in data["records"]}
-            return cls(records, tuple(data["shared"]))
+            shared = tuple(data["shared"])
         except (KeyError, TypeError):
             return cls()  # a damaged manifest: everything is rebuilt
+        return cls(records, shared, _translations(data.get("translations")))
 
     def to_json(self) -> dict:
         return {"manifest": {
             "shared": list(self.shared),
             "records": [asdict(record) for _, record in sorted(self.records.items())],
+            "translations": [{"path": path, **asdict(check)}
+                             for path, check in sorted(self.translations.items())],
         }}
+
+
+def _translations(data) -> dict[str, TranslationCheck]:
+    """The remembered comparisons; none if they are missing or damaged (each
+    translation is then compared again)."""
+    try:
+        checks = {t["path"]: TranslationCheck(t["source_digest"], t["english_digest"],
+                                              t["pipeline"], t["problem"]) for t in data}
+        for check in checks.values():  # a problem that cannot be made again is damage
+            check.problem_at(Path("."))
+    except (KeyError, TypeError):
+        return {}
+    return checks
 
 
 class Inputs:
@@ -100,9 +149,21 @@ class Inputs:
         self.shared_files = shared
         self.print_shop = print_shop
         self._files: dict[Path, str] = {}
+        self._layouts: dict[Format, str] = {}
+        self._digests: dict[tuple, str] = {}
 
     def digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...],
                blocks: tuple[str, ...]) -> str:
+        """The digest of everything but its source that a file is made from. Many files
+        of a library share theirs (a format, a language, the same citations), so each is
+        worked out once."""
+        key = (fmt, lang, resources, images, blocks)
+        if key not in self._digests:
+            self._digests[key] = self._digest(fmt, lang, resources, images, blocks)
+        return self._digests[key]
+
+    def _digest(self, fmt: Format, lang: str, resources: tuple[str, ...], images: tuple[str, ...],
+                blocks: tuple[str, ...]) -> str:
         parts = {
             "pipeline": self.pipeline,
             "shared": self.shared,
@@ -128,7 +189,12 @@ class Inputs:
         return _sha("".join(self.file(Path(p)) for p in self.shared_files))
 
     def layout(self, fmt: Format) -> str:
-        return _sha("".join(self.file(p) for p in self._templates_of(fmt) + self._styles_of(fmt)))
+        """The digest of the format's templates, partials, stylesheets and icons: found by
+        reading the templates and stylesheets, so once a format, not once a document."""
+        if fmt not in self._layouts:
+            files = self._templates_of(fmt) + self._styles_of(fmt)
+            self._layouts[fmt] = _sha("".join(self.file(p) for p in files))
+        return self._layouts[fmt]
 
     def _templates_of(self, fmt: Format) -> list[Path]:
         """The format's template and every partial it includes, extends or imports."""
@@ -208,14 +274,15 @@ def make_plan(project: Project, request: BuildRequest, manifest: Manifest, input
     for record in manifest.records.values():
         by_source.setdefault(record.source, []).append(record)
     stale, only, fresh = [], {}, []
+    keys = source_keys(source.path for source in selected)
     for source in selected:
-        records = by_source.get(str(source.path.resolve()), [])
+        records = by_source.get(keys[source.path], [])
         current, missing = _split_records(records, source, request, inputs, project.out)
         fresh += current
         if missing is None or missing:
             stale.append(source)
             if missing:
-                only[str(source.path.resolve())] = missing
+                only[keys[source.path]] = missing
     card = wants_brand_card(request)
     if card and project.brand.is_file():
         brand_source = SourceFile(project.brand, BRAND_CARD, "en", "", file_digest(project.brand))
@@ -224,6 +291,22 @@ def make_plan(project: Project, request: BuildRequest, manifest: Manifest, input
         fresh += current
         card = missing is None or bool(missing)
     return Plan(tuple(stale), only, tuple(fresh), card)
+
+
+def source_keys(paths: Iterable[Path]) -> dict[Path, str]:
+    """`str(path.resolve())` of each path, as records name their sources; each folder is
+    resolved once, and only a source that is itself a link on its own (resolving each
+    path looks up every folder above it, for each of thousands of sources)."""
+    folders: dict[Path, Path] = {}
+    keys = {}
+    for path in paths:
+        if path.is_symlink():
+            keys[path] = str(path.resolve())
+            continue
+        if path.parent not in folders:
+            folders[path.parent] = path.parent.resolve()
+        keys[path] = str(folders[path.parent] / path.name)
+    return keys
 
 
 def _split_records(records: list[Record], source: SourceFile, request: BuildRequest,

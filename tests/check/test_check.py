@@ -558,6 +558,26 @@ def test_translations_stale_and_fresh(workspace):
     assert "basics.md has changed since this translation was made" in stale["message"]
 
 
+def test_a_translation_is_compared_with_the_english_the_check_parsed(workspace, monkeypatch):
+    """The check has parsed every source already: a translation's English is not read
+    from its file again (a library of thousands would parse each English twice)."""
+    from handouts.check import library_wide
+    from handouts.content.documents import content_digest, parse
+    from handouts.content.sources import read_source
+
+    def read_again(path):
+        raise AssertionError(f"read again: {path}")
+
+    monkeypatch.setattr(library_wide, "read_document", read_again)
+    english = workspace.write("basics.md", source_text(front(), EASY))
+    digest = content_digest(parse(read_source(english)))
+    workspace.write("basics.es.md", source_text(front(source_digest=digest), EASY_SPANISH))
+    assert of_rule(findings(workspace)[1], "stale-translation") == []
+    english.write_text(source_text(front(), EASY.replace("It helps with panic.", "It helps with seizures.")))
+    [stale] = of_rule(findings(workspace)[1], "stale-translation")
+    assert "basics.md has changed since this translation was made" in stale["message"]
+
+
 def test_resource_checks(workspace):
     resources = workspace.sources / "resources.yaml"
     old = (TODAY - dt.timedelta(days=400)).isoformat()

@@ -21,6 +21,24 @@ def test_discover_reads_english_and_translations(tmp_path):
     assert found.problems == ()
 
 
+def test_discover_lists_the_languages_once_for_the_whole_folder(tmp_path, monkeypatch):
+    """The languages are the locale folder's listing: one look for a library of
+    thousands of sources, not one a source. A language not among them is still refused."""
+    from handouts.content import sources
+
+    listed = []
+    real = sources.languages
+    monkeypatch.setattr(sources, "languages", lambda: listed.append(1) or real())
+    for name in ("a.md", "a.es.md", "b.md", "b.xx.md"):
+        (tmp_path / name).write_text("---\ntitle: A\n---\n")
+    found = discover(tmp_path)
+    assert len(listed) == 1
+    assert [(s.slug, s.lang) for s in found.sources] == [("a", "en"), ("a", "es"), ("b", "en")]
+    [problem] = found.problems
+    assert problem.path.name == "b.xx.md"
+    assert problem.message.startswith("'xx' is not a language this project prints (known: en, ")
+
+
 def test_digest_is_of_the_bytes_on_disk(tmp_path):
     path = tmp_path / "a.md"
     path.write_bytes(b"---\r\ntitle: A\r\n---\r\n")
@@ -90,6 +108,20 @@ def test_a_link_to_another_source_in_the_folder_is_read(tmp_path):
     found = discover(tmp_path)
     assert found.problems == ()
     assert [s.slug for s in found.sources] == ["naloxone", "narcan"]
+
+
+def test_a_sources_folder_reached_through_a_link_is_read(tmp_path):
+    """Only a source that is itself a link is resolved: a folder that is one is read as it
+    always was, and a link inside it to a source beside it too."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "naloxone.md").write_text("---\ntitle: Naloxone\n---\n")
+    (real / "narcan.md").symlink_to("naloxone.md")
+    (tmp_path / "sources").symlink_to(real)
+    found = discover(tmp_path / "sources")
+    assert found.problems == ()
+    assert [(s.slug, s.text) for s in found.sources] == [("naloxone", "---\ntitle: Naloxone\n---\n"),
+                                                         ("narcan", "---\ntitle: Naloxone\n---\n")]
 
 
 def test_a_source_larger_than_a_handout_is_refused_at_the_line_past_the_limit(tmp_path):

@@ -224,6 +224,55 @@ def test_strict_fails_on_warnings(workspace):
     assert workspace.pdf("staying-safe.pdf").exists()
 
 
+def test_a_stale_translation_is_reported_by_every_build_and_parsed_only_when_it_changes(workspace, monkeypatch):
+    """The manifest remembers each translation's comparison with its English: a build
+    with nothing to do reports the same warning without parsing either file, and an
+    edit to either is compared again."""
+    from handouts.content import documents
+
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    spanish = workspace.write("staying-safe.es.md", OTHER.replace("title:", "source_digest: 0123abcd\ntitle:"))
+    first = workspace.run("build", "--format", "handout")
+    [warned] = [line for line in first.err.splitlines() if "staying-safe.es.md:2: warning:" in line]
+    assert "staying-safe.md has changed since this translation was made" in warned
+
+    parsed: list[str] = []
+    real = documents.parse
+    monkeypatch.setattr(documents, "parse", lambda source: parsed.append(source.path.name) or real(source))
+    again = workspace.run("build", "--format", "handout")
+    assert again.summary.startswith("Built 0 PDFs (2 up to date)")
+    assert again.err.splitlines().count(warned) == 1 and parsed == []
+    assert workspace.run("build", "--format", "handout", "--strict").code == 1  # still fatal when strict
+
+    digest = warned.rsplit("source_digest: ", 1)[1]
+    spanish.write_text(spanish.read_text().replace("0123abcd", digest))  # the translation updated
+    fixed = workspace.run("build", "--format", "handout")
+    assert "staying-safe.es.md" not in fixed.err and parsed == ["staying-safe.es.md", "staying-safe.md"]
+    parsed.clear()
+    english = workspace.sources / "staying-safe.md"
+    english.write_text(english.read_text().replace("## ", "## Now ", 1))  # the English edited
+    stale = workspace.run("build", "--format", "handout")
+    assert "staying-safe.es.md:2: warning: staying-safe.md has changed" in stale.err
+    assert sorted(set(parsed)) == ["staying-safe.es.md", "staying-safe.md"]
+
+
+def test_a_damaged_memory_of_translations_means_comparing_them_again(workspace):
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    workspace.write("staying-safe.es.md", OTHER.replace("title:", "source_digest: 0123abcd\ntitle:"))
+    assert workspace.run("build", "--format", "handout").code == 0
+    path = workspace.out / ".manifest.json"
+    manifest = json.loads(path.read_text())
+    [remembered] = manifest["manifest"]["translations"]
+    assert remembered["path"].endswith("staying-safe.es.md") and remembered["problem"]["line"] == 2
+    remembered["problem"] = ["not", "a", "problem"]
+    path.write_text(json.dumps(manifest))
+    run = workspace.run("build", "--format", "handout")
+    assert run.summary.startswith("Built 0 PDFs (2 up to date)")  # the records still stand
+    assert "staying-safe.es.md:2: warning: staying-safe.md has changed" in run.err
+    [mended] = json.loads(path.read_text())["manifest"]["translations"]
+    assert mended["problem"]["line"] == 2  # remembered again, whole
+
+
 def test_an_image_that_cannot_be_read_fails_its_document(workspace):
     (workspace.sources / "images" / "broken.png").write_bytes(b"not a png")
     workspace.write("pic.md", source_text("title: T\nsummary: S", "![A broken picture](images/broken.png)\n"))

@@ -139,6 +139,24 @@ def frozen_instants(process: subprocess.Popen, out: Path, last: frozenset, quiet
             process.send_signal(signal.SIGCONT)
 
 
+def test_a_build_with_nothing_to_do_reads_each_pdf_once(tmp_path, monkeypatch):
+    """It checks each PDF is still as built, and lists each in the catalog by its size and
+    digest, from one reading; a PDF changed since is still found out."""
+    ws = Workspace(tmp_path)
+    library(ws, 2)
+    assert ws.run("build", "--format", "handout").code == 0
+    reads: list[str] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
+    run = ws.run("build", "--format", "handout")
+    assert run.summary.startswith("Built 0 PDFs (2 up to date)")
+    assert sorted(name for name in reads if name.endswith(".pdf")) == ["doc-0.pdf", "doc-1.pdf"]
+    assert_catalog_true(ws.out)
+    ws.pdf("doc-1.pdf").write_bytes(ws.pdf("doc-0.pdf").read_bytes())  # a copy, not as built
+    assert ws.run("build", "--format", "handout").summary.startswith("Built 1 PDF")
+    assert_catalog_true(ws.out)
+
+
 def test_a_build_killed_at_any_moment_leaves_no_partial_file(tmp_path):
     ws = Workspace(tmp_path)
     library(ws)

@@ -172,3 +172,65 @@ def test_which_code_shapes_a_pdf_follows_from_the_folders(tmp_path, monkeypatch)
         first = changed
     (package / "render" / "new_stage.py").write_text('"""A stage added later."""\n')
     assert pipeline() != first
+
+
+def test_a_formats_templates_and_stylesheets_are_read_once_a_build(monkeypatch):
+    """Every document's digest includes its format's layout: found by reading the
+    templates and stylesheets once a format, not once for each of thousands of documents."""
+    from pathlib import Path
+
+    from handouts.content.formats import FORMATS
+    from handouts.library import plan
+
+    inputs = plan.Inputs(REPO / "templates", REPO / "styles", REPO / "sources" / "resources.yaml", (), False)
+    reads: list[Path] = []
+    real = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: reads.append(self) or real(self, *a, **k))
+    first = inputs.layout(FORMATS["handout"])
+    read_once = sorted(reads)
+    assert read_once and len(set(read_once)) == len(read_once)
+    assert [inputs.layout(FORMATS["handout"]) for _ in range(3)] == [first] * 3
+    assert sorted(reads) == read_once
+    assert inputs.layout(FORMATS["brochure"]) != first  # each format its own
+    fresh = plan.Inputs(REPO / "templates", REPO / "styles", REPO / "sources" / "resources.yaml", (), False)
+    assert fresh.layout(FORMATS["handout"]) == first  # the same digest as before
+
+
+def test_files_made_from_the_same_inputs_share_one_digest_worked_out_once(monkeypatch):
+    from handouts.content.formats import FORMATS
+    from handouts.library import plan
+
+    def inputs():
+        return plan.Inputs(REPO / "templates", REPO / "styles", REPO / "sources" / "resources.yaml", (), False)
+
+    kept = inputs()
+    worked_out = []
+    real = kept._digest
+    monkeypatch.setattr(kept, "_digest", lambda *args: worked_out.append(args) or real(*args))
+    handout, brochure = FORMATS["handout"], FORMATS["brochure"]
+    asked = [(handout, "en", ("fda-mat",), (), ()), (handout, "es", ("fda-mat",), (), ()),
+             (brochure, "en", ("fda-mat",), (), ()), (handout, "en", ("lifeline-988",), (), ())]
+    digests = [kept.digest(*args) for args in asked * 3]
+    assert worked_out == asked  # each once
+    assert digests == [inputs().digest(*args) for args in asked] * 3  # as a fresh one finds them
+    assert len(set(digests)) == len(asked)
+
+
+def test_source_keys_are_the_resolved_paths(tmp_path, monkeypatch):
+    """Records name their sources by resolved path; the keys a build looks them up by are
+    the same, for a plain file, a link beside it, a folder that is a link, a relative path."""
+    from pathlib import Path
+
+    from handouts.library.plan import source_keys
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.md").write_text("a")
+    (real / "b.md").symlink_to("a.md")
+    (tmp_path / "elsewhere.md").write_text("c")
+    (real / "c.md").symlink_to(tmp_path / "elsewhere.md")
+    (tmp_path / "linked").symlink_to(real)
+    monkeypatch.chdir(tmp_path)
+    paths = [real / "a.md", real / "b.md", real / "c.md", tmp_path / "linked" / "a.md",
+             Path("linked") / "b.md", Path("real") / "a.md", real / "gone.md"]
+    assert source_keys(paths) == {path: str(path.resolve()) for path in paths}

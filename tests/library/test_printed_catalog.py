@@ -94,3 +94,22 @@ def test_it_is_made_again_only_when_what_it_lists_changes(workspace):
     assert workspace.run("build").code == 0
     assert "Keeping safe with benzos" in text_of(pdf)
     assert printed_entry(workspace.out)["sha256"] != first[1]["sha256"]
+
+
+def test_a_build_with_nothing_to_do_makes_the_catalogs_text_once_and_leaves_it(workspace, monkeypatch):
+    """The catalog with the printed catalog's entry is made into text once (a library of
+    thousands of documents has a catalog of megabytes), and is the text already there."""
+    from handouts.library import build
+
+    workspace.write("staying-safe.md", GOOD_SOURCE)
+    workspace.write("for-families.md", FOR_FAMILIES)
+    assert workspace.run("build").code == 0
+    catalog = workspace.out / "catalog.json"
+    before = catalog.read_bytes(), catalog.stat().st_mtime_ns
+    made: list[dict] = []
+    real = build.json_text
+    monkeypatch.setattr(build, "json_text", lambda value: made.append(value) or real(value))
+    assert workspace.run("build").summary.startswith("Built 0 PDFs")
+    assert [list(value) for value in made] == [["files", "printed_catalog"]]
+    assert (catalog.read_bytes(), catalog.stat().st_mtime_ns) == before
+    assert list(json.loads(before[0])) == ["files", "printed_catalog"]
