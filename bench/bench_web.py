@@ -110,9 +110,11 @@ class Staff:
         return time.perf_counter() - started
 
 
-def load(base: str, staff: int, packets: int) -> tuple[list[float], list[float]]:
+def load(base: str, staff: int, packets: int) -> tuple[list[float], ...]:
     people = [Staff(base, COMBINATIONS[n % len(COMBINATIONS)]) for n in range(staff)]
     times: list[float] = []
+    first: list[float] = []  # each member of staff's first packet: the workers lay out
+    later: list[float] = []  # their handouts for it; the later ones find them written
     catalog: list[float] = []
     done = threading.Event()
     start = threading.Barrier(staff + 1)
@@ -120,7 +122,9 @@ def load(base: str, staff: int, packets: int) -> tuple[list[float], list[float]]
     def work(person: Staff, number: int) -> None:
         start.wait()
         for round_ in range(packets):
-            times.append(person.packet(f"Family {number}-{round_}"))
+            seconds = person.packet(f"Family {number}-{round_}")
+            times.append(seconds)
+            (first if round_ == 0 else later).append(seconds)
 
     def probe() -> None:
         start.wait()
@@ -136,7 +140,7 @@ def load(base: str, staff: int, packets: int) -> tuple[list[float], list[float]]
         thread.join()
     done.set()
     prober.join()
-    return times, catalog
+    return times, first, later, catalog
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -144,7 +148,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def report(args, idle: list[float], times: list[float], catalog: list[float]) -> str:
+def report(args, idle: list[float], times: list[float], first: list[float], later: list[float],
+           catalog: list[float]) -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "?")
     cpus = len(os.sched_getaffinity(0))
@@ -160,12 +165,16 @@ def report(args, idle: list[float], times: list[float], catalog: list[float]) ->
         "| --- | ---: | ---: | ---: | ---: |",
         f"| packet download, under load | {len(times)} | {statistics.median(times):.2f} s | "
         f"{percentile(times, 0.95):.2f} s | {max(times):.2f} s |",
+        *(f"| {label} | {len(part)} | {statistics.median(part):.2f} s | "
+          f"{percentile(part, 0.95):.2f} s | {max(part):.2f} s |"
+          for label, part in (("of them, each one's first (the first wave)", first),
+                              ("of them, the later ones", later)) if part),
         f"| catalog page, under that load | {len(catalog)} | {1000 * statistics.median(catalog):.0f} ms | "
         f"{1000 * percentile(catalog, 0.95):.0f} ms | {1000 * max(catalog):.0f} ms |",
         f"| catalog page, idle | {len(idle)} | {1000 * statistics.median(idle):.0f} ms | "
         f"{1000 * percentile(idle, 0.95):.0f} ms | {1000 * max(idle):.0f} ms |",
         "",
-        "Targets: a three-document packet under 2 s at the 95th percentile with eight at once; "
+        "Targets: a three-document packet under 1 s at the 95th percentile with eight at once; "
         "the catalog page under 100 ms while they run.",
     ])
 
