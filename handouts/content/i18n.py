@@ -111,11 +111,13 @@ def translation_problem(document: Document,
         return None
     path = document.source.path
     english_path = path.with_name(f"{document.slug}.md")
-    try:
-        english = english_of(english_path)
-    except FileNotFoundError:
+    # Asked before reading: reading a source turns a missing file into its own error,
+    # which would say nothing of the translation that has no English to follow.
+    if not english_path.exists() and not english_path.is_symlink():
         return warning(path, 1, f"a translation of '{document.slug}', but there is no "
                        f"{english_path.name} to follow", "stale-translation")
+    try:
+        english = english_of(english_path)
     except ContentError:
         return None  # the English source's own problems are reported with it
     current = content_digest(english)

@@ -137,6 +137,18 @@ def test_stale_translation_is_a_build_warning_and_shows_in_list(tmp_path):
     assert ws.run("build", "--format", "handout", "--strict").code == 1
 
 
+def test_a_translation_with_no_english_says_so(tmp_path):
+    """A translation whose English source is gone (renamed, deleted) still prints, with
+    a warning that there is nothing for it to follow, at build and at check."""
+    ws = Workspace(tmp_path)
+    ws.write("doc.es.md", source_text("title: Hola\nsummary: Un resumen.\nsource_digest: x"))
+    built = ws.run("build", "--format", "handout")
+    assert built.code == 0
+    assert any(re.search(r"doc\.es\.md:1: warning: a translation of 'doc', but there is no "
+                         r"doc\.md to follow", line) for line in built.error_lines), built.err
+    assert "there is no doc.md to follow" in ws.run("check").out + ws.run("check").err
+
+
 def test_brand_text_without_a_translation_is_a_warning(tmp_path):
     ws = Workspace(tmp_path)
     ws.brand.write_text(ws.brand.read_text().replace(
