@@ -41,7 +41,8 @@ def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
     print_problems(report.problems, stderr)
     print(summary(report), file=stdout)
     where = args.host if settings.loopback else "this computer's name or address"
-    print(f"Serving the staff app on http://{where}:{args.port}/ (Ctrl-C stops)", file=stdout,
-          flush=True)
-    serve(project, settings)
+    print("Laying out the handouts for packets...", file=stdout, flush=True)
+    serve(project, settings, ready=lambda: print(
+        f"Serving the staff app on http://{where}:{args.port}/ (Ctrl-C stops)", file=stdout,
+        flush=True))
     return 0

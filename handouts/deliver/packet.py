@@ -19,8 +19,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +29,7 @@ from ..problems import ContentError, HandoutsError, Problem, UsageError, warning
 from ..project import Project
 
 if TYPE_CHECKING:  # WeasyPrint is imported only where a PDF is made
-    from ..render.pdf import LaidOut, PdfResult
+    from ..render.pdf import PdfResult
 
 
 class SaveError(HandoutsError):
@@ -108,10 +107,11 @@ LIMITS = {"for_name": 200, "clinician": 200, "note": 2000}
 def build_packet(project: Project, request: PacketRequest) -> Packet:
     """Render the packet in memory; raise ContentError if a document cannot be used.
 
-    The documents are laid out and written once for a given set of documents and kept
-    (they carry nothing personal); each family's cover is laid out and written on its
-    own and put in front (splice.py). So the second family to get the same handouts
-    waits for one page."""
+    Each document is laid out and written once, for every packet it goes into, and
+    kept (packet_parts.py: it carries nothing personal); each family's cover is laid
+    out and written on its own, told where the documents start, and the packet is
+    put together from them and a frame of page numbers (splice.py). So a packet of
+    handouts already made waits for its cover alone."""
     from ..content.brand import read_brand
     from ..content.formats import FORMATS
     from ..library.jobs import fit_of
@@ -119,6 +119,7 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     from ..render.fetcher import FileAccess
     from ..render.layout import layout_packet
     from ..render.pdf import lay_out, render_pdf, write_pdf
+    from .packet_parts import part_of
 
     check_person(request.person)
     sources, notes = choose_sources(project, request)
@@ -132,35 +133,69 @@ def build_packet(project: Project, request: PacketRequest) -> Packet:
     if missing:
         problems.append(warning(project.brand, None, "some characters of the personal details are "
                                 "not in the typeface; they print in another font"))
-
-    def access():
-        return FileAccess((project.sources, project.templates, project.styles,
-                           *(typeface.folder for typeface in typefaces)), brand.files)
-
+    access = FileAccess((project.sources, project.templates, project.styles,
+                         *(typeface.folder for typeface in typefaces)), brand.files)
     fmt = FORMATS["large-print" if request.large_print else "handout"]
-    fits = [fit_of(document, fmt, brand, project) for document in resolved]
-
-    def laid_out(part: str, **pages):
-        html = layout_packet(resolved, brand, project.layouts, request.person, request.lang,
-                             request.large_print, part=part, fits=fits, **pages)
-        return lay_out(html, access(), typefaces[0].family)
-
-    key = _documents_key(project, request, resolved)
-    documents = _DOCUMENTS.get(key) or _keep(key, _written(laid_out("documents")))
-    starts = first_pages(documents.laid_out, len(resolved))
-    cover = laid_out("cover", contents_pages=starts, total_pages=documents.written.pages)
-    if len(cover.pages) == 1:
-        result = _in_front(write_pdf(cover), documents.written)
-    else:  # a cover that runs over a page moves every number after it: all in one go
+    parts = [part_of(project, document, fmt, brand) for document in resolved]
+    draft = any(document.meta.review.is_draft for document in resolved)
+    cover_pages = 1
+    for _ in range(2):  # a cover longer than a page moves every document after it
+        starts, total = placed(parts, cover_pages)
+        cover = lay_out(layout_packet(resolved, brand, project.layouts, request.person,
+                                      request.lang, request.large_print, part="cover",
+                                      contents_pages={f"d{n}": start for n, start
+                                                      in enumerate(starts, start=1)},
+                                      total_pages=total), access, typefaces[0].family)
+        if len(cover.pages) == cover_pages:
+            result = _put_together(project, brand, request, write_pdf(cover), parts, starts,
+                                   total, draft)
+            break
+        cover_pages = len(cover.pages)
+    else:  # a cover whose length turns on its own page numbers: all in one go
+        fits = [fit_of(document, fmt, brand, project) for document in resolved]
         result = render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
                                           request.lang, request.large_print, fits=fits),
-                            access(), typefaces[0].family)
+                            access, typefaces[0].family)
     found = judge(result, project.brand, "packet", brand, allow_fallback=bool(missing),
                   typefaces=tuple(typeface.family for typeface in typefaces))
     if any(p.is_error for p in found):
         raise ContentError(found)
     return Packet(result.data, result.pages, tuple(map(included, resolved)),
                   tuple(problems + found))
+
+
+def placed(parts, cover_pages: int) -> tuple[list[int], int]:
+    """The page each part starts on, after the cover's pages, each on a front side (an
+    odd page) as a packet laid out whole puts them; and the packet's number of pages."""
+    starts, following = [], cover_pages + 1
+    for part in parts:
+        start = following if following % 2 else following + 1
+        starts.append(start)
+        following = start + part.pages
+    return starts, following - 1
+
+
+def _put_together(project: Project, brand, request: PacketRequest, cover: PdfResult, parts,
+                  starts: list[int], total: int, draft: bool) -> PdfResult:
+    """The packet, from its cover, its documents' parts and its frame, with what the
+    renderer noticed of them all."""
+    from ..render.pdf import PdfResult, UsedFont
+    from .packet_parts import frame_of
+    from .splice import Placed, assembled
+
+    page_langs = [request.lang] * total  # a page left blank is the packet's, as the cover's
+    for part, start in zip(parts, starts, strict=True):
+        page_langs[start - 1:start - 1 + part.pages] = [part.lang] * part.pages
+    frame = frame_of(project, brand, page_langs, request.lang, request.large_print, draft)
+    data = assembled(cover.data, [Placed(part.data, part.lang, start)
+                                  for part, start in zip(parts, starts, strict=True)], frame.data)
+    fonts = {(f.family, f.name) for f in cover.fonts + frame.fonts}
+    fonts.update(font for part in parts for font in part.fonts)
+    return PdfResult(
+        data, total,
+        warnings=cover.warnings + frame.warnings + tuple(w for p in parts for w in p.warnings),
+        refused=cover.refused + frame.refused + tuple(r for p in parts for r in p.refused),
+        fonts=tuple(UsedFont(*font) for font in sorted(fonts)))
 
 
 def resolved_documents(project: Project, sources, brand) -> list:
@@ -196,79 +231,6 @@ def _resolved(source: SourceFile, library, blocks, brand, inputs: tuple):
 
 
 _RESOLVED: dict = {}  # documents as resolved, by what they are made of: nothing personal
-
-
-def first_pages(documents, count: int) -> dict[str, int]:
-    """The page each of the `count` documents begins on, by its anchor (d1, d2, ...)."""
-    anchors = {f"d{n}" for n in range(1, count + 1)}
-    starts: dict[str, int] = {}
-    for number, page in enumerate(documents.pages, start=1):
-        for anchor in anchors & set(page.anchors):
-            starts.setdefault(anchor, number)
-    return starts
-
-
-@dataclass(frozen=True)
-class _Documents:
-    """A packet's documents laid out after an empty cover page, and written so."""
-
-    laid_out: LaidOut
-    written: PdfResult
-
-
-def _written(documents: LaidOut) -> _Documents:
-    from ..render.pdf import write_pdf
-
-    return _Documents(documents, write_pdf(documents))
-
-
-def _in_front(cover: PdfResult, documents: PdfResult) -> PdfResult:
-    """The packet: `cover`'s page in place of the documents' empty first one
-    (deliver/splice.py), with what the renderer noticed on both."""
-    from .splice import with_cover
-
-    return replace(documents, data=with_cover(documents.data, cover.data),
-                   warnings=cover.warnings + documents.warnings,
-                   refused=cover.refused + documents.refused,
-                   fonts=tuple(sorted(set(cover.fonts + documents.fonts),
-                                      key=lambda f: (f.family, f.name))))
-
-
-# The documents laid out and written, by what they were made from: the same handouts
-# for the next family cost only a cover. Nothing personal is ever in here.
-_DOCUMENTS: OrderedDict = OrderedDict()
-DOCUMENTS_KEPT = 8
-
-
-def kept_documents() -> int:
-    """How many sets of documents this process keeps written."""
-    return len(_DOCUMENTS)
-
-
-def _keep(key: tuple, documents: _Documents) -> _Documents:
-    _DOCUMENTS[key] = documents
-    while len(_DOCUMENTS) > DOCUMENTS_KEPT:
-        _DOCUMENTS.popitem(last=False)
-    return documents
-
-
-def _documents_key(project: Project, request: PacketRequest, resolved) -> tuple:
-    """Everything the documents' pages depend on: their sources, the resources they
-    cite, their images, the templates and styles, the brand, the fonts, the code."""
-    from ..content.formats import FORMATS
-    from ..library.plan import Inputs
-
-    fmt = FORMATS["large-print" if request.large_print else "handout"]
-    inputs = Inputs(project.templates, project.styles, project.resources, (), False)
-    brand_digest = file_digest(project.brand)
-    parts = [(r.document.source.digest,
-              inputs.digest(fmt, request.lang, tuple(c.resource.key for c in r.citations),
-                            tuple(str(p) for p in r.images),
-                            tuple(str(b.path) for b in r.blocks)))
-             for r in resolved]
-    packet_layout = inputs.file(project.templates / "packet.html.j2") + inputs.file(
-        project.styles / "packet.css")
-    return (tuple(parts), request.lang, request.large_print, brand_digest, packet_layout)
 
 
 def build_documents(project: Project, request: PacketRequest) -> list[tuple[Included, bytes]]:

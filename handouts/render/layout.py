@@ -162,9 +162,10 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
                   fits: Sequence[Fit | None] = ()) -> DocumentHtml:
     """A personalised packet: a cover for `person`, then each document as its handout
     (or large print) lays it out, in `lang`, with anchors kept apart per document.
-    `part` is "all", "documents" (a blank first page where the cover goes, and no
-    personal details at all) or "cover" (given each document's first page, by anchor,
-    and the packet's total). `fits` are the documents' re-layouts, as each prints alone."""
+    `part` is "all", "cover" (given each document's first page, by anchor, and the
+    packet's total) or "document" (one document, `lang` its own, with no page number
+    and no watermark, and nothing personal: see deliver/packet_parts.py). `fits` are
+    the documents' re-layouts, as each prints alone."""
     fmt = FORMATS["large-print" if large_print else "handout"]
     env = template_environment(templates.templates, lang)
     shared = {"lang": lang, "brand": brand.in_language(lang), "format": fmt, "print_shop": False}
@@ -201,6 +202,9 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         "person": person,
         "documents": items,
         "part": part,
+        # A packet holding a draft is a draft on every page; a document laid out on its
+        # own gets its watermark from the packet's frame.
+        "draft": part != "document" and any(item["draft"] for item in items),
         "contents_pages": contents_pages,
         "total_pages": total_pages,
         "brand_css": Markup(brand_css(brand.in_language(lang), fmt,
@@ -218,6 +222,30 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
         base_url=documents[0].document.source.path.parent.resolve().as_uri() + "/",
         stylesheets=tuple((templates.styles / name).resolve() for name in stylesheets),
     )
+
+
+def layout_packet_frame(page_langs: Sequence[str], brand: Brand, templates: Templates,
+                        lang: str, large_print: bool, draft: bool) -> DocumentHtml:
+    """What a packet's pages have under their text: the page numbers, in the language
+    of the document on each page (`page_langs`, the cover's first), and the DRAFT
+    watermark if any document is a draft. Empty pages otherwise, nothing personal."""
+    fmt = FORMATS["large-print" if large_print else "handout"]
+    env = template_environment(templates.templates, lang)
+    langs = tuple(sorted(set(page_langs) | {lang}))
+    context = {
+        "lang": lang, "brand": brand.in_language(lang), "format": fmt, "print_shop": False,
+        "doc": DocMeta(title="", summary="", review=Review(status="approved")),
+        "documents": [], "part": "frame", "frame_pages": list(page_langs), "draft": draft,
+        "brand_css": Markup(brand_css(brand.in_language(lang), fmt, languages=langs)),
+        "generator": f"handouts {__version__}", "fit": None,
+        "frames": {own: css_counters(translations(own).gettext("Page {page} of {pages}"))
+                   for own in langs if own != lang},
+    }
+    html = env.get_template("packet.html.j2").render(context)
+    stylesheets = _stylesheets((*fmt.stylesheets, "packet.css"), lang, *langs)
+    return DocumentHtml(html=html, base_url=templates.templates.resolve().as_uri() + "/",
+                        stylesheets=tuple((templates.styles / name).resolve()
+                                          for name in stylesheets))
 
 
 ANCHOR = re.compile(r'(\s(?:id|href)=")(#?)([^"#:][^"]*)"')

@@ -19,6 +19,7 @@ import secrets
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 
 from flask import Flask, Response, abort, redirect, render_template, request, session, url_for
 
@@ -137,8 +138,10 @@ def failure(error):
         return Response(UNEXPECTED + "\n", 500, mimetype="text/plain")
 
 
-def serve(project: Project, settings: Settings, threads: int = 16) -> None:
-    """Serve until interrupted (the command line brings the catalog up to date first)."""
+def serve(project: Project, settings: Settings, threads: int = 16,
+          ready: Callable[[], None] = lambda: None) -> None:
+    """Serve until interrupted (the command line brings the catalog up to date first),
+    once the packet workers are warm; `ready` is called then."""
     import logging
 
     import waitress
@@ -152,6 +155,10 @@ def serve(project: Project, settings: Settings, threads: int = 16) -> None:
     # Stopped by a service manager: end as Ctrl-C does, closing the render workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        # The library's handouts laid out for packets first: the first families to ask
+        # wait for their covers alone (web/packet_pool.py).
+        app.extensions["handouts"].packets.wait_until_warm()
+        ready()
         waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
                        ident="handouts")
     finally:

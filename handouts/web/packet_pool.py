@@ -1,17 +1,19 @@
 """Packets for the staff app, made by warm worker processes.
 
 One worker per CPU, each making one packet at a time, so the web server's
-threads stay free to answer everyone else. Each worker keeps the handouts it
-has laid out (see packet.build_packet); a packet goes to the worker that will
-finish it soonest, counting that. A worker that dies is replaced.
+threads stay free to answer everyone else. A packet's handouts are laid out once,
+by whichever worker first needs them, and kept on disk for every worker (see
+deliver/packet_parts.py); at start the workers share out the library's handouts
+and lay out each one, so that the first families wait for their covers alone. A
+packet goes to the worker that will finish it soonest. A worker that dies is
+replaced.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -24,26 +26,27 @@ class PacketPool:
     """A worker process per CPU, each with its own one-process pool (so that a
     packet can be sent to a chosen worker).
 
-    A packet costs about fifteen times as much on a worker that has not laid out
-    and written its handouts yet (about 2.5 s against 0.17 s: then only the cover is
-    made, and put in front of them): each goes to the worker that will finish it
-    soonest, counting that, so the same handouts for the next family go where they
-    are already written, and a busy worker's queue is never made longer."""
+    A packet costs its cover and its putting together (about 0.2 s), and about four
+    times that again for each of its handouts that no worker has laid out yet: each
+    goes to the worker that will finish it soonest, counting that, so a busy
+    worker's queue is never made longer."""
 
-    COST_NEW, COST_KEPT = 15, 1  # a packet's handouts laid out anew, or already kept
+    COST_PACKET, COST_HANDOUT = 1, 4  # a packet made of handouts laid out; one more to lay out
 
     def __init__(self, workers: int | None, warm_with: Project | None = None):
         from ..library.workers import default_jobs
 
-        self.warm_with = warm_with  # the library each new worker makes a first packet of
-        self.pools = [self._new_pool() for _ in range(workers or default_jobs())]
-        self.queued = [0] * len(self.pools)  # the cost of what each worker has still to do
-        self.kept: list[OrderedDict] = [OrderedDict() for _ in self.pools]
+        self.warm_with = warm_with  # the library whose handouts the workers lay out at start
+        count = workers or default_jobs()
+        self.queued = [0] * count  # the cost of what each worker has still to do
+        self.made: set[tuple] = set()  # (slug, language, large print) laid out by a worker
         self.lock = threading.Lock()
+        self.warming: list[Future] = []
+        self.pools = [self._new_pool(index, count) for index in range(count)]
 
     def packet(self, project: Project, packet_request):
-        index, cost = self.choose((packet_request.slugs, packet_request.lang,
-                                   packet_request.large_print))
+        index, cost = self.choose(packet_request.slugs, packet_request.lang,
+                                  packet_request.large_print)
         try:
             return self._render(index, project, packet_request)
         finally:
@@ -58,11 +61,10 @@ class PacketPool:
             # The worker died (killed, out of memory): start another and try once more.
             with self.lock:
                 if self.pools[index] is pool:
-                    self.pools[index] = self._new_pool()
-                    self.kept[index].clear()
+                    self.pools[index] = self._new_pool(index, len(self.pools))
             return self.pools[index].submit(render_packet, project, packet_request).result()
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self, index: int, count: int) -> ProcessPoolExecutor:
         import multiprocessing
 
         from ..library.worker_process import warm_worker
@@ -72,33 +74,31 @@ class PacketPool:
                                    mp_context=multiprocessing.get_context("forkserver"))
         # Start and warm the worker now, not for the first packet.
         if self.warm_with is not None:
-            pool.submit(warm_packets, self.warm_with)
+            warming = pool.submit(warm_packets, self.warm_with, index, count)
+            warming.add_done_callback(self._warmed)
+            self.warming.append(warming)
         else:
             pool.submit(os.getpid)
         return pool
 
-    def choose(self, handouts: tuple) -> tuple[int, int]:
-        """The worker to render a packet of `handouts`, and what it is counted to cost."""
+    def _warmed(self, warming: Future) -> None:
+        if not warming.cancelled() and warming.exception() is None:
+            with self.lock:
+                self.made.update((slug, lang, False) for slug, lang in warming.result())
+
+    def wait_until_warm(self, timeout: float | None = None) -> None:
+        """Until every worker has laid out its share of the library's handouts."""
+        wait(self.warming, timeout)
+
+    def choose(self, slugs: tuple[str, ...], lang: str, large_print: bool) -> tuple[int, int]:
+        """The worker to render a packet of `slugs`, and what it is counted to cost."""
         with self.lock:
-            index = min(range(len(self.pools)),
-                        key=lambda i: self.queued[i] + self._cost(i, handouts))
-            cost = self._cost(index, handouts)
+            handouts = {(slug, lang, large_print) for slug in slugs}
+            cost = self.COST_PACKET + self.COST_HANDOUT * len(handouts - self.made)
+            index = min(range(len(self.pools)), key=lambda i: self.queued[i])
             self.queued[index] += cost
-            self._keep(index, handouts)
+            self.made |= handouts  # laid out by then, for every worker
         return index, cost
-
-    def _cost(self, index: int, handouts: tuple) -> int:
-        return self.COST_KEPT if handouts in self.kept[index] else self.COST_NEW
-
-    def _keep(self, index: int, handouts: tuple) -> None:
-        """Mirror what the worker keeps: its most recent sets of handouts."""
-        from ..deliver.packet import DOCUMENTS_KEPT
-
-        kept = self.kept[index]
-        kept[handouts] = True
-        kept.move_to_end(handouts)
-        while len(kept) > DOCUMENTS_KEPT:
-            kept.popitem(last=False)
 
     def close(self) -> None:
         for pool in self.pools:
@@ -114,18 +114,42 @@ class Unmade:
     changed: bool = False  # edited since the copy staff were shown was built
 
 
-def warm_packets(project: Project) -> None:
-    """In a new worker: one packet of the library's first handout, for no one and
-    thrown away, so that the fonts, stylesheets and templates a packet needs are
-    loaded before a family's (the first packet costs about half a second more
-    without). A library that cannot make it leaves the worker as it was: the first
-    family's packet says what is wrong."""
+def warm_packets(project: Project, share: int, workers: int) -> list[tuple[str, str]]:
+    """In a new worker: one packet for no one, thrown away, so that the fonts,
+    stylesheets and templates a packet needs are loaded before a family's; then this
+    worker's share (every `workers`th, from the `share`th) of the library's handouts
+    laid out as packets print them (kept on disk for every worker). A document that
+    cannot be laid out is left for the family's packet to say what is wrong.
+    Returns the (slug, language) of each handout laid out."""
+    from ..content.brand import read_brand
+    from ..content.formats import FORMATS
     from ..content.sources import DEFAULT_LANG, discover
-    from ..deliver.packet import PacketRequest, Personalisation
+    from ..deliver.packet import PacketRequest, Personalisation, resolved_documents
+    from ..deliver.packet_parts import forget_others, part_key, part_of
 
-    english = [s for s in discover(project.sources).sources if s.lang == DEFAULT_LANG]
-    if english:
+    sources = sorted(discover(project.sources).sources, key=lambda s: (s.slug, s.lang))
+    english = [s for s in sources if s.lang == DEFAULT_LANG]
+    if not english:
+        return []
+    try:
         render_packet(project, PacketRequest((english[0].slug,), Personalisation("warm-up")))
+        brand = read_brand(project.brand)
+    except ContentError:
+        return []
+    fmt, made, keys = FORMATS["handout"], [], set()
+    for number, source in enumerate(sources):
+        try:
+            [document] = resolved_documents(project, [source], brand)
+            keys.update(part_key(project, document, other) for other in
+                        (fmt, FORMATS["large-print"]))
+            if number % workers == share:
+                part_of(project, document, fmt, brand)
+                made.append((source.slug, source.lang))
+        except ContentError:
+            continue
+    if share == 0:
+        forget_others(project, keys)  # what older sources, styles or code made
+    return made
 
 
 def render_packet(project: Project, packet_request):

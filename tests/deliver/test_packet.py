@@ -10,6 +10,7 @@ import pikepdf
 import pytest
 from conftest import REPO, cited, page_texts, pdftotext, untranslated
 
+from handouts.check.tagtree import tag_tree_problems
 from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
 from handouts.project import Project
 
@@ -247,6 +248,159 @@ def test_the_next_familys_cover_is_part_of_the_tree_a_reader_walks(tmp_path):
         assert all(element.Pg.objgen == cover.objgen for element in marked if element is not None)
         assert document.K[0].P.objgen == document.objgen
         assert pdf.open_outline().root[0].title == "Information for you"
+
+
+def whole_packet(project: Project, request: PacketRequest) -> bytes:
+    """The packet laid out in one go, as a cover too long for its page is."""
+    from handouts.content.brand import read_brand
+    from handouts.content.formats import FORMATS
+    from handouts.deliver.packet import choose_sources, resolved_documents
+    from handouts.library.jobs import fit_of
+    from handouts.render.fetcher import FileAccess
+    from handouts.render.layout import layout_packet
+    from handouts.render.pdf import render_pdf
+
+    brand = read_brand(project.brand)
+    resolved = resolved_documents(project, choose_sources(project, request)[0], brand)
+    fmt = FORMATS["large-print" if request.large_print else "handout"]
+    folders = {brand.typeface_of(lang).folder
+               for lang in (request.lang, *(r.document.lang for r in resolved))}
+    access = FileAccess((project.sources, project.templates, project.styles, *folders),
+                        brand.files)
+    return render_pdf(layout_packet(resolved, brand, project.layouts, request.person,
+                                    request.lang, request.large_print,
+                                    fits=[fit_of(r, fmt, brand, project) for r in resolved]),
+                      access,
+                      brand.typeface_of(request.lang).family).data
+
+
+def reading(path) -> dict:
+    """Where a reader is led in a PDF: where each name for a place and each link
+    leads, the bookmarks, and the structure tree's elements in order with their
+    languages."""
+    with pikepdf.open(path) as pdf:
+        numbers = {page.objgen: n for n, page in enumerate(pdf.pages, start=1)}
+        names = pdf.Root.Names.Dests.Names
+        places = {str(names[i]): numbers[names[i + 1][0].objgen] for i in range(0, len(names), 2)}
+        links = [(n, str(a.Dest)) for n, page in enumerate(pdf.pages, start=1)
+                 for a in page.get("/Annots", ()) if isinstance(a.get("/Dest"), pikepdf.String)]
+        # The cover laid out alone may break a contents line's link into other pieces.
+        links = sorted({link for link in links if re.fullmatch(r"d\d+", link[1])}) + [
+            link for link in links if not re.fullmatch(r"d\d+", link[1])]
+        with pdf.open_outline() as outline:
+            bookmarks = [(item.title, numbers[item.destination[0].objgen], len(item.children))
+                         for item in outline.root]
+
+        def walk(element, depth=0):
+            yield depth, str(element.S), str(element.get("/Lang", ""))
+            kids = element.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    yield from walk(kid, depth + 1)
+        tree = list(walk(pdf.Root.StructTreeRoot.K[0]))
+        return {"pages": len(pdf.pages), "places": places, "links": links,
+                "bookmarks": bookmarks, "tree": tree, "lang": str(pdf.Root.Lang)}
+
+
+def looks(path, folder) -> list:
+    """Each page as poppler draws it at 60 dpi."""
+    import subprocess
+
+    from PIL import Image
+
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(folder / "p")], check=True)
+    return [Image.open(page).convert("RGB") for page in sorted(folder.glob("*.png"))]
+
+
+def same_look(ours, theirs) -> bool:
+    """The same page to the eye: no more than 1 pixel in 2,000 apart by more than a
+    shade (a letter may be placed a fraction of a pixel apart). The pale watermark
+    left out is thousands; a page number, hundreds."""
+    from PIL import ImageChops
+
+    red, green, blue = ImageChops.difference(ours, theirs).split()
+    apart = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    return apart.point(lambda v: 255 if v > 16 else 0).histogram()[255] <= \
+        ours.width * ours.height / 2000
+
+
+@pytest.mark.parametrize("lang, large_print, slugs", [
+    ("ar", False, ("naloxone", "mixing-dangers", "crisis-help-lines")),
+    ("en", True, ("klonopin-overview", "naloxone", "crisis-help-lines")),  # a 2-page cover
+])
+def test_a_packet_put_together_is_the_same_packet_laid_out_whole(tmp_path, lang, large_print,
+                                                                 slugs):
+    """Put together from each document written on its own, a cover and a frame of page
+    numbers (deliver/splice.py), a packet is the one WeasyPrint lays out whole: the
+    same pages to the eye (page numbers and each document's line included), the same
+    words, the same places named and links leading to them, the same bookmarks, and
+    the same structure tree. In Arabic, written right to left, and in large print;
+    both with drafts, so with the watermark on every page."""
+    import subprocess
+
+    project = Project(sources=REPO / "sources", brand=REPO / "_brand.yml", out=tmp_path / "out")
+    request = PacketRequest(slugs, Personalisation("Family One", date=dt.date(2026, 11, 24)),
+                            lang=lang, large_print=large_print)
+    put_together = tmp_path / "put-together.pdf"
+    put_together.write_bytes(build_packet(project, request).data)
+    whole = tmp_path / "whole.pdf"
+    whole.write_bytes(whole_packet(project, request))
+    assert subprocess.run(["qpdf", "--check", str(put_together)],
+                          capture_output=True).returncode == 0
+    assert reading(put_together) == reading(whole)
+    for pdf in (put_together, whole):  # as a screen reader walks them: nothing missed
+        assert tag_tree_problems(pikepdf.open(pdf)) == [], pdf.name
+    pairs = list(zip(looks(put_together, tmp_path / "ours"), looks(whole, tmp_path / "theirs"),
+                     strict=True))
+    assert [n for n, (ours, theirs) in enumerate(pairs, start=1) if not same_look(ours, theirs)] == []
+    if lang != "ar":  # poppler reads Arabic by each font subset's own table: not comparable
+        assert page_texts(put_together) == page_texts(whole)
+    # Each document starts on a front side, an odd page, right to left as well.
+    starts = [page for name, page in reading(put_together)["places"].items()
+              if re.fullmatch(r"d\d", name)]
+    assert len(starts) == len(slugs) and all(page % 2 for page in starts)
+
+
+def test_a_handout_kept_on_disk_is_used_only_whole(tmp_path, monkeypatch):
+    """A packet's handouts are kept on disk for the app's other workers; one cut short
+    (a disk filled, a worker killed mid-write) is laid out again, never printed, and
+    the packet is the same to the byte."""
+    from collections import OrderedDict
+
+    from handouts.deliver import packet_parts
+
+    project = Project(sources=REPO / "sources", brand=REPO / "_brand.yml", out=tmp_path / "out")
+    request = PacketRequest(("naloxone", "crisis-help-lines"),
+                            Personalisation("Family One", date=dt.date(2026, 11, 24)))
+    first = build_packet(project, request).data
+    kept = sorted((project.out / packet_parts.PARTS_FOLDER).glob("*.pdf"))
+    assert len(kept) == 2
+    for path in kept:
+        path.write_bytes(path.read_bytes()[:1000])
+    monkeypatch.setattr(packet_parts, "_KEPT", OrderedDict())  # as in another worker
+    assert build_packet(project, request).data == first
+    assert all(path.stat().st_size > 1000 for path in kept)  # laid out and kept again
+
+
+def test_a_document_in_another_language_keeps_its_own_in_a_packet(tmp_path):
+    """An English handout in an Arabic packet is laid out as its English handout: tagged
+    English, its page number in English words on the left-to-right side, on a front
+    side like the others."""
+    project = Project(sources=REPO / "sources", brand=REPO / "_brand.yml", out=tmp_path / "out")
+    packet = build_packet(project, PacketRequest(("klonopin-overview", "naloxone"),
+                                                 Personalisation("Family One"), lang="ar"))
+    path = tmp_path / "p.pdf"
+    path.write_bytes(packet.data)
+    read = reading(path)
+    assert read["lang"] == "ar"
+    assert [lang for depth, kind, lang in read["tree"] if kind == "/Art"] == ["en", ""]
+    start, then = read["places"]["d1"], read["places"]["d2"]
+    assert (start, then % 2) == (3, 1)
+    pages = page_texts(path)
+    for number in range(start, then - 1):
+        assert pages[number - 1].strip().splitlines()[-1].rstrip().endswith(
+            f"Page {number} of {packet.pages}")
 
 
 # -- no traceback, whatever is typed -----------------------------------------------------

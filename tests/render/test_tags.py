@@ -138,17 +138,19 @@ def test_contents_entries_are_one_link_with_title_and_page(spanish_packet):
     assert [e.lang for e in entries[1].walk() if e.printed == "What detox is like"][-1] == "en"
 
 
-def test_contents_laid_out_with_the_documents_count_their_pages(tmp_path):
-    """A cover too long for one page is laid out with the documents, its page numbers
-    counted by WeasyPrint: the links still say where they go."""
+def test_a_cover_over_two_pages_still_says_where_its_links_go(tmp_path):
+    """A cover too long for one page (large print) numbers its own pages, and its
+    contents links are heard with the page each document starts on."""
     target = spanish_packet_in(tmp_path, "naloxone", "what-is-detox", options=("--large-print",))
     entries = contents_links(read(target))
     printed = [link.printed for link in entries]
     assert [p.rsplit(" ", 1)[0] for p in printed] == ["Naloxona: cómo salvar una vida",
                                                        "What detox is like"]
-    assert all(p.rsplit(" ", 1)[1].isdigit() and p.rsplit(" ", 1)[1] != "0" for p in printed)
+    pages = [p.rsplit(" ", 1)[1] for p in printed]
+    assert pages[0] == "3"  # after the cover's two pages
     assert [a["contents"] for link in entries for a in link.annotations] == [
-        "Naloxona: cómo salvar una vida", "What detox is like"]
+        f"Naloxona: cómo salvar una vida, página {pages[0]}",
+        f"What detox is like, página {pages[1]}"]
     assert tag_tree_problems(pikepdf.open(target)) == []
 
 

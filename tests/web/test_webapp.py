@@ -1018,7 +1018,7 @@ def serving(shipped_out, **env):
                                str(shipped_out)], cwd=REPO, env={**os.environ, **env},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # the catalog built, then each handout laid out for packets
         while True:
             try:
                 Browser(port).request("GET", "/login")
@@ -1161,41 +1161,52 @@ def test_every_value_is_escaped(tmp_path):
         app.extensions["handouts"].packets.close()
 
 
-def test_packets_go_to_the_worker_that_has_their_handouts_unless_it_is_busier():
+def test_a_packet_goes_to_the_least_busy_worker_counting_what_it_must_lay_out():
+    """A packet costs a cover, and more for each handout no worker has laid out yet:
+    laid out once, a handout is kept for every worker (deliver/packet_parts.py)."""
     from handouts.web.packet_pool import PacketPool
 
     renderer = PacketPool(workers=2)
+    new, kept = PacketPool.COST_PACKET + PacketPool.COST_HANDOUT, PacketPool.COST_PACKET
     try:
-        first, cost = renderer.choose(("klonopin-overview",))
-        assert cost == PacketPool.COST_NEW
-        renderer.queued[first] -= cost  # that packet is done
-        again, cost = renderer.choose(("klonopin-overview",))
-        assert (again, cost) == (first, PacketPool.COST_KEPT)
-        other, cost = renderer.choose(("what-is-detox",))  # the first worker is busy
-        assert other != first and cost == PacketPool.COST_NEW
-        # Both busy; the kept handouts are still cheaper where they are.
-        assert renderer.choose(("klonopin-overview",))[0] == first
+        first, cost = renderer.choose(("klonopin-overview",), "en", False)
+        assert cost == new
+        other, cost = renderer.choose(("klonopin-overview", "what-is-detox"), "en", False)
+        assert other != first and cost == new  # the Klonopin handout is laid out by then
+        renderer.queued[first] -= PacketPool.COST_HANDOUT  # the first is further on
+        assert renderer.choose(("klonopin-overview",), "en", False) == (first, kept)
+        assert renderer.choose(("klonopin-overview",), "es", False)[1] == new
+        assert renderer.choose(("klonopin-overview",), "en", True)[1] == new  # large print
     finally:
         renderer.close()
 
 
-def test_a_warm_worker_has_made_a_packet_before_the_first_family(tmp_path):
-    """`serve` starts each packet worker with one packet for no one: the first family's
-    finds the fonts, stylesheets and templates loaded, and its own documents still
-    laid out for it alone."""
-    from handouts.deliver.packet import PacketRequest, Personalisation, kept_documents
+def test_warm_workers_lay_out_the_library_between_them(tmp_path):
+    """`serve` has its packet workers share out the library's handouts at start, each
+    laying out its part for every worker to find; so the first family's packet is
+    made of handouts already laid out. What older inputs made is removed."""
+    from handouts.deliver.packet import PacketRequest, Personalisation
+    from handouts.deliver.packet_parts import PARTS_FOLDER
     from handouts.web.packet_pool import PacketPool
 
     ws = Workspace(tmp_path)
-    ws.write("a.md", source_text("title: A\nsummary: S\ncode: EHC-ED-091"))
-    ws.write("b.md", source_text("title: B\nsummary: S\ncode: EHC-ED-092"))
-    renderer = PacketPool(workers=1, warm_with=ws.project)
+    for name, code in (("a", 91), ("b", 92), ("c", 93)):
+        ws.write(f"{name}.md", source_text(f"title: {name.upper()}\nsummary: S\ncode: EHC-ED-0{code}"))
+    parts = ws.project.out / PARTS_FOLDER
+    parts.mkdir(parents=True)
+    (parts / "0123.pdf").write_bytes(b"made from what is gone")
+    renderer = PacketPool(workers=2, warm_with=ws.project)
     try:
-        pool = renderer.pools[0]
-        assert pool.submit(kept_documents).result(timeout=120) == 1  # a's, for no one
-        packet = renderer.packet(ws.project, PacketRequest(("b",), Personalisation("Ana")))
-        assert packet.contents == (("b", "en"),)
-        assert pool.submit(kept_documents).result(timeout=60) == 2
+        renderer.wait_until_warm(timeout=240)
+        shares = [set(warming.result()) for warming in renderer.warming]
+        assert all(shares) and not shares[0] & shares[1]
+        assert shares[0] | shares[1] == {("a", "en"), ("b", "en"), ("c", "en")}
+        assert renderer.made == {("a", "en", False), ("b", "en", False), ("c", "en", False)}
+        laid_out = {path.name: path.stat().st_ino for path in parts.iterdir()}
+        assert len(laid_out) == 2 * 3 and "0123.pdf" not in laid_out  # a PDF and a record each
+        packet = renderer.packet(ws.project, PacketRequest(("c", "a"), Personalisation("Ana")))
+        assert packet.contents == (("c", "en"), ("a", "en"))
+        assert {path.name: path.stat().st_ino for path in parts.iterdir()} == laid_out
     finally:
         renderer.close()
 
@@ -1230,7 +1241,7 @@ def test_stopping_the_app_stops_its_workers(shipped_out, stop):
                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # the catalog built, then each handout laid out for packets
     while True:
         try:
             page = opener.open(base + "/", timeout=10).read().decode()
