@@ -136,7 +136,9 @@ def warm_packets(project: Project, share: int, workers: int) -> list[tuple[str, 
         brand = read_brand(project.brand)
     except ContentError:
         return []
-    fmt, made, keys = FORMATS["handout"], [], set()
+    fmt = FORMATS["handout"]
+    made: list[tuple[str, str]] = []
+    keys: set[str] = set()  # of every part the library's sources make, in either format
     for number, source in enumerate(sources):
         try:
             [document] = resolved_documents(project, [source], brand)
