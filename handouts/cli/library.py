@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -103,9 +107,32 @@ def run_watch(args, stdout: TextIO, stderr: TextIO) -> int:
 
     print(f"Watching {project.sources}, the templates, styles and brand; Ctrl-C stops.",
           file=stderr, flush=True)
-    watch(project, BuildRequest(jobs=args.jobs), report, stderr)
+    with stopped_by_ctrl_c() as stop:
+        watch(project, BuildRequest(jobs=args.jobs), report, stderr, stop_event=stop)
     print("Stopped watching.", file=stderr)
     return 0
+
+
+@contextlib.contextmanager
+def stopped_by_ctrl_c() -> Iterator[threading.Event]:
+    """An event Ctrl-C sets: a build under way finishes (its files are written whole
+    or not at all either way, but a writer expects what they saved to be built), and
+    watching ends then. A second Ctrl-C stops at once."""
+    stop = threading.Event()
+
+    def interrupted(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # only the main thread is told of signals
+        return
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def add_list(commands) -> None:

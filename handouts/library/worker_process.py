@@ -90,7 +90,12 @@ def warm_worker(owner: int | None = None) -> None:
     """Pay WeasyPrint's import and font set-up once per worker, before the first job.
 
     `owner` is the process that started the pool (a build, the web app): the
-    worker must not outlive it, however it ends."""
+    worker must not outlive it, however it ends. Ctrl-C, which the terminal sends
+    to every process of the command, is the owner's to act on: a worker dying of it
+    mid-job would be reported as a document that failed."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if owner is not None:
         _leave_with(owner)
     from ..render import pdf

@@ -373,6 +373,7 @@ def test_a_handout_kept_on_disk_is_used_only_whole(tmp_path, monkeypatch):
     project = Project(sources=REPO / "sources", brand=REPO / "_brand.yml", out=tmp_path / "out")
     request = PacketRequest(("naloxone", "crisis-help-lines"),
                             Personalisation("Family One", date=dt.date(2026, 11, 24)))
+    monkeypatch.setattr(packet_parts, "_KEPT", OrderedDict())  # none kept by an earlier test
     first = build_packet(project, request).data
     kept = sorted((project.out / packet_parts.PARTS_FOLDER).glob("*.pdf"))
     assert len(kept) == 2
