@@ -54,7 +54,7 @@ class Part:
 def part_of(project: Project, resolved: ResolvedDocument, fmt: Format, brand: Brand) -> Part:
     """`resolved`'s part in `fmt`: kept in this process, or on disk, or laid out now."""
     key = part_key(project, resolved, fmt)
-    part = _KEPT.get(key) or _read(project, key)
+    part = _KEPT.get(key) or _read(project, key, resolved.document.lang)
     if part is None:
         part = _laid_out(project, resolved, fmt, brand)
         _write(project, key, part)
@@ -112,18 +112,24 @@ def _path(project: Project, key: str) -> Path:
     return project.out / PARTS_FOLDER / f"{key}.json"
 
 
-def _read(project: Project, key: str) -> Part | None:
-    """The part on disk, if a worker has written it whole; else None."""
+def _read(project: Project, key: str, lang: str) -> Part | None:
+    """The part on disk, if a worker has written it whole and as this module writes
+    it; else None, and it is laid out again. What is read is checked as input: a
+    record cut short or changed by hand must not stop a packet, nor put its language
+    (which lands in the frame's CSS) or its warnings (which reach a terminal) anywhere
+    unchecked."""
     try:
         record = json.loads(_path(project, key).read_text(encoding="utf-8"))
         data = _path(project, key).with_suffix(".pdf").read_bytes()
-    except (OSError, ValueError):
+        part = Part(data, record["pages"], record["lang"],
+                    tuple((str(family), str(name)) for family, name in record["fonts"]),
+                    tuple(map(str, record["warnings"])), tuple(map(str, record["refused"])))
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if hashlib.sha256(data).hexdigest() != record.get("sha256"):
-        return None  # not the PDF its record was written for
-    return Part(data, record["pages"], record["lang"],
-                tuple(tuple(font) for font in record["fonts"]), tuple(record["warnings"]),
-                tuple(record["refused"]))
+    whole = hashlib.sha256(data).hexdigest() == record.get("sha256")
+    if not (whole and part.lang == lang and isinstance(part.pages, int) and 0 < part.pages < 100):
+        return None
+    return part
 
 
 def _write(project: Project, key: str, part: Part) -> None:

@@ -364,8 +364,9 @@ def test_a_packet_put_together_is_the_same_packet_laid_out_whole(tmp_path, lang,
 
 def test_a_handout_kept_on_disk_is_used_only_whole(tmp_path, monkeypatch):
     """A packet's handouts are kept on disk for the app's other workers; one cut short
-    (a disk filled, a worker killed mid-write) is laid out again, never printed, and
-    the packet is the same to the byte."""
+    (a disk filled, a worker killed mid-write), or whose record was changed by hand
+    (its language lands in CSS), is laid out again, never printed, and the packet is
+    the same to the byte."""
     from collections import OrderedDict
 
     from handouts.deliver import packet_parts
@@ -377,11 +378,13 @@ def test_a_handout_kept_on_disk_is_used_only_whole(tmp_path, monkeypatch):
     first = build_packet(project, request).data
     kept = sorted((project.out / packet_parts.PARTS_FOLDER).glob("*.pdf"))
     assert len(kept) == 2
-    for path in kept:
-        path.write_bytes(path.read_bytes()[:1000])
+    cut, changed = kept
+    cut.write_bytes(cut.read_bytes()[:1000])
+    record = changed.with_suffix(".json")
+    record.write_text(record.read_text().replace('"lang": "en"', '"lang": "en} body {x: y"'))
     monkeypatch.setattr(packet_parts, "_KEPT", OrderedDict())  # as in another worker
     assert build_packet(project, request).data == first
-    assert all(path.stat().st_size > 1000 for path in kept)  # laid out and kept again
+    assert cut.stat().st_size > 1000 and '"lang": "en"' in record.read_text()  # made again
 
 
 def test_a_document_in_another_language_keeps_its_own_in_a_packet(tmp_path):
