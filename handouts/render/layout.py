@@ -211,17 +211,11 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
                                       languages=tuple(sorted({str(i["lang"]) for i in items})))),
         "generator": f"handouts {__version__}",
         "fit": None,
-        # "Page 7 of 9" in each other language a document is in (see packet.html.j2).
-        "frames": {own: css_counters(translations(own).gettext("Page {page} of {pages}"))
-                   for own in sorted({str(item["lang"]) for item in items} - {lang})},
+        "frames": _page_numbers({str(item["lang"]) for item in items}, lang),
     }
-    html = env.get_template("packet.html.j2").render(context)
-    stylesheets = _stylesheets((*fmt.stylesheets, "packet.css"), lang, *(i["lang"] for i in items))
-    return DocumentHtml(
-        html=html,
-        base_url=documents[0].document.source.path.parent.resolve().as_uri() + "/",
-        stylesheets=tuple((templates.styles / name).resolve() for name in stylesheets),
-    )
+    return _packet_html(env.get_template("packet.html.j2").render(context), templates, fmt,
+                        (lang, *(str(i["lang"]) for i in items)),
+                        documents[0].document.source.path.parent)
 
 
 def layout_packet_frame(page_langs: Sequence[str], brand: Brand, templates: Templates,
@@ -238,12 +232,25 @@ def layout_packet_frame(page_langs: Sequence[str], brand: Brand, templates: Temp
         "documents": [], "part": "frame", "frame_pages": list(page_langs), "draft": draft,
         "brand_css": Markup(brand_css(brand.in_language(lang), fmt, languages=langs)),
         "generator": f"handouts {__version__}", "fit": None,
-        "frames": {own: css_counters(translations(own).gettext("Page {page} of {pages}"))
-                   for own in langs if own != lang},
+        "frames": _page_numbers(set(langs), lang),
     }
-    html = env.get_template("packet.html.j2").render(context)
-    stylesheets = _stylesheets((*fmt.stylesheets, "packet.css"), lang, *langs)
-    return DocumentHtml(html=html, base_url=templates.templates.resolve().as_uri() + "/",
+    return _packet_html(env.get_template("packet.html.j2").render(context), templates, fmt,
+                        (lang, *langs), templates.templates)
+
+
+def _page_numbers(langs: set[str], lang: str) -> dict[str, Markup]:
+    """"Page 7 of 9" in each language of `langs` but the packet's own `lang`, as CSS
+    content with live counters: a document keeps its own words for it (packet.html.j2)."""
+    return {own: css_counters(translations(own).gettext("Page {page} of {pages}"))
+            for own in sorted(langs - {lang})}
+
+
+def _packet_html(html: str, templates: Templates, fmt: Format, langs: Sequence[str],
+                 base: Path) -> DocumentHtml:
+    """A packet's HTML (or a part of it) with its format's stylesheets and the packet's,
+    and those its languages need (right to left); relative addresses from `base`."""
+    stylesheets = _stylesheets((*fmt.stylesheets, "packet.css"), *langs)
+    return DocumentHtml(html=html, base_url=base.resolve().as_uri() + "/",
                         stylesheets=tuple((templates.styles / name).resolve()
                                           for name in stylesheets))
 
