@@ -1,9 +1,11 @@
 """Personalised packets: a cover with the family's name, then the handouts.
 
 A packet is built from the sources by the same stages as every other PDF
-(parse, resolve, layout, pdf): the documents go into one HTML document after
-a cover, so page numbers run on through the packet, the cover's contents list
-gets each document's first page, and each document gets one bookmark.
+(parse, resolve, layout, pdf): each document is written once as a packet prints
+it (packet_parts.py), each family's cover is written alone, and the packet is
+put together from them (splice.py), so page numbers run on through the packet,
+the cover's contents list gets each document's first page, and each document
+gets its bookmarks.
 
 Personal values (the name, the clinician, the note) are data: they are
 escaped, printed only on the cover, and kept out of the PDF's metadata, the

@@ -62,8 +62,8 @@ class PdfResult:
 
 @dataclass(frozen=True)
 class LaidOut:
-    """A document laid out into pages, not yet written: pages of several can be
-    written as one PDF (a packet's cover, then its documents)."""
+    """A document laid out into pages, not yet written: how many it takes can decide
+    what happens next (a packet's cover, a handout fitted to its pages)."""
 
     document: Document  # only for the type checker: WeasyPrint is imported late
     warnings: tuple[str, ...]
@@ -101,11 +101,10 @@ def lay_out(page_html: DocumentHtml, access: FileAccess, typeface: str | None = 
     return LaidOut(document, tuple(warnings), access, page_html.max_pages)
 
 
-def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfResult:
-    """Write `first` (or `pages` taken from it and `more`) as one PDF, with `first`'s
-    metadata: its title, language and author."""
+def write_pdf(laid_out: LaidOut) -> PdfResult:
+    """Write `laid_out` as a PDF, with what the renderer noticed of it."""
     fonts: list[UsedFont] = []
-    document = first.document if pages is None else first.document.copy(pages)
+    document = laid_out.document
 
     def finish(doc, pdf):
         fonts.extend(_used_fonts(doc))
@@ -116,19 +115,18 @@ def write_pdf(first: LaidOut, *more: LaidOut, pages: list | None = None) -> PdfR
     actual_text.mark_actual_text()
     with _captured_warnings() as warnings:
         data = document.write_pdf(finisher=finish, **PDF_OPTIONS)
-    parts = (first, *more)
     return PdfResult(
         data=data,
         pages=len(document.pages),
-        warnings=tuple(w for part in parts for w in part.warnings) + tuple(warnings),
+        warnings=laid_out.warnings + tuple(warnings),
         # Read now, not at layout: images (an SVG's own images too) load as pages are drawn.
-        refused=tuple(url for part in parts for url in part.access.refused),
+        refused=tuple(laid_out.access.refused),
         fonts=tuple(sorted(set(fonts), key=lambda f: (f.family, f.name))),
-        overflow=_overflow(document, first.max_pages),
+        overflow=_overflow(document, laid_out.max_pages),
         # Measured on fixed-size formats only (brochure, card): a handout just flows on.
-        foot_clearance=_foot_clearance(document) if first.max_pages else None,
-        over_keep_clear=_over_keep_clear(document) if first.max_pages else 0.0,
-        card_overrun=_card_overrun(document) if first.max_pages else 0.0,
+        foot_clearance=_foot_clearance(document) if laid_out.max_pages else None,
+        over_keep_clear=_over_keep_clear(document) if laid_out.max_pages else 0.0,
+        card_overrun=_card_overrun(document) if laid_out.max_pages else 0.0,
         last_page_fill=_fill(document.pages[-1]) if document.pages else 1.0,
     )
 
