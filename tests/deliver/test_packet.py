@@ -185,14 +185,23 @@ def test_unknown_document_is_a_usage_error(tmp_path, capsys):
     assert "no source named 'no-such-handout'" in capsys.readouterr().err
 
 
-def test_nothing_personal_reaches_the_catalog_or_output(tmp_path, shipped_out):
+def test_nothing_personal_reaches_the_catalog_or_output(tmp_path, shipped_out, monkeypatch):
+    """The built library is left as it was; what a packet adds is its handouts as
+    packets print them, in the cache kept for the app's workers, with no name in them."""
+    from collections import OrderedDict
+
+    from handouts.deliver import packet_parts
+
     out = tmp_path / "output"  # a copy of the shipped library as its build left it
     shutil.copytree(shipped_out, out)
     project = Project(sources=REPO / "sources", out=out, brand=REPO / "_brand.yml")
+    monkeypatch.setattr(packet_parts, "_KEPT", OrderedDict())  # laid out here, not before
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     build_packet(project, PacketRequest(("crisis-help-lines",), Personalisation("Zoe Q. Public")))
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert before == after
+    assert {p: after[p] for p in before} == before
+    added = set(after) - set(before)
+    assert len(added) == 2 and all(p.parent == out / packet_parts.PARTS_FOLDER for p in added)
     assert b"Zoe" not in b"".join(after.values())
 
 
