@@ -18,8 +18,10 @@ RUNTIME_PACKAGES := libpango-1.0-0:libpango-1.0.so.0 \
 # Debian's fonts-noto-cjk has it, in collections `fonts` takes its one face from.
 FONT_PACKAGES := fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 # The tests read the PDFs back with poppler's tools and qpdf, scan QR codes with
-# zbar, and drive the staff app in Debian's Chromium (never a downloaded browser).
-TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf zbar-tools:zbarimg chromium:chromium
+# zbar, and drive the staff app in Debian's Chromium (never a downloaded browser); the
+# queue and shared-store tests start Debian's redis-server on loopback, and stop it.
+TEST_PACKAGES := poppler-utils:pdftotext qpdf:qpdf zbar-tools:zbarimg chromium:chromium \
+                 redis-server:redis-server
 
 .PHONY: docs test bench check clean messages runtime-deps test-deps fonts
 

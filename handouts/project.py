@@ -56,6 +56,7 @@ class BuildRequest:
     print_shop: bool = False  # bleed and crop marks, whatever the brand says
     force: bool = False  # render everything, up to date or not
     jobs: int | None = None  # worker processes; None: one per CPU
+    queue: str | None = None  # a Redis URL: render on its workers instead (queue/)
 
     @property
     def everything(self) -> bool:

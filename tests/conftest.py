@@ -486,3 +486,21 @@ def baselines(path: Path, page_index: int, text: str, length: int) -> list[float
         return sorted({y for y, size in zip(origins, sizes, strict=True) if size == usual}, reverse=True)
     finally:
         pdf.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on loopback for this test process, stopped after its tests."""
+    from redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The server's database 0, empty before the test and after it."""
+    redis_server.client.flushdb()
+    yield redis_server.url
+    redis_server.client.flushdb()

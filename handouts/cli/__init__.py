@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ..problems import UsageError
-from . import delivery, library, preview, serve
+from . import delivery, library, preview, queue, serve
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -38,7 +38,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     for add in (library.add_build, library.add_check, delivery.add_packet, delivery.add_email,
-                serve.add_serve, library.add_watch, preview.add_preview,
+                serve.add_serve, queue.add_worker, library.add_watch, preview.add_preview,
                 library.add_list):
         add(commands)
     return parser

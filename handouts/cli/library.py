@@ -13,7 +13,7 @@ from typing import TextIO
 from ..library.build import BuildReport, build
 from ..problems import UsageError, display_path
 from ..project import BuildRequest, Project
-from .options import jobs_option, project_options, sources_option, split
+from .options import jobs_option, project_options, queue_option, sources_option, split
 from .report import print_columns, print_problems, progress_display, summary
 
 
@@ -32,6 +32,8 @@ def add_build(commands) -> None:
     build_cmd.add_argument("--force", action="store_true",
                            help="render everything, even what is up to date")
     jobs_option(build_cmd)
+    queue_option(build_cmd, "render on the workers of this job queue (a Redis URL, "
+                            "redis://HOST:PORT/N), not in this machine's own processes")
     build_cmd.set_defaults(command=run_build)
 
 
@@ -39,7 +41,14 @@ def run_build(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     request = BuildRequest(slugs=tuple(args.slugs), formats=split(args.format),
                            langs=split(args.lang), strict=args.strict,
-                           print_shop=args.print_shop, force=args.force, jobs=args.jobs)
+                           print_shop=args.print_shop, force=args.force, jobs=args.jobs,
+                           queue=args.queue)
+    if args.queue:
+        from ..library.queue.connection import connect, no_workers, shown
+
+        if no_workers(connect(args.queue)):
+            print(f"No render worker is taking jobs from {shown(args.queue)} yet: the build waits "
+                  f"for one (start one with: make_docs.py worker --queue URL).", file=stderr)
     with progress_display(stdout) as progress:
         report = build(project, request, progress=progress,
                        waiting=lambda: print("Waiting for another build of this output folder "

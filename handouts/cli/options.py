@@ -62,3 +62,7 @@ def positive(value: str) -> int:
 
 def split(values: list[str]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def queue_option(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--queue", metavar="URL", default=None, help=help)

@@ -41,6 +41,7 @@ from .plan import (
     TranslationCheck,
     inputs_for,
     make_plan,
+    shared_files,
     source_keys,
 )
 from .search import (
@@ -158,7 +159,7 @@ def render_plan(project: Project, request: BuildRequest, manifest: Manifest, pla
     from ..content.brand import read_brand
     from ..content.i18n import untranslated_problems
     from ..content.resources import read_library
-    from .jobs import Rendered, render_sources, shared_files
+    from .jobs import Rendered, render_sources
 
     try:
         brand = read_brand(project.brand)

@@ -3,7 +3,8 @@
 The build's heavy half, imported only when something must be rendered: it
 brings Markdown, Jinja and the brand schema, and (in the workers) WeasyPrint.
 Each document is one job, run by a worker process when there are enough
-(see `workers`): it is read, resolved, laid out in each of its formats,
+(see `workers`), or by the workers of a job queue when the build is given one
+(see queue/): it is read, resolved, laid out in each of its formats,
 rendered and judged there (render/document.py), so all of that runs in
 parallel. A document whose formats do not all succeed writes none of them.
 The build's own process keeps the bookkeeping: the manifest's records of
@@ -32,9 +33,9 @@ from ..render.document import brand_card, fitted, judge, render_fitted
 from ..render.glyphs import glyph_problems
 from ..render.layout import Fit, layout
 from .outputs import CatalogEntry
-from .plan import Inputs, Record
+from .plan import Inputs, Record, shared_files
 from .worker_process import peak_memory_kb
-from .workers import Workers
+from .workers import Budget, Workers
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,12 @@ class DocumentJob:
     def over_budget(self, reason: str) -> DocumentResult:
         """What the build reports of a document its worker could not finish (see
         `workers.Budget`): one line naming it; its last good PDF stays."""
+        return self.not_built(f"rendering it {reason}")
+
+    def not_built(self, reason: str) -> DocumentResult:
+        """One line at the document's source: it was not built, and why."""
         path = self.source.path if self.source is not None else self.context.brand.path
-        return DocumentResult((), (error(path, None, f"not built: rendering it {reason}"),),
-                              path.name, 0)
+        return DocumentResult((), (error(path, None, f"not built: {reason}"),), path.name, 0)
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,15 @@ def render_sources(sources: list[SourceFile], library: Library, blocks: Blocks, 
             label = ", ".join(f.entry.path for f in result.files)
             progress(label or f"{result.failed or 'nothing'} (not written)", count, total)
 
-    with Workers(request.jobs, len(jobs), done) as workers:
-        for index, job in enumerate(jobs):
-            workers.submit(index, render_document, job)
-    results = [workers.results[index] for index in range(len(jobs))]
+    if request.queue:
+        from .queue.dispatch import render_on_queue
+
+        results = render_on_queue(request.queue, jobs, Budget.from_environment(), done)
+    else:
+        with Workers(request.jobs, len(jobs), done) as workers:
+            for index, job in enumerate(jobs):
+                workers.submit(index, render_document, job)
+        results = [workers.results[index] for index in range(len(jobs))]
     built = tuple(Built(f.entry, f.data, record(f, inputs)) for r in results for f in r.files)
     return Rendered(
         built=built,
@@ -238,12 +247,6 @@ def _built_record(resolved: ResolvedDocument, fmt: Format, brand: Brand, project
 def formats_for(document: Document, request) -> list[Format]:
     return [f for f in formats_of(document.meta.formats)
             if not request.formats or f.name in request.formats]
-
-
-def shared_files(brand: Brand) -> tuple[str, ...]:
-    """The files every output is made from: the brand file, its logos and the fonts."""
-    faces = [face.path for typeface in brand.all_typefaces for face in typeface.faces]
-    return tuple(str(p) for p in (*brand.files, *faces))
 
 
 def record(rendered: RenderedFile, inputs: Inputs) -> Record:

@@ -45,6 +45,12 @@ def shaping_modules() -> list[Path]:
     return sorted(top + inside)
 
 
+def shared_files(brand) -> tuple[str, ...]:
+    """The files every output is made from: the brand file, its logos and the fonts."""
+    faces = [face.path for typeface in brand.all_typefaces for face in typeface.faces]
+    return tuple(str(p) for p in (*brand.files, *faces))
+
+
 TEMPLATE_REFERENCE = re.compile(r"""{%-?\s*(?:include|extends|import|from)\s+["']([^"']+)["']""")
 CSS_URL = re.compile(r"""url\(\s*["']?(?!data:)([^"')]+)["']?\s*\)""")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 def serve(connection, owner: int, memory_mb: int) -> None:
     """A worker's life: within its memory, warm, then each job it is sent, until told to stop."""
-    _limit_memory(memory_mb)
+    limit_memory(memory_mb)
     warm_worker(owner)
     while True:
         try:
@@ -59,7 +59,7 @@ def raised(exc: BaseException, trace: str) -> BaseException:
     return exc
 
 
-def _limit_memory(memory_mb: int) -> None:
+def limit_memory(memory_mb: int) -> None:
     """At most `memory_mb` of address space: past it, allocation fails in this
     process alone (a MemoryError, or an abort in C), not in the machine. A worker
     forked from a large process (the web app) keeps room to work beyond what it

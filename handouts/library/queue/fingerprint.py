@@ -1,0 +1,76 @@
+"""What a render worker must share with the build that sent it a job, checked by digest.
+
+A worker on another machine renders from its own copy of the project. A copy that
+differs from the build's in anything a PDF is made from (the pipeline's code, the
+templates, the stylesheets, the brand and its fonts, the resources, blocks and
+pictures beside the sources, or the job's own source) refuses the job and says
+which, so no PDF is ever made from stale files. Every part is a digest of file
+contents, never of paths: the copy may live anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from ...content.filecache import file_digest
+from ...content.sources import LOCALE
+from ...project import Project
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    pipeline: str  # the code that shapes a PDF, its version and its translations
+    templates: str
+    styles: str
+    brand: str  # the brand file, its logos and the fonts it names
+    library: str  # every file in the sources folder but the Markdown sources
+
+    def differences(self, other: Fingerprint) -> list[str]:
+        """What differs from `other`, in words: ['the stylesheets', ...]."""
+        return [WORDS[f.name] for f in fields(self)
+                if getattr(self, f.name) != getattr(other, f.name)]
+
+
+WORDS = {"pipeline": "the pipeline's code", "templates": "the templates",
+         "styles": "the stylesheets", "brand": "the brand file, its logos or fonts",
+         "library": "the resources, safety blocks or pictures beside the sources"}
+
+
+def fingerprint(project: Project, shared_files: tuple[str, ...]) -> Fingerprint:
+    """The fingerprint of `project`, whose brand uses `shared_files` (jobs.shared_files)."""
+    from ..plan import Inputs
+
+    inputs = Inputs(project.templates, project.styles, project.resources, (), False)
+    return Fingerprint(
+        pipeline=_sha(inputs.pipeline, _tree(LOCALE)),
+        templates=_tree(project.templates),
+        styles=_tree(project.styles),
+        brand=_sha(*(_digest(Path(path)) for path in shared_files)),
+        library=_tree(project.sources, besides_sources=True),
+    )
+
+
+def _tree(root: Path, besides_sources: bool = False) -> str:
+    """The digest of every file under `root`: each one's path inside it and contents."""
+    parts = []
+    for path in sorted(root.rglob("*")):
+        inside = path.relative_to(root).parts
+        if any(part.startswith((".", "#")) or part.endswith("~") for part in inside):
+            continue  # hidden folders, an editor's swap and backup files: no input
+        if not path.is_file() or (besides_sources and path.name.endswith(".md")):
+            continue
+        parts.append(f"{path.relative_to(root).as_posix()}={_digest(path)}")
+    return _sha(*parts)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return "missing"
+
+
+def _sha(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

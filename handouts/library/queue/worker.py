@@ -1,0 +1,119 @@
+"""`make_docs.py worker --queue URL`: a render worker, on any machine that holds a copy
+of the project.
+
+It is RQ's SimpleWorker, which runs each job in its own process: WeasyPrint, the
+fonts and the parsed stylesheets stay loaded from one job to the next, as in the
+build's own pool. Because nothing forks to watch it, a thread beats for it while it
+renders (a beat every HEARTBEAT_SECONDS), so a worker that dies mid-job is known
+within HEARTBEAT_TTL and its job is given to another (dispatch.py).
+
+A worker logs one line a job: what it was (a document's file name; a packet is
+"a packet", never whose), how long it took, and how it ended. A job that fails is
+logged by its kind and place, never its message, which may quote what staff typed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from ...project import Project
+from .connection import QUEUE_NAME, connect, shown
+from .messages import Here, worker_name
+
+HEARTBEAT_SECONDS = 2
+HEARTBEAT_TTL = 10  # missed beats before a job is taken as abandoned: five
+
+log = logging.getLogger("handouts.worker")
+
+
+def run_worker(url: str, project: Project, burst: bool = False,
+               say: Callable[[str], None] = print) -> int:
+    """Render jobs from the queue at `url` until stopped (Ctrl-C, SIGTERM: the job in
+    hand is finished first); with `burst`, until the queue is empty."""
+    from rq import Queue
+
+    from ...render import pdf
+    from ..worker_process import limit_memory
+    from ..workers import Budget
+
+    connection = connect(url)
+    Here.project = _absolute(project)
+    limit_memory(Budget.from_environment().memory_mb)
+    pdf.warm()
+    worker = _worker_class()([Queue(QUEUE_NAME, connection=connection)], connection=connection,
+                             name=f"{worker_name()}.{os.getpid()}",
+                             log_job_description=False, disable_default_exception_handler=True,
+                             exception_handlers=[_failed])
+    say(f"Render worker {worker.name}: taking jobs from {shown(url)} for "
+        f"{Here.project.sources} (Ctrl-C stops it once its job is done)")
+    worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
+    return 0
+
+
+def _absolute(project: Project) -> Project:
+    """The project with every path absolute: a job's files are found from it, whatever
+    folder the worker was started in."""
+    return replace(project, sources=Path(os.path.abspath(project.sources)),
+                   out=Path(os.path.abspath(project.out)),
+                   brand=Path(os.path.abspath(project.brand)))
+
+
+def _worker_class():
+    from rq import SimpleWorker
+
+    class RenderWorker(SimpleWorker):
+        def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+            return HEARTBEAT_TTL
+
+        def execute_job(self, job, queue):
+            from rq.worker import WorkerStatus
+
+            execution = self.prepare_execution(job)
+            started = time.monotonic()
+            with _beating(self, job, execution):
+                self.perform_job(job, queue, execution)
+            self.set_state(WorkerStatus.IDLE)
+            status = job.get_status(refresh=False)
+            log.warning("%s: %s in %.2f s", job.description, getattr(status, "value", status),
+                        time.monotonic() - started)
+
+    return RenderWorker
+
+
+class _beating:
+    """A thread that keeps a job's heartbeat while this process renders it."""
+
+    def __init__(self, worker, job, execution):
+        self.worker, self.job, self.execution = worker, job, execution
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.worker.maintain_heartbeats(self.job, self.execution)
+            except Exception:  # noqa: BLE001 - a missed beat; the next may reach Redis
+                log.warning("a heartbeat did not reach the queue")
+
+
+def _failed(job, kind, value, trace) -> bool:
+    """Log a failed job by its kind and where it failed; never its message."""
+    frames = "".join(f"\n  {frame.filename}:{frame.lineno} in {frame.name}"
+                     for frame in traceback.extract_tb(trace)[-4:])
+    log.warning("%s: failed, %s (message withheld)%s", job.description,
+                getattr(kind, "__name__", kind), frames)
+    return False
