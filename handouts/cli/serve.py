@@ -7,7 +7,7 @@ from typing import TextIO
 from ..library.build import build
 from ..problems import UsageError
 from ..project import BuildRequest, Project
-from .options import project_options
+from .options import project_options, queue_option
 from .report import print_problems, progress_display, summary
 
 
@@ -19,6 +19,12 @@ def add_serve(commands) -> None:
                            help="address to listen on (default: 127.0.0.1, this computer only); "
                                 "any other needs HANDOUTS_STAFF_PASSWORD")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    queue_option(serve_cmd, "make packets on the workers of this job queue (a Redis URL, "
+                            "redis://HOST:PORT/N), which also keeps the sessions")
+    serve_cmd.add_argument("--store", metavar="WHERE", default=None,
+                           help="where sessions and sign-ins are kept, shared by every process "
+                                "of the app: a Redis URL, or a SQLite file (default: "
+                                ".staff-app.sqlite3 in the output folder)")
     serve_cmd.set_defaults(command=run_serve)
 
 
@@ -32,7 +38,7 @@ def run_serve(args, stdout: TextIO, stderr: TextIO) -> int:
     if not project.sources.is_dir():
         raise UsageError(f"sources folder not found: {project.sources}")
     settings = Settings(password=os.environ.get(PASSWORD_VARIABLE) or None, host=args.host,
-                        port=args.port, warm_packets=True)
+                        port=args.port, warm_packets=True, store=args.store, queue=args.queue)
     check_reach(settings)  # before the catalog is built, not after
     # First bring the catalog up to date, telling staff what could not be built.
     print("Bringing the handouts up to date...", file=stdout, flush=True)

@@ -5,7 +5,8 @@ It listens on 127.0.0.1 unless told otherwise, and then only with a staff passwo
 computer by name (no DNS rebinding); sign-ins are kept by the server, so signing out ends
 one for good; wrong passwords are budgeted per client address and in total, and a guess
 beyond the budget is refused at once (429), so guessers hold no thread and signed-in
-staff never wait behind them.
+staff never wait behind them. Sign-ins and budgets are kept in the store that every
+process of the app shares (store.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import hmac
 import ipaddress
 import math
 import secrets
-import threading
 import time
 from urllib.parse import urlsplit
 
 from .settings import Budget, Settings
+from .store import Store
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -50,70 +51,88 @@ def local(target: str | None) -> str | None:
 
 
 class SignIns:
-    """Who is signed in, kept by the server (in memory): signing out ends a sign-in for
-    good, even for a copy of its cookie, and a restart signs everyone out."""
+    """Who is signed in, kept by the server in the shared store (store.py), by each
+    sign-in's digest: signing out ends a sign-in for good, in every process, even for
+    a copy of its cookie."""
 
-    def __init__(self, lifetime_seconds: float):
-        self.lifetime = lifetime_seconds
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
+    def __init__(self, store: Store, lifetime_seconds: float):
+        self.store, self.lifetime = store, lifetime_seconds
 
     def start(self) -> str:
         token = secrets.token_urlsafe(32)
-        now = time.monotonic()
-        with self._lock:
-            self._until = {t: u for t, u in self._until.items() if u > now}
-            self._until[token] = now + self.lifetime
+        self.store.put(_signed(token), {"until": time.time() + self.lifetime}, self.lifetime)
         return token
 
     def valid(self, token) -> bool:
         if not isinstance(token, str):
             return False
-        with self._lock:
-            until = self._until.get(token)
-        return until is not None and until > time.monotonic()
+        kept = self.store.get(_signed(token))
+        return kept is not None and kept.get("until", 0) > time.time()
 
     def end(self, token) -> None:
         if isinstance(token, str):
-            with self._lock:
-                self._until.pop(token, None)
+            self.store.delete(_signed(token))
+
+
+def _signed(token: str) -> str:
+    return "sign-in:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 class Guesses:
-    """Budgets for wrong passwords: one per client address, one for all together.
+    """Budgets for wrong passwords: one per client address, one for all together, kept
+    in the shared store so that every process of the app spends from the same ones.
 
     A guess beyond either is refused at once, so a guesser holds no thread, and signed-in
-    staff, whose requests never come here, never wait behind one. The lock guards a few
-    sums, never a sleep or a password check."""
+    staff, whose requests never come here, never wait behind one. Each guess changes
+    both budgets in one atomic change of the store."""
 
-    def __init__(self, per_address: Budget, in_total: Budget, clock=time.monotonic):
+    TOTAL = "guesses:all"
+
+    def __init__(self, store: Store, per_address: Budget, in_total: Budget, clock=time.time):
+        self.store = store
         self.per_address, self.in_total = per_address, in_total
         self._clock = clock  # passed in, so tests can move time on
-        self._whole_at: dict[str, float] = {}  # by client: when its budget is whole again
-        self._total_whole_at = -math.inf
-        self._lock = threading.Lock()
+        # A budget's record says when it is whole again; past then it is as good as none.
+        self._keep = max(b.burst * b.every for b in (per_address, in_total)) + 1
 
     def take(self, client: str) -> float:
         """Spend a guess for `client`: 0.0 if it may guess now, else the seconds to wait."""
-        with self._lock:
+        waited: list[float] = []
+
+        def spend(kept: list) -> list:
             now = self._clock()
-            mine = self._whole_at.get(client, now)
-            wait = max(self.per_address.wait(mine, now),
-                       self.in_total.wait(self._total_whole_at, now))
+            mine, total = _whole_at(kept[0], now), _whole_at(kept[1], -math.inf)
+            wait = max(self.per_address.wait(mine, now), self.in_total.wait(total, now))
             if not wait:
-                self._whole_at[client] = self.per_address.spend(mine, now)
-                self._total_whole_at = self.in_total.spend(self._total_whole_at, now)
-            # A whole budget is as good as none: forgetting those keeps this small, since
-            # the budget in total bounds how many addresses can be part-spent at a time.
-            self._whole_at = {c: t for c, t in self._whole_at.items() if t > now}
-        return wait
+                mine = self.per_address.spend(mine, now)
+                total = self.in_total.spend(total, now)
+            waited[:] = [wait]
+            return [_record(mine, now), _record(total, now)]
+
+        self.store.update((_guesses(client), self.TOTAL), spend, self._keep)
+        return waited[0]
 
     def give_back(self, client: str) -> None:
         """The password was right: return the guess `take` spent."""
-        with self._lock:
-            if client in self._whole_at:
-                self._whole_at[client] -= self.per_address.every
-            self._total_whole_at -= self.in_total.every
+        def returned(kept: list) -> list:
+            now, (mine, total) = self._clock(), kept
+            return [_record(mine["whole_at"] - self.per_address.every, now) if mine else None,
+                    _record(total["whole_at"] - self.in_total.every, now) if total else None]
+
+        self.store.update((_guesses(client), self.TOTAL), returned, self._keep)
+
+
+def _guesses(client: str) -> str:
+    return f"guesses:{client}"
+
+
+def _whole_at(kept: dict | None, otherwise: float) -> float:
+    return kept["whole_at"] if kept else otherwise
+
+
+def _record(whole_at: float, now: float) -> dict | None:
+    """What is kept of a budget: when it is whole again; nothing, once it is."""
+    return {"whole_at": whole_at} if whole_at > now else None
 
 
 def client_of(remote_addr: str | None) -> str:

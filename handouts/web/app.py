@@ -28,8 +28,9 @@ from ..project import PROJECT_ROOT, Project
 from .access import addressed_here
 from .catalog import LANGUAGE_NAMES
 from .forms import check_posted
+from .sessions import StoredSessions
 from .settings import SIGN_IN_HOURS, Settings, check_reach
-from .state import AppState, basket, csrf_token, signed_in, state
+from .state import SIGN_IN_SECONDS, AppState, basket, csrf_token, signed_in, state
 from .views import BLUEPRINTS
 
 # All the sign-in page needs, and nothing else.
@@ -77,7 +78,10 @@ def create_app(project: Project, settings: Settings = ON_THIS_COMPUTER) -> Flask
         MAX_CONTENT_LENGTH=64 * 1024,  # forms are small; anything bigger is refused
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SIGN_IN_HOURS),
     )
-    app.extensions["handouts"] = AppState.start(project, settings)
+    app.extensions["handouts"] = kept = AppState.start(project, settings)
+    # Kept by the server, in the store every process shares: any process serves any
+    # request, and a cookie is only a session's random name.
+    app.session_interface = StoredSessions(kept.store, SIGN_IN_SECONDS)
     app.before_request(guard)
     app.after_request(headers)
     app.context_processor(shared)

@@ -47,7 +47,9 @@ IN_TOTAL = Budget(burst=20, every=5.0)
 class Settings:
     password: str | None = None  # required on any address but loopback
     workers: int | None = None  # packet renders at once; None: one per CPU
-    secret_key: bytes | None = None  # session signing; None: a new one each start
+    secret_key: bytes | None = None  # Flask's signing key; None: a new one each start
+    store: str | None = None  # sessions, sign-ins: a Redis URL or a SQLite file; None: in output/
+    queue: str | None = None  # Redis URL: packets rendered on its workers (and the store)
     host: str = "127.0.0.1"  # the address served on
     port: int | None = None  # the port served on; None: any (tests)
     per_address: Budget = PER_ADDRESS  # wrong passwords from one client address

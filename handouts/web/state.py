@@ -16,7 +16,9 @@ from .access import Guesses, SignIns
 from .catalog import Catalog, Thumbnails
 from .held_forms import HeldForms
 from .packet_pool import PacketPool
+from .queued_packets import QueuedPackets
 from .settings import SIGN_IN_HOURS, Settings
+from .store import Store, open_store
 
 
 class KeptBrand:
@@ -44,20 +46,33 @@ class AppState:
     settings: Settings
     catalog: Catalog
     thumbnails: Thumbnails
-    packets: PacketPool
+    packets: PacketPool | QueuedPackets
     sign_ins: SignIns
     guesses: Guesses
     brand: KeptBrand
     held: HeldForms
+    store: Store  # sessions, sign-ins and budgets, shared by every process of the app
 
     @classmethod
     def start(cls, project: Project, settings: Settings) -> AppState:
+        store = open_store(settings.store or settings.queue, project.out)
         return cls(project, settings, Catalog(project.out),
                    Thumbnails(project.out.resolve() / ".cache" / "thumbnails"),
-                   PacketPool(settings.workers, project if settings.warm_packets else None),
-                   SignIns(dt.timedelta(hours=SIGN_IN_HOURS).total_seconds()),
-                   Guesses(settings.per_address, settings.in_total),
-                   KeptBrand(project.brand), HeldForms())
+                   packets_for(project, settings),
+                   SignIns(store, SIGN_IN_SECONDS),
+                   Guesses(store, settings.per_address, settings.in_total),
+                   KeptBrand(project.brand), HeldForms(), store)
+
+
+def packets_for(project: Project, settings: Settings) -> PacketPool | QueuedPackets:
+    """Who makes the packets: the render workers of the queue, if the app has one; else
+    warm processes of its own."""
+    if settings.queue:
+        return QueuedPackets(settings.queue)
+    return PacketPool(settings.workers, project if settings.warm_packets else None)
+
+
+SIGN_IN_SECONDS = dt.timedelta(hours=SIGN_IN_HOURS).total_seconds()
 
 
 def state() -> AppState:

@@ -37,6 +37,7 @@ from handouts.web.access import Guesses, client_of
 from handouts.web.app import create_app
 from handouts.web.forms import LIMITS
 from handouts.web.settings import IN_TOTAL, PER_ADDRESS, Budget, Settings
+from handouts.web.store import RedisStore, SQLiteStore
 
 NAME = '<b>O\'Brien & "Sons"</b>'
 PASSWORD = "correct horse"
@@ -74,13 +75,14 @@ def csrf_of(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def guarded(shipped_out):
+def guarded(shipped_out, tmp_path_factory):
     """The app as served beyond this computer: behind the staff password."""
-    # These tests guess wrong now and then; the budgets for guesses have tests of their own.
+    # These tests guess wrong now and then; the budgets for guesses have tests of their own,
+    # and each test its own store for them (the library is shared by many tests).
     roomy = Budget(burst=100, every=1.0)
-    application = create_app(shipped(shipped_out), Settings(password=PASSWORD, workers=1,
-                                                            host="0.0.0.0", per_address=roomy,
-                                                            in_total=roomy))
+    application = create_app(shipped(shipped_out), Settings(
+        password=PASSWORD, workers=1, host="0.0.0.0", per_address=roomy, in_total=roomy,
+        store=str(tmp_path_factory.mktemp("guarded") / "store.sqlite3")))
     yield application
     application.extensions["handouts"].packets.close()
 
@@ -858,23 +860,34 @@ def test_signing_out_ends_the_sign_in_even_for_a_copied_cookie(guarded):
     assert mine.get("/packet").status_code == 302
 
 
-def test_a_restart_signs_everyone_out(shipped_out):
-    key = b"k" * 32
-    settings = Settings(password=PASSWORD, workers=1, secret_key=key, host="0.0.0.0")
-    first = create_app(shipped(shipped_out), settings)
+@pytest.mark.parametrize("kept_in", ["sqlite", "redis"])
+def test_every_process_of_the_app_shares_a_sign_in_and_signing_out_ends_it_in_all(
+        shipped_out, kept_in, request):
+    # Two apps on one output folder (or one Redis), each with its own key, as two
+    # processes behind a proxy (or one restarted) are: either serves the same browser.
+    url = request.getfixturevalue("redis_url") if kept_in == "redis" else None
+    apps = [create_app(shipped(shipped_out), Settings(password=PASSWORD, workers=1,
+                                                      host="0.0.0.0", store=url))
+            for _ in range(2)]
     try:
-        client = first.test_client()
-        sign_in(client)
-        cookie = client.get_cookie("session").value
+        first, second = (app.test_client() for app in apps)
+        csrf = sign_in(first)
+        second.set_cookie("session", first.get_cookie("session").value)
+        assert second.get("/packet").status_code == 200
+        assert second.post("/logout", data={"csrf_token": csrf}).status_code == 302
+        response = first.get("/packet")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     finally:
-        first.extensions["handouts"].packets.close()
-    second = create_app(shipped(shipped_out), settings)  # the same key: the cookie is still valid
-    try:
-        client = second.test_client()
-        client.set_cookie("session", cookie)
-        assert client.get("/packet").status_code == 302
-    finally:
-        second.extensions["handouts"].packets.close()
+        for app in apps:
+            app.extensions["handouts"].packets.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request, tmp_path):
+    """Each store the app can share between its processes: SQLite, and a real Redis."""
+    if request.param == "redis":
+        return RedisStore(request.getfixturevalue("redis_url"))
+    return SQLiteStore(tmp_path / "store.sqlite3")
 
 
 @dataclass
@@ -886,9 +899,9 @@ class Clock:
         return self.now
 
 
-def test_each_address_has_its_own_budget_of_guesses():
+def test_each_address_has_its_own_budget_of_guesses(store):
     clock = Clock()
-    guesses = Guesses(Budget(burst=3, every=10.0), Budget(burst=100, every=1.0), clock)
+    guesses = Guesses(store, Budget(burst=3, every=10.0), Budget(burst=100, every=1.0), clock)
     assert [guesses.take("10.0.0.1") for _ in range(3)] == [0.0, 0.0, 0.0]
     assert guesses.take("10.0.0.1") == pytest.approx(10.0)  # spent: refused, with the wait
     assert guesses.take("10.0.0.1") == pytest.approx(10.0)  # a refused guess costs nothing more
@@ -902,9 +915,9 @@ def test_each_address_has_its_own_budget_of_guesses():
     assert [guesses.take("10.0.0.1") for _ in range(4)][-1] > 0  # whole again: three, not more
 
 
-def test_every_address_together_has_a_budget_too():
+def test_every_address_together_has_a_budget_too(store):
     clock = Clock()
-    guesses = Guesses(Budget(burst=3, every=10.0), Budget(burst=5, every=2.0), clock)
+    guesses = Guesses(store, Budget(burst=3, every=10.0), Budget(burst=5, every=2.0), clock)
     allowed = [guesses.take(f"10.0.0.{n}") == 0.0 for n in range(1, 9)]
     assert allowed == [True] * 5 + [False] * 3  # one guess each, but eight addresses
     assert guesses.take("10.0.0.9") == pytest.approx(2.0)
@@ -913,17 +926,19 @@ def test_every_address_together_has_a_budget_too():
 
 
 @pytest.mark.parametrize("burst", [1, 2, 5])
-def test_a_fresh_budget_allows_its_first_guess_whatever_the_clock_says(burst):
+def test_a_fresh_budget_allows_its_first_guess_whatever_the_clock_says(burst, tmp_path):
     """At any time of day: the clock's value is large, and sums with it round."""
-    for now in [0.1, 1000.0, 4711.3, 86_399.7, 123_456.789, 987_654.321, 3.3e6 + 0.1]:
-        guesses = Guesses(Budget(burst, every=3600.0), Budget(burst, every=3600.0), Clock(now))
+    for number, now in enumerate([0.1, 1000.0, 4711.3, 86_399.7, 123_456.789, 987_654.321,
+                                  3.3e6 + 0.1]):
+        store = SQLiteStore(tmp_path / f"{number}.sqlite3")
+        guesses = Guesses(store, Budget(burst, every=3600.0), Budget(burst, every=3600.0), Clock(now))
         assert [guesses.take("10.0.0.1") for _ in range(burst)] == [0.0] * burst, now
         assert guesses.take("10.0.0.1") == pytest.approx(3600.0), now
 
 
-def test_a_right_password_costs_no_guess():
+def test_a_right_password_costs_no_guess(store):
     clock = Clock()
-    guesses = Guesses(Budget(burst=2, every=60.0), Budget(burst=2, every=60.0), clock)
+    guesses = Guesses(store, Budget(burst=2, every=60.0), Budget(burst=2, every=60.0), clock)
     for _ in range(10):  # signing in (and out) all day spends nothing
         assert guesses.take("10.0.0.1") == 0.0
         guesses.give_back("10.0.0.1")
@@ -951,12 +966,13 @@ def test_the_budgets_are_small_enough():
     assert PER_ADDRESS.burst >= 3 and max(PER_ADDRESS.every, IN_TOTAL.every) <= 30
 
 
-def test_signed_in_staff_never_meet_the_budget(shipped_out):
+def test_signed_in_staff_never_meet_the_budget(shipped_out, tmp_path):
     """Whatever guessers have spent, a signed-in member of staff is never refused: their
     requests do not go near it, a visit to the sign-in page included."""
     none_left = Budget(burst=1, every=3600.0)
     app = create_app(shipped(shipped_out), Settings(password=PASSWORD, workers=1, host="0.0.0.0",
-                                                    per_address=none_left, in_total=none_left))
+                                                    per_address=none_left, in_total=none_left,
+                                                    store=str(tmp_path / "store.sqlite3")))
     try:
         staff, guesser = app.test_client(), app.test_client()
         sign_in(staff)  # spends the one guess, and gives it back
@@ -1013,9 +1029,12 @@ class Browser:
 def serving(shipped_out, **env):
     """`make_docs.py serve` on a free port, as staff start it, until the block ends."""
     port = free_port()
+    # Sessions and budgets of its own: other tests' guesses were made on the same library.
+    store = Path(tempfile.mkdtemp()) / "store.sqlite3"
     server = subprocess.Popen([sys.executable, str(REPO / "make_docs.py"), "serve", "--port",
                                str(port), "--sources", str(REPO / "sources"), "--out",
-                               str(shipped_out)], cwd=REPO, env={**os.environ, **env},
+                               str(shipped_out), "--store", str(store)], cwd=REPO,
+                              env={**os.environ, **env},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300  # the catalog built, then each handout laid out for packets
