@@ -1385,3 +1385,95 @@ def test_a_control_character_in_the_name_is_said_on_the_page(client):
     assert response.status_code == 422
     assert problem_on(response) == ("The name has a character that cannot be printed (often "
                                     "pasted from another program): type it again.")
+
+
+# -- the app as several processes ---------------------------------------------------
+
+
+@contextlib.contextmanager
+def app_processes(shipped_out, *options: str, count: int = 2):
+    """`count` processes of `make_docs.py serve` on one library, each on its own port, as
+    behind a proxy; stopped when the block ends."""
+    ports = [free_port() for _ in range(count)]
+    servers = [subprocess.Popen([sys.executable, str(REPO / "make_docs.py"), "serve", "--port",
+                                 str(port), "--sources", str(REPO / "sources"), "--out",
+                                 str(shipped_out), *options], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for port in ports]
+    try:
+        deadline = time.monotonic() + 300
+        for port, server in zip(ports, servers, strict=True):
+            while True:
+                try:
+                    Browser(port).request("GET", "/login")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline and server.poll() is None
+                    time.sleep(0.2)
+        yield ports, servers
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.terminate()
+            server.communicate(timeout=30)
+
+
+def every_value(client) -> bytes:
+    """Everything a Redis database holds, keys and values, as one run of bytes."""
+    found = []
+    for key in client.keys("*"):
+        kind = client.type(key)
+        found.append(key)
+        if kind == b"string":
+            found.append(client.get(key))
+        elif kind == b"hash":
+            found += [b for pair in client.hgetall(key).items() for b in pair]
+        elif kind == b"list":
+            found += client.lrange(key, 0, -1)
+        elif kind in (b"set", b"zset"):
+            found += list(client.smembers(key)) if kind == b"set" else client.zrange(key, 0, -1)
+        elif kind == b"stream":
+            found += [repr(entry).encode() for entry in client.xrange(key)]
+    return b"\n".join(v for v in found if v)
+
+
+@pytest.mark.parametrize("kept_in", ["sqlite", "redis"])
+def test_two_app_processes_serve_one_member_of_staff_interchangeably(shipped_out, tmp_path,
+                                                                      kept_in, request):
+    """What staff put in a basket on one process is there on the other, which makes
+    the packet; with a queue, a render worker makes it, and Redis forgets the family."""
+    repo = REPO
+    if kept_in == "redis":
+        url = request.getfixturevalue("redis_url")
+        options = ("--queue", url)  # sessions in Redis; packets by the queue's worker
+        worker = subprocess.Popen(
+            [sys.executable, str(repo / "make_docs.py"), "worker", "--queue", url, "--sources",
+             str(repo / "sources"), "--out", str(shipped_out)], cwd=repo,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    else:
+        options = ("--store", str(tmp_path / "shared.sqlite3"))  # as in the output folder
+    try:
+        with app_processes(shipped_out, *options) as (ports, _):
+            staff = Browser(ports[0])
+            csrf = csrf_of(staff.request("GET", "/")[1].decode())
+            assert staff.request("POST", "/basket", {"csrf_token": csrf, "slug": "naloxone",
+                                                     "action": "add"})[0] == 302
+            staff.port = ports[1]  # the proxy sends the next request to the other process
+            status, page = staff.request("GET", "/packet")
+            assert status == 200 and "naloxone:" in page.decode()  # the basket came along
+            status, pdf = staff.request("POST", "/packet/pdf", {
+                "csrf_token": csrf, "shown": shown_on(page.decode())[0],
+                "for_name": "Rosalind Quayle"})
+            assert status == 200 and pdf.startswith(b"%PDF"), pdf[:300]
+            packet = tmp_path / "packet.pdf"
+            packet.write_bytes(pdf)
+            text = " ".join(pdftotext(packet).split())
+            assert "Rosalind Quayle" in text and "Naloxone" in text
+    finally:
+        if kept_in == "redis":
+            worker.kill()
+            _, logged = worker.communicate(timeout=30)
+    if kept_in == "redis":
+        held = every_value(request.getfixturevalue("redis_server").client)
+        assert b"Quayle" not in held and b"rq:job:" not in held  # the job went as it ended
+        assert "a packet: finished" in logged and "Quayle" not in logged
