@@ -36,7 +36,7 @@ class RedisServer:
                     raise RuntimeError("redis-server did not start") from None
                 time.sleep(0.05)
 
-    def keys(self) -> list[str]:
+    def key_names(self) -> list[str]:
         return sorted(key.decode() for key in self.client.keys("*"))
 
     def stop(self) -> None:

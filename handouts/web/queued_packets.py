@@ -48,9 +48,13 @@ class QueuedPackets:
         self.queue = Queue(QUEUE_NAME, connection=connect(url))
         self._looked = 0.0
 
-    def packet(self, project: Project, packet_request, seconds: float = 60.0):
+    def packet(self, project: Project, packet_request):
         """The Packet or Unmade, made by a worker; RuntimeError if none would make it."""
         from rq import Retry
+
+        from ..library.workers import Budget
+
+        seconds = Budget.from_environment().seconds  # as for every render
 
         job = self.queue.enqueue(
             MAKE, QueuedPacket(packet_request, _fingerprint(project),

@@ -61,7 +61,7 @@ class AppState:
                    packets_for(project, settings),
                    SignIns(store, SIGN_IN_SECONDS),
                    Guesses(store, settings.per_address, settings.in_total),
-                   KeptBrand(project.brand), HeldForms(), store)
+                   KeptBrand(project.brand), HeldForms(store), store)
 
 
 def packets_for(project: Project, settings: Settings) -> PacketPool | QueuedPackets:

@@ -4,9 +4,10 @@ sessions (with their baskets), sign-ins and the budgets of wrong passwords.
 Two app processes behind one proxy must serve the same staff member
 interchangeably, so nothing of this lives in a process. It is kept in SQLite in
 the output folder (STORE_NAME) by default, and in Redis when the app is given one
-(`serve --store`, or `--queue`). Nothing personal is ever put here: a session holds
-its form token, its basket (document names) and its sign-in; what staff type for a
-family stays in the process that shows it (held_forms.py).
+(`serve --store`, or `--queue`). Nothing personal is put here readable: a session
+holds its form token, its basket (document names) and its sign-in; what staff type
+for a family between the packet and the email page is sealed with a key the store
+never sees (held_forms.py).
 
 Every value is a small JSON object with a lifetime; `update` changes several at
 once, atomically across processes (a budget of guesses must never be spent twice).
@@ -69,6 +70,7 @@ class SQLiteStore:
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten too
             self._local.db = db
         return db
 

@@ -107,7 +107,7 @@ def same_files(first: Path, second: Path) -> list[Path]:
 
 def job_keys(redis_server) -> list[str]:
     """Whatever a job leaves in Redis: its hash, its results, its place in a registry."""
-    keys = redis_server.keys()
+    keys = redis_server.key_names()
     registries = [k for k in keys if k.startswith(("rq:wip:", "rq:finished:", "rq:failed:",
                                                    "rq:queue:", "rq:executions:"))]
     return [k for k in keys if k.startswith(("rq:job:", "rq:results:"))] + [

@@ -4,7 +4,10 @@ mail server, sign in. Every page is photographed (kept in $HANDOUTS_SCREENSHOTS)
 
 import datetime as dt
 import socket
+import tempfile
 import threading
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from chromium import CHROMIUM, FLAGS, shot
@@ -29,8 +32,12 @@ def serve(app):
 
 
 def serving(project: Project, settings: Settings | None = None):
-    """The app for `project` on a free loopback port, its address yielded, then stopped."""
-    app = create_app(project, settings or Settings(workers=1))
+    """The app for `project` on a free loopback port, its address yielded, then stopped;
+    with sessions and budgets of its own (many tests serve the same built library)."""
+    settings = settings or Settings(workers=1)
+    if settings.store is None:
+        settings = replace(settings, store=str(Path(tempfile.mkdtemp()) / "store.sqlite3"))
+    app = create_app(project, settings)
     server = serve(app)
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()

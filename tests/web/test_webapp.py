@@ -6,6 +6,7 @@ import http.client
 import logging
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -862,12 +863,13 @@ def test_signing_out_ends_the_sign_in_even_for_a_copied_cookie(guarded):
 
 @pytest.mark.parametrize("kept_in", ["sqlite", "redis"])
 def test_every_process_of_the_app_shares_a_sign_in_and_signing_out_ends_it_in_all(
-        shipped_out, kept_in, request):
+        shipped_out, kept_in, request, tmp_path):
     # Two apps on one output folder (or one Redis), each with its own key, as two
     # processes behind a proxy (or one restarted) are: either serves the same browser.
     url = request.getfixturevalue("redis_url") if kept_in == "redis" else None
+    store = url or str(tmp_path / "store.sqlite3")
     apps = [create_app(shipped(shipped_out), Settings(password=PASSWORD, workers=1,
-                                                      host="0.0.0.0", store=url))
+                                                      host="0.0.0.0", store=store))
             for _ in range(2)]
     try:
         first, second = (app.test_client() for app in apps)
@@ -1025,6 +1027,18 @@ class Browser:
         return self.request("POST", "/login", {"csrf_token": csrf, "password": password})[0]
 
 
+def answering(port: int, server: subprocess.Popen, deadline: float) -> None:
+    """Once the app on `port` answers: the catalog built, then each handout laid out for
+    packets."""
+    while True:
+        try:
+            Browser(port).request("GET", "/login")
+            return
+        except OSError:
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def serving(shipped_out, **env):
     """`make_docs.py serve` on a free port, as staff start it, until the block ends."""
@@ -1037,14 +1051,7 @@ def serving(shipped_out, **env):
                               env={**os.environ, **env},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 300  # the catalog built, then each handout laid out for packets
-        while True:
-            try:
-                Browser(port).request("GET", "/login")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
+        answering(port, server, time.monotonic() + 300)
         yield port, server
     finally:
         if server.poll() is None:
@@ -1398,24 +1405,18 @@ def app_processes(shipped_out, *options: str, count: int = 2):
     servers = [subprocess.Popen([sys.executable, str(REPO / "make_docs.py"), "serve", "--port",
                                  str(port), "--sources", str(REPO / "sources"), "--out",
                                  str(shipped_out), *options], cwd=REPO,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for port in ports]
     try:
         deadline = time.monotonic() + 300
         for port, server in zip(ports, servers, strict=True):
-            while True:
-                try:
-                    Browser(port).request("GET", "/login")
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline and server.poll() is None
-                    time.sleep(0.2)
+            answering(port, server, deadline)
         yield ports, servers
     finally:
         for server in servers:
             if server.poll() is None:
                 server.terminate()
-            server.communicate(timeout=30)
+            server.wait(timeout=30)
 
 
 def every_value(client) -> bytes:
@@ -1473,7 +1474,43 @@ def test_two_app_processes_serve_one_member_of_staff_interchangeably(shipped_out
         if kept_in == "redis":
             worker.kill()
             _, logged = worker.communicate(timeout=30)
+    if kept_in == "sqlite":
+        kept = b"".join(p.read_bytes() for p in tmp_path.glob("shared.sqlite3*"))
+        assert b"naloxone" in kept and b"Quayle" not in kept  # the basket, never the family
     if kept_in == "redis":
         held = every_value(request.getfixturevalue("redis_server").client)
         assert b"Quayle" not in held and b"rq:job:" not in held  # the job went as it ended
         assert "a packet: finished" in logged and "Quayle" not in logged
+
+
+def test_a_packet_a_worker_refuses_leaves_nothing_of_the_family_in_redis(
+        shipped_out, tmp_path, redis_url, redis_server, caplog):
+    """A packet that fails on the queue (here, its worker's copy of the library is not
+    the app's) is a page in words; its job, with the family's name, is gone from Redis
+    at once, and the log says why without the name."""
+    copy = tmp_path / "stale-sources"
+    shutil.copytree(REPO / "sources", copy)
+    (copy / "naloxone.md").write_text((copy / "naloxone.md").read_text() + "\nOne more line.\n")
+    worker = subprocess.Popen(
+        [sys.executable, str(REPO / "make_docs.py"), "worker", "--queue", redis_url,
+         "--sources", str(copy), "--brand", str(REPO / "_brand.yml"), "--out", str(tmp_path)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    caplog.set_level(logging.INFO)
+    app = create_app(shipped(shipped_out), Settings(workers=1, queue=redis_url))
+    try:
+        client = app.test_client()
+        add(client, "naloxone")
+        response = client.post("/packet/pdf", data=packet_fields(client,
+                                                                 for_name="Rosalind Quayle"))
+        assert response.status_code == 500
+        assert "That did not work" in response.get_data(as_text=True)
+    finally:
+        app.extensions["handouts"].packets.close()
+        worker.kill()
+        _, logged = worker.communicate(timeout=30)
+    assert b"Quayle" not in every_value(redis_server.client)
+    assert not [k for k in redis_server.key_names() if k.startswith(("rq:job:", "rq:results:"))]
+    refused = [r.getMessage() for r in caplog.records if "refused a packet" in r.getMessage()]
+    assert refused == [f"a render worker on {os.uname().nodename} refused a packet: its copies "
+                       "of the packet's documents differ from this app's"]
+    assert not any("Quayle" in r.getMessage() for r in caplog.records) and "Quayle" not in logged

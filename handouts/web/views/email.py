@@ -152,6 +152,6 @@ def gone(token: str):
         return render_template("problem.html.j2", message=SENDING), 409
     if (session.get("sent") or {}).get("token") == token:
         return redirect(url_for("email.sent"))
-    flash("That email page has expired (after 30 minutes, or when the app restarts), and "
+    flash("That email page has expired (after 30 minutes), and "
           "nothing was sent from it. Fill in the packet again.")
     return redirect(url_for("packet.page"))
