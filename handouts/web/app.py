@@ -3,7 +3,10 @@
 Flask, served by waitress: one application object (`create_app`) over the blueprints in
 views/. The app calls the pipeline's own stages (build, packet, delivery) and
 re-implements none of them. Packets are made by warm worker processes, one per CPU
-(packet_pool.py), so the catalog stays quick while they run.
+(packet_pool.py), so the catalog stays quick while they run; or, given a job queue,
+by its render workers (queued_packets.py). Sessions, sign-ins and the budgets of
+wrong passwords are kept in a store every process of the app shares (store.py), so
+it can run as several processes behind one proxy.
 
 Security, in brief: who may reach it and sign in is access.py; every form carries a
 CSRF token and every field is length-limited (forms.py, checked before any view);

@@ -4,6 +4,7 @@ address and the consent are given, then sent once, however often Send is pressed
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -87,7 +88,8 @@ def send(token: str):
         held.give_back(token)
         raise
     held.drop(token)
-    session["sent"] = {"token": token, "at": dt.datetime.now().strftime("%H:%M"),
+    # The page's address by its digest: the address carries the held form's key.
+    session["sent"] = {"token": _named(token), "at": dt.datetime.now().strftime("%H:%M"),
                        "reference": delivery.id}
     return redirect(url_for("email.sent"), 303)  # a reload shows the page, never sends again
 
@@ -150,8 +152,12 @@ def gone(token: str):
     expired."""
     if state().held.sending(token):
         return render_template("problem.html.j2", message=SENDING), 409
-    if (session.get("sent") or {}).get("token") == token:
+    if (session.get("sent") or {}).get("token") == _named(token):
         return redirect(url_for("email.sent"))
     flash("That email page has expired (after 30 minutes), and "
           "nothing was sent from it. Fill in the packet again.")
     return redirect(url_for("packet.page"))
+
+
+def _named(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
