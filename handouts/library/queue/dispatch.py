@@ -12,15 +12,16 @@ its source path, and that document keeps its last good PDFs.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 from .connection import QUEUE_NAME, connect
-from .messages import QueuedDocument, Refused
+from .messages import ANNOUNCE, QueuedDocument, Refused
 from .places import Places, received
 
 RESULT_SECONDS = 3600  # kept for a build that stopped reading; each is deleted once read
-ABANDONED_EVERY = 1.0  # seconds between looks for jobs whose worker stopped beating
-POLL_SECONDS = (0.02, 0.25)  # from quick, for a small build, to calm, for a long one
+ABANDONED_EVERY = 1  # seconds between looks for jobs whose worker stopped beating
+SWEEP_SECONDS = 10  # between looks at every job waited for: one lost says nothing
 RENDER = "handouts.library.queue.tasks.render_queued"  # run by the workers, not here
 
 
@@ -33,15 +34,17 @@ def render_on_queue(url: str, jobs: list, budget, progress: Callable | None = No
     places = Places(jobs[0].context.project)
     stamp = _fingerprint(jobs[0].context)
     queued = [_queued(job, stamp, places) for job in jobs]
+    told = f"handouts:ended:{uuid.uuid4().hex}"  # where workers say a job has ended
     specs = [Queue.prepare_data(RENDER, args=(item,), timeout=max(1, round(budget.seconds)),
                                 result_ttl=RESULT_SECONDS, failure_ttl=RESULT_SECONDS,
-                                retry=Retry(max=1), description=_description(item))
+                                retry=Retry(max=1), description=_description(item),
+                                meta={ANNOUNCE: told})
              for item in queued]
     enqueued = queue.enqueue_many(specs)
     pending = {job.id: index for index, job in enumerate(enqueued)}
     results: dict[int, object] = {}
     try:
-        for index, outcome in _outcomes(queue, pending):
+        for index, outcome in _outcomes(queue, pending, told):
             job = jobs[index]
             results[index] = _result(job, outcome, places)
             if progress:
@@ -69,39 +72,66 @@ def _description(item: QueuedDocument) -> str:
     return f"render {item.source.as_posix() if item.source else 'the clinic card'}"
 
 
-def _outcomes(queue, pending: dict[str, int]):
+def _outcomes(queue, pending: dict[str, int], told: str):
     """(index, Job or None) of each pending job as it finishes, fails for good, or is lost;
-    each taken out of `pending` and deleted from Redis once its outcome is read."""
-    from rq.job import Job, JobStatus
+    each taken out of `pending` and deleted from Redis once its outcome is read.
+
+    The jobs looked at are those the workers said have ended (on the list `told`), so
+    a build's cost stays the same for each document however many wait. Every
+    ABANDONED_EVERY it looks for jobs whose worker died, and every SWEEP_SECONDS at
+    every job it waits for: one failed for good in that look, or lost, says nothing."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
     from rq.registry import StartedJobRegistry
 
     connection = queue.connection
     started = StartedJobRegistry(queue.name, connection=connection)
-    looked, pause = time.monotonic(), POLL_SECONDS[0]
-    ended = {JobStatus.FINISHED.value, JobStatus.FAILED.value, JobStatus.CANCELED.value}
-    while pending:
-        ids = list(pending)
-        with connection.pipeline(transaction=False) as pipe:
-            for job_id in ids:
-                pipe.hget(Job.key_for(job_id), "status")
-            statuses = pipe.execute()
-        done = [(job_id, status.decode() if status else None)
-                for job_id, status in zip(ids, statuses, strict=True) if status is None or
-                status.decode() in ended]
-        for job_id, status in done:
-            job = Job.fetch(job_id, connection=connection) if status else None
-            index = pending.pop(job_id)
-            yield index, job
-            if job is not None:
-                forget(job)
-        if time.monotonic() - looked > ABANDONED_EVERY:
-            started.cleanup()  # a worker that died: its job is tried again, or has failed
-            looked = time.monotonic()
-        if pending and not done:
-            time.sleep(pause)
-            pause = min(pause * 1.5, POLL_SECONDS[1])
-        elif done:
-            pause = POLL_SECONDS[0]
+    looked = swept = time.monotonic()
+    try:
+        while pending:
+            ended = [i for i in _told(connection, told) if i in pending]
+            if time.monotonic() - looked > ABANDONED_EVERY:
+                # A worker that died: its job is tried again, or has failed for good here.
+                abandoned = started.get_expired_job_ids()
+                started.cleanup()
+                looked, swept = time.monotonic(), 0 if abandoned else swept
+            if time.monotonic() - swept > SWEEP_SECONDS:
+                ended, swept = list(pending), time.monotonic()
+            for job_id in _ended(connection, ended):
+                try:
+                    job = Job.fetch(job_id, connection=connection)
+                except NoSuchJobError:
+                    job = None  # lost: said as such
+                index = pending.pop(job_id)
+                yield index, job
+                if job is not None:
+                    forget(job)
+    finally:
+        connection.delete(told)
+
+
+def _told(connection, told: str) -> list[str]:
+    """The ids the workers have put on `told` since last asked: waits up to
+    ABANDONED_EVERY for the first."""
+    first = connection.blpop([told], timeout=ABANDONED_EVERY)
+    if first is None:
+        return []
+    rest = connection.lpop(told, 1000) or []
+    return [first[1].decode(), *(item.decode() for item in rest)]
+
+
+def _ended(connection, ids: list[str]) -> list[str]:
+    """Those of `ids` whose jobs have ended for good (finished, failed, or gone); not one
+    its worker has given back to the queue for a second try."""
+    from rq.job import Job, JobStatus
+
+    over = {JobStatus.FINISHED.value, JobStatus.FAILED.value, JobStatus.CANCELED.value}
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in ids:
+            pipe.hget(Job.key_for(job_id), "status")
+        statuses = pipe.execute()
+    return [job_id for job_id, status in zip(ids, statuses, strict=True)
+            if status is None or status.decode() in over]
 
 
 def _result(job, outcome, places: Places):

@@ -46,3 +46,19 @@ def here() -> Project:
 
 def worker_name() -> str:
     return socket.gethostname()
+
+
+ANNOUNCE = "announce"  # a job's meta: the list its worker tells when the job has ended
+ANNOUNCED_SECONDS = 3600  # a list no build reads any longer goes
+
+
+def announce(connection, job) -> None:
+    """Tell whoever waits for `job` (the build that sent it) that it has ended: its id on
+    the list its meta names, once its outcome is stored. Then the build reads the jobs
+    that have ended, not every job it waits for."""
+    key = (job.meta or {}).get(ANNOUNCE)
+    if key:
+        with connection.pipeline() as pipe:
+            pipe.rpush(key, job.id)
+            pipe.expire(key, ANNOUNCED_SECONDS)
+            pipe.execute()

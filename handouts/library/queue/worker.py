@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ...project import Project
 from .connection import QUEUE_NAME, connect, shown
-from .messages import Here, worker_name
+from .messages import Here, announce, worker_name
 
 HEARTBEAT_SECONDS = 2
 HEARTBEAT_TTL = 10  # missed beats before a job is taken as abandoned: five
@@ -83,6 +83,16 @@ def _worker_class():
             status = job.get_status(refresh=False)
             log.warning("%s: %s in %.2f s", job.description, getattr(status, "value", status),
                         time.monotonic() - started)
+
+        # Once RQ has stored how a job ended (its result, its failure, or its return to
+        # the queue for a second try), the build that waits for it is told.
+        def handle_job_success(self, job, *args, **kwargs):
+            super().handle_job_success(job, *args, **kwargs)
+            announce(self.connection, job)
+
+        def handle_job_failure(self, job, *args, **kwargs):
+            super().handle_job_failure(job, *args, **kwargs)
+            announce(self.connection, job)
 
     return RenderWorker
 
