@@ -78,8 +78,9 @@ def _outcomes(queue, pending: dict[str, int], told: str):
 
     The jobs looked at are those the workers said have ended (on the list `told`), so
     a build's cost stays the same for each document however many wait. Every
-    ABANDONED_EVERY it looks for jobs whose worker died, and every SWEEP_SECONDS at
-    every job it waits for: one failed for good in that look, or lost, says nothing."""
+    ABANDONED_EVERY it looks for jobs whose worker died (one that fails for good there
+    is read at once), and every SWEEP_SECONDS at every job it waits for, since a job
+    lost from Redis says nothing."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
     from rq.registry import StartedJobRegistry
@@ -89,7 +90,8 @@ def _outcomes(queue, pending: dict[str, int], told: str):
     looked = swept = time.monotonic()
     try:
         while pending:
-            ended = [i for i in _told(connection, told) if i in pending]
+            # A job tried twice is told twice: it is read once, when it has ended.
+            ended = [i for i in dict.fromkeys(_told(connection, told)) if i in pending]
             if time.monotonic() - looked > ABANDONED_EVERY:
                 # A worker that died: its job is tried again, or has failed for good here.
                 abandoned = started.get_expired_job_ids()

@@ -5,7 +5,8 @@ It is RQ's SimpleWorker, which runs each job in its own process: WeasyPrint, the
 fonts and the parsed stylesheets stay loaded from one job to the next, as in the
 build's own pool. Because nothing forks to watch it, a thread beats for it while it
 renders (a beat every HEARTBEAT_SECONDS), so a worker that dies mid-job is known
-within HEARTBEAT_TTL and its job is given to another (dispatch.py).
+within HEARTBEAT_TTL and its job is given to another (dispatch.py). Once a job's
+outcome is stored, the worker tells the build that sent it (messages.announce).
 
 A worker logs one line a job: what it was (a document's file name; a packet is
 "a packet", never whose), how long it took, and how it ended. A job that fails is
