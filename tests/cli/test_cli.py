@@ -4,7 +4,7 @@ from conftest import REPO, source_text
 
 from handouts.cli import main
 
-COMMANDS = ["build", "check", "list", "watch", "packet", "email", "serve"]
+COMMANDS = ["build", "check", "list", "watch", "packet", "email", "serve", "preview", "worker"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
