@@ -1,6 +1,7 @@
 """What travels on the queue between a build and its workers: a job naming a document
-and carrying the build's fingerprint, never files; and a worker's refusal. A
-worker finds the files from its own copy of the project (`Here`)."""
+and carrying the build's fingerprint, never files; a worker's refusal; and the word
+that a job has ended (`announce`). A worker finds the files from its own copy of the
+project (`Here`)."""
 
 from __future__ import annotations
 
