@@ -104,10 +104,9 @@ class QueuedPackets:
 
 def _fingerprint(project: Project) -> Fingerprint:
     from ..content.brand import read_brand
-    from ..library.plan import shared_files
     from ..library.queue.fingerprint import fingerprint
 
-    return fingerprint(project, shared_files(read_brand(project.brand)))
+    return fingerprint(project, read_brand(project.brand))
 
 
 def _sources(project: Project, slugs) -> tuple[tuple[str, str], ...]:
@@ -121,16 +120,12 @@ def _sources(project: Project, slugs) -> tuple[tuple[str, str], ...]:
 
 def make_packet(job: QueuedPacket):
     """In a render worker: the packet from its own copy of the project; or Refused."""
+    from ..library.queue.fingerprint import differences_here
     from ..library.queue.messages import here, worker_name
-    from ..problems import ContentError
     from .packet_pool import render_packet
 
     project = here()
-    try:
-        mine = _fingerprint(project)
-    except ContentError:
-        return Refused(worker_name(), ("the brand file, which it cannot read",))
-    differs = job.fingerprint.differences(mine)
+    differs = differences_here(project, job.fingerprint)
     if _sources(project, job.request.slugs) != job.sources:
         differs.append("its copies of the packet's documents")
     if differs:

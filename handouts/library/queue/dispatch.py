@@ -55,10 +55,9 @@ def render_on_queue(url: str, jobs: list, budget, progress: Callable | None = No
 
 
 def _fingerprint(context):
-    from ..plan import shared_files
     from .fingerprint import fingerprint
 
-    return fingerprint(context.project, shared_files(context.brand))
+    return fingerprint(context.project, context.brand)
 
 
 def _queued(job, stamp, places: Places) -> QueuedDocument:
@@ -141,15 +140,15 @@ def _result(job, outcome, places: Places):
     from rq.job import JobStatus
 
     if outcome is None:
-        return _failed(job, "its job was lost from the queue (was Redis restarted or emptied?)")
+        return job.not_built("its job was lost from the queue (was Redis restarted or emptied?)")
     if outcome.get_status(refresh=False) == JobStatus.FINISHED:
         value = outcome.return_value()
         if isinstance(value, Refused):
-            return _failed(job, f"the render worker on {value.worker} refused it: "
+            return job.not_built(f"the render worker on {value.worker} refused it: "
                                 f"{_listed(value.differs)} differ from this build's; give "
                                 "that worker the same files")
         return received(value, places)
-    return _failed(job, _why(outcome))
+    return job.not_built(_why(outcome))
 
 
 def _why(outcome) -> str:
@@ -172,12 +171,6 @@ def _why(outcome) -> str:
 def _listed(parts) -> str:
     parts = list(parts)
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
-
-
-def _failed(job, reason: str):
-    """A document the queue could not render: one line at its source; its last good
-    PDFs stay."""
-    return job.not_built(reason)
 
 
 def _delete(queue, pending: dict[str, int]) -> None:

@@ -39,18 +39,31 @@ WORDS = {"pipeline": "the pipeline's code", "templates": "the templates",
          "library": "the resources, safety blocks or pictures beside the sources"}
 
 
-def fingerprint(project: Project, shared_files: tuple[str, ...]) -> Fingerprint:
-    """The fingerprint of `project`, whose brand uses `shared_files` (jobs.shared_files)."""
-    from ..plan import Inputs
+def fingerprint(project: Project, brand) -> Fingerprint:
+    """The fingerprint of `project`, whose brand file reads as `brand`."""
+    from ..plan import Inputs, shared_files
 
     inputs = Inputs(project.templates, project.styles, project.resources, (), False)
     return Fingerprint(
         pipeline=_sha(inputs.pipeline, _tree(LOCALE)),
         templates=_tree(project.templates),
         styles=_tree(project.styles),
-        brand=_sha(*(_digest(Path(path)) for path in shared_files)),
+        brand=_sha(*(_digest(Path(path)) for path in shared_files(brand))),
         library=_tree(project.sources, besides_sources=True),
     )
+
+
+def differences_here(project: Project, theirs: Fingerprint) -> list[str]:
+    """What this machine's copy of `project` has that differs from `theirs` (a build's or
+    an app's), in words; a brand file it cannot read is one of them."""
+    from ...content.brand import read_brand
+    from ...problems import ContentError
+
+    try:
+        brand = read_brand(project.brand)  # kept by read_brand until the file changes
+    except ContentError:
+        return ["the brand file, which it cannot read"]
+    return theirs.differences(fingerprint(project, brand))
 
 
 def _tree(root: Path, besides_sources: bool = False) -> str:

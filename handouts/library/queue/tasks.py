@@ -8,7 +8,7 @@ sends back, a DocumentResult, names files portably (places.py)."""
 from __future__ import annotations
 
 from ...problems import ContentError
-from .fingerprint import fingerprint
+from .fingerprint import differences_here
 from .messages import QueuedDocument, Refused, here, worker_name
 from .places import Places, carried
 
@@ -20,15 +20,10 @@ def render_queued(job: QueuedDocument):
     from ...content.resources import read_library
     from ...content.sources import read_source
     from ..jobs import Context, DocumentJob, render_document
-    from ..plan import shared_files
 
     project = here()
     places = Places(project)
-    try:
-        brand = read_brand(project.brand)
-    except ContentError:
-        return Refused(worker_name(), ("the brand file, which it cannot read",))
-    differs = list(job.fingerprint.differences(fingerprint(project, shared_files(brand))))
+    differs = differences_here(project, job.fingerprint)
     source = None
     if job.source is not None:
         path = places.local(job.source)
@@ -40,6 +35,6 @@ def render_queued(job: QueuedDocument):
             differs.append(f"its copy of {path.name}")
     if differs:
         return Refused(worker_name(), tuple(differs))
-    context = Context(brand, read_library(project.resources).library,
+    context = Context(read_brand(project.brand), read_library(project.resources).library,
                       read_blocks(project.blocks).blocks, project, job.request)
     return carried(render_document(DocumentJob(context, source, job.only)), places)
