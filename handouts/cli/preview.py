@@ -29,7 +29,9 @@ def run_preview(args, stdout: TextIO, stderr: TextIO) -> int:
     project = Project(sources=args.sources, out=args.out, brand=args.brand)
     if not project.sources.is_dir():
         raise UsageError(f"sources folder not found: {project.sources}")
-    import weasyprint  # noqa: F401 - loaded once, before the first save, not after it
+    from ..render import pdf
+
+    pdf.warm()  # WeasyPrint loaded once, before the first save, not after it
 
     preview = Preview(project, first_source(project, args.document), stderr)
     preview.start()
