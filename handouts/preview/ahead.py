@@ -9,18 +9,25 @@ first layout then decides, exactly as alone, and the guess stands in for its
 own turn if that turn comes. The PDF kept is the same either way, byte for
 byte (the build is reproducible). On two cores the preview has one to spare:
 the other formats and the check wait until the format on screen is done.
+
+It is also told of every PDF the preview's builds write, as soon as it is written,
+so that its pages can be drawn while the build stores it (`on_written`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..content.formats import Format
 from ..render.citations import ResolvedDocument
 from ..render.layout import Fit
+
+if TYPE_CHECKING:
+    from ..render.pdf import PdfResult
 
 WAIT_SECONDS = 60.0  # a guess not back by then is given up on: the preview lays it out itself
 
@@ -28,7 +35,8 @@ WAIT_SECONDS = 60.0  # a guess not back by then is given up on: the preview lays
 class LaidOutAhead:
     """The `render.document.Ahead` the preview's rendering thread sets."""
 
-    def __init__(self):
+    def __init__(self, on_written: Callable[[bytes], None] | None = None):
+        self._on_written = on_written
         self._fits: dict[tuple[str, str], Fit] = {}  # how each was fitted last time
         self._connection: Any = None
         self._process: Any = None
@@ -50,6 +58,10 @@ class LaidOutAhead:
             self._fits.pop(_key(resolved, fmt), None)
         else:
             self._fits[_key(resolved, fmt)] = fit
+
+    def wrote(self, fmt: Format, result: PdfResult) -> None:
+        if self._on_written is not None:
+            self._on_written(result.data)
 
     def answer(self, number: int):
         """The PdfResult of guess `number`, or None if it failed or took too long."""
@@ -111,10 +123,10 @@ def _key(resolved: ResolvedDocument, fmt: Format) -> tuple[str, str]:
 
 def _serve(connection) -> None:
     """In the second process: lay out and write each guess asked for, until closed."""
-    import weasyprint  # noqa: F401 - loaded while the writer reads, not on the first save
-
     from ..render.document import laid_out_with
-    from ..render.pdf import write_pdf
+    from ..render.pdf import warm, write_pdf
+
+    warm()  # while the writer reads, not on the first save
 
     os.nice(1)  # the format on screen's own layout comes first
     while True:

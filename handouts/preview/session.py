@@ -31,7 +31,7 @@ from ..library.build import build
 from ..library.outputs import read_catalog
 from ..problems import ContentError, Problem, UsageError, display_path, printed
 from ..project import BuildRequest, Project
-from .pages import page_images
+from .pages import PageDrawer
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class Preview:
         self._dirty = threading.Event()  # something to render: a save, or another choice
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._pages = PageDrawer()  # used by the rendering thread alone
         self._force = True  # the first render warms the process, even if nothing changed
 
     # -- what the page asks -----------------------------------------------------------
@@ -144,13 +145,14 @@ class Preview:
         from ..render.document import AHEAD
         from .ahead import LaidOutAhead
 
-        ahead = LaidOutAhead()
+        ahead = LaidOutAhead(on_written=self._pages.start)
         ahead.start()
         AHEAD.set(ahead)  # in this thread only: its builds render here, not in a pool
         try:
             self._render_until_stopped()
         finally:
             ahead.close()
+            self._pages.close()
 
     def _render_until_stopped(self) -> None:
         while not self._stop.is_set():
@@ -235,7 +237,7 @@ class Preview:
         for fmt in formats or shown.formats:
             entry = catalog.get((fmt, source.slug, source.lang))
             if entry is not None and (fmt in written or fmt not in shown.pages):
-                drawn[fmt] = page_images(self.project.out / entry["path"])
+                drawn[fmt] = self._pages.images(self.project.out / entry["path"])
         with self._newer:
             version = self._view.version + 1
             self._publish(pages={**self._view.pages, **drawn},

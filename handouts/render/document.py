@@ -101,7 +101,10 @@ def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project
     fit, result = fitted(resolved, fmt, brand, project, print_shop, guess)
     if ahead:
         ahead.took(resolved, fmt, fit)
-    return fit, result if isinstance(result, PdfResult) else write_pdf(result)
+    written = result if isinstance(result, PdfResult) else write_pdf(result)
+    if ahead:
+        ahead.wrote(fmt, written)
+    return fit, written
 
 
 class Guess(Protocol):
@@ -119,10 +122,14 @@ class Ahead(Protocol):
 
     def took(self, resolved: ResolvedDocument, fmt: Format, fit: Fit | None) -> None: ...
 
+    def wrote(self, fmt: Format, result: PdfResult) -> None: ...
+
 
 # Another process that lays a document out again, as it was last fitted, while this
 # one lays it out as it is: the live preview has a core to spare, and a writer's
-# document laid out twice on every save. Set only in the preview's rendering thread.
+# document laid out twice on every save. It is told of each PDF as soon as it is
+# written, before the build stores it, to draw its pages meanwhile. Set only in the
+# preview's rendering thread.
 AHEAD: ContextVar[Ahead | None] = ContextVar("laid_out_ahead", default=None)
 
 
