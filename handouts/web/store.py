@@ -60,6 +60,11 @@ class SQLiteStore:
         self._local = threading.local()
         self._writes = 0
         with self._connection() as db:
+            # Readers never wait for a writer. The file keeps this mode for every
+            # connection after, so it is set once here: set by each thread's new
+            # connection, while others were open, it failed now and then ("disk I/O
+            # error") under load.
+            db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY, value TEXT "
                        "NOT NULL, until REAL NOT NULL)")
         path.chmod(0o600)
@@ -68,7 +73,6 @@ class SQLiteStore:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten too
             self._local.db = db

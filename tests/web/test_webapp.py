@@ -892,6 +892,33 @@ def store(request, tmp_path):
     return SQLiteStore(tmp_path / "store.sqlite3")
 
 
+def test_the_sqlite_store_is_write_ahead_for_every_connection_and_thread(tmp_path):
+    """Set once, on the file: a connection that never asks for it reads without waiting
+    for a writer too, and threads opening their first connections at once all get one."""
+    import sqlite3
+
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    other = sqlite3.connect(tmp_path / "store.sqlite3")
+    assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    other.close()
+    start, failed = threading.Barrier(8), []
+
+    def first_request(n: int) -> None:
+        start.wait()
+        try:
+            store.put(f"k{n}", {"n": n}, 60)
+            assert store.get(f"k{n}") == {"n": n}
+        except Exception as exc:  # noqa: BLE001 - each thread's failure, said by the test
+            failed.append(repr(exc))
+
+    threads = [threading.Thread(target=first_request, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+
+
 @dataclass
 class Clock:
     """Time for a budget, moved on by the test."""
