@@ -62,8 +62,8 @@ class SQLiteStore:
         with self._connection() as db:
             # Readers never wait for a writer. The file keeps this mode for every
             # connection after, so it is set once here: set by each thread's new
-            # connection, while others were open, it failed now and then ("disk I/O
-            # error") under load.
+            # connection while others were open, it once failed under load ("disk
+            # I/O error").
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY, value TEXT "
                        "NOT NULL, until REAL NOT NULL)")
