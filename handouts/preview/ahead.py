@@ -59,7 +59,7 @@ class LaidOutAhead:
         else:
             self._fits[_key(resolved, fmt)] = fit
 
-    def wrote(self, fmt: Format, result: PdfResult) -> None:
+    def wrote(self, result: PdfResult) -> None:
         if self._on_written is not None:
             self._on_written(result.data)
 

@@ -103,7 +103,7 @@ def render_fitted(resolved: ResolvedDocument, fmt: Format, brand: Brand, project
         ahead.took(resolved, fmt, fit)
     written = result if isinstance(result, PdfResult) else write_pdf(result)
     if ahead:
-        ahead.wrote(fmt, written)
+        ahead.wrote(written)
     return fit, written
 
 
@@ -122,7 +122,7 @@ class Ahead(Protocol):
 
     def took(self, resolved: ResolvedDocument, fmt: Format, fit: Fit | None) -> None: ...
 
-    def wrote(self, fmt: Format, result: PdfResult) -> None: ...
+    def wrote(self, result: PdfResult) -> None: ...
 
 
 # Another process that lays a document out again, as it was last fitted, while this
