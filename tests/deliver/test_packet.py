@@ -97,18 +97,29 @@ def test_no_personal_value_in_metadata(packet_file):
 
 
 def test_default_file_name_and_output_folder_hold_nothing_personal(tmp_path, monkeypatch, capsys):
+    """The packet is saved where staff are, named by its date alone; the output folder
+    gets only its handouts as packets print them (the cache the app's workers share),
+    nameless."""
+    from collections import OrderedDict
+
     from handouts.cli import main
+    from handouts.deliver import packet_parts
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(packet_parts, "_KEPT", OrderedDict())  # laid out here, not before
     args = ["packet", "crisis-help-lines", "--for", "Maria Lopez", "--date", "2026-11-24",
             "--sources", str(REPO / "sources"), "--brand", str(REPO / "_brand.yml")]
     assert main(args) == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["packet-2026-11-24.pdf"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "packet-2026-11-24.pdf"]
+    cached = {p for p in (tmp_path / "output").rglob("*") if p.is_file()}
+    assert len(cached) == 2 and {p.parent for p in cached} == {
+        tmp_path / "output" / packet_parts.PARTS_FOLDER}
+    assert not any(b"Maria" in p.read_bytes() for p in cached)
     out = capsys.readouterr()
     assert "Maria" not in out.out + out.err
     # Never into the shared output folder.
     assert main([*args, "-o", "output/for-maria.pdf"]) == 2
-    assert not (tmp_path / "output").exists()
+    assert {p for p in (tmp_path / "output").rglob("*") if p.is_file()} == cached
 
 
 def test_spanish_large_print_packet(tmp_path):
@@ -193,7 +204,8 @@ def test_nothing_personal_reaches_the_catalog_or_output(tmp_path, shipped_out, m
     from handouts.deliver import packet_parts
 
     out = tmp_path / "output"  # a copy of the shipped library as its build left it
-    shutil.copytree(shipped_out, out)
+    # (without the parts the staff app's tests may have laid out in it meanwhile)
+    shutil.copytree(shipped_out, out, ignore=shutil.ignore_patterns(packet_parts.PARTS_FOLDER.name))
     project = Project(sources=REPO / "sources", out=out, brand=REPO / "_brand.yml")
     monkeypatch.setattr(packet_parts, "_KEPT", OrderedDict())  # laid out here, not before
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
