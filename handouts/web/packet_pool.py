@@ -7,13 +7,17 @@ deliver/packet_parts.py); at start the workers share out the library's handouts
 and lay out each one, so that the first families wait for their covers alone. A
 packet goes to the worker that will finish it soonest. A worker that dies is
 replaced.
+
+The warm-up is a job a handout, each sent when the last is done: closing the app
+during it waits for one handout, not for a worker's whole share.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+import time
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -41,7 +45,9 @@ class PacketPool:
         self.queued = [0] * count  # the cost of what each worker has still to do
         self.made: set[tuple] = set()  # (slug, language, large print) laid out by a worker
         self.lock = threading.Lock()
-        self.warming: list[Future] = []
+        self.closing = threading.Event()
+        self.warming: list[threading.Thread] = []  # one a worker, sending it its share
+        self.laid_out_by: list[list[tuple[str, str]]] = [[] for _ in range(count)]
         self.pools = [self._new_pool(index, count) for index in range(count)]
 
     def packet(self, project: Project, packet_request):
@@ -74,21 +80,37 @@ class PacketPool:
                                    mp_context=multiprocessing.get_context("forkserver"))
         # Start and warm the worker now, not for the first packet.
         if self.warm_with is not None:
-            warming = pool.submit(warm_packets, self.warm_with, index, count)
-            warming.add_done_callback(self._warmed)
+            warming = threading.Thread(target=self._warm, args=(pool, index, count),
+                                       name=f"warming packet worker {index}", daemon=True)
+            warming.start()
             self.warming.append(warming)
         else:
             pool.submit(os.getpid)
         return pool
 
-    def _warmed(self, warming: Future) -> None:
-        if not warming.cancelled() and warming.exception() is None:
-            with self.lock:
-                self.made.update((slug, lang, False) for slug, lang in warming.result())
+    def _warm(self, pool: ProcessPoolExecutor, index: int, count: int) -> None:
+        """Send the worker its share of the library's handouts, one at a time: a packet
+        asked for meanwhile waits for one handout at most, and so does closing."""
+        assert self.warm_with is not None
+        try:
+            share = pool.submit(warm_up, self.warm_with, index, count).result()
+            for source in share:
+                if self.closing.is_set():
+                    return
+                if pool.submit(lay_out_for_packets, self.warm_with, source).result():
+                    with self.lock:
+                        self.made.add((source.slug, source.lang, False))
+                        self.laid_out_by[index].append((source.slug, source.lang))
+        except (BrokenProcessPool, CancelledError, RuntimeError):
+            # The worker died (its replacement warms itself) or the pool is closing
+            # (RuntimeError: no new jobs after shutdown).
+            return
 
     def wait_until_warm(self, timeout: float | None = None) -> None:
         """Until every worker has laid out its share of the library's handouts."""
-        wait(self.warming, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for warming in list(self.warming):
+            warming.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def choose(self, slugs: tuple[str, ...], lang: str, large_print: bool) -> tuple[int, int]:
         """The worker to render a packet of `slugs`, and what it is counted to cost."""
@@ -101,8 +123,13 @@ class PacketPool:
         return index, cost
 
     def close(self) -> None:
+        """Stop the workers once their jobs in hand are done: a packet being made, or
+        the one handout of the warm-up being laid out."""
+        self.closing.set()  # no worker is sent more while another's job is waited for
         for pool in self.pools:
             pool.shutdown(cancel_futures=True)
+        for warming in self.warming:
+            warming.join()
 
 
 @dataclass(frozen=True)
@@ -114,18 +141,17 @@ class Unmade:
     changed: bool = False  # edited since the copy staff were shown was built
 
 
-def warm_packets(project: Project, share: int, workers: int) -> list[tuple[str, str]]:
+def warm_up(project: Project, share: int, workers: int) -> list:
     """In a new worker: one packet for no one, thrown away, so that the fonts,
-    stylesheets and templates a packet needs are loaded before a family's; then this
-    worker's share (every `workers`th, from the `share`th) of the library's handouts
-    laid out as packets print them (kept on disk for every worker). A document that
-    cannot be laid out is left for the family's packet to say what is wrong.
-    Returns the (slug, language) of each handout laid out."""
+    stylesheets and templates a packet needs are loaded before a family's. Returns this
+    worker's share of the library's sources to lay out (every `workers`th, from the
+    `share`th). The first worker also removes the parts on disk that no source of the
+    library makes now (made from older sources, styles or code)."""
     from ..content.brand import read_brand
     from ..content.formats import FORMATS
     from ..content.sources import DEFAULT_LANG, discover
     from ..deliver.packet import PacketRequest, Personalisation, resolved_documents
-    from ..deliver.packet_parts import forget_others, part_key, part_of
+    from ..deliver.packet_parts import forget_others, part_key
 
     sources = sorted(discover(project.sources).sources, key=lambda s: (s.slug, s.lang))
     english = [s for s in sources if s.lang == DEFAULT_LANG]
@@ -136,22 +162,34 @@ def warm_packets(project: Project, share: int, workers: int) -> list[tuple[str, 
         brand = read_brand(project.brand)
     except ContentError:
         return []
-    fmt = FORMATS["handout"]
-    made: list[tuple[str, str]] = []
-    keys: set[str] = set()  # of every part the library's sources make, in either format
-    for number, source in enumerate(sources):
-        try:
-            [document] = resolved_documents(project, [source], brand)
-            keys.update(part_key(project, document, other) for other in
-                        (fmt, FORMATS["large-print"]))
-            if number % workers == share:
-                part_of(project, document, fmt, brand)
-                made.append((source.slug, source.lang))
-        except ContentError:
-            continue
     if share == 0:
-        forget_others(project, keys)  # what older sources, styles or code made
-    return made
+        keys: set[str] = set()  # of every part the library's sources make, in either format
+        for source in sources:
+            try:
+                [document] = resolved_documents(project, [source], brand)
+            except ContentError:
+                continue
+            keys.update(part_key(project, document, FORMATS[name])
+                        for name in ("handout", "large-print"))
+        forget_others(project, keys)
+    return sources[share::workers]
+
+
+def lay_out_for_packets(project: Project, source) -> bool:
+    """In a worker: `source`'s handout laid out as packets print it, kept on disk for
+    every worker. False if it cannot be: the family's packet will say what is wrong."""
+    from ..content.brand import read_brand
+    from ..content.formats import FORMATS
+    from ..deliver.packet import resolved_documents
+    from ..deliver.packet_parts import part_of
+
+    try:
+        brand = read_brand(project.brand)
+        [document] = resolved_documents(project, [source], brand)
+        part_of(project, document, FORMATS["handout"], brand)
+    except ContentError:
+        return False
+    return True
 
 
 def render_packet(project: Project, packet_request):

@@ -1251,7 +1251,7 @@ def test_warm_workers_lay_out_the_library_between_them(tmp_path):
     renderer = PacketPool(workers=2, warm_with=ws.project)
     try:
         renderer.wait_until_warm(timeout=240)
-        shares = [set(warming.result()) for warming in renderer.warming]
+        shares = [set(share) for share in renderer.laid_out_by]
         assert all(shares) and not shares[0] & shares[1]
         assert shares[0] | shares[1] == {("a", "en"), ("b", "en"), ("c", "en")}
         assert renderer.made == {("a", "en", False), ("b", "en", False), ("c", "en", False)}
@@ -1262,6 +1262,26 @@ def test_warm_workers_lay_out_the_library_between_them(tmp_path):
         assert {path.name: path.stat().st_ino for path in parts.iterdir()} == laid_out
     finally:
         renderer.close()
+
+
+def test_closing_during_the_warm_up_waits_for_the_handout_in_hand_not_the_rest(tmp_path):
+    """Ctrl-C while the app lays out the library for packets stops it within one
+    handout's layout, not a worker's whole share, and leaves no part half written."""
+    from handouts.deliver.packet_parts import PARTS_FOLDER
+    from handouts.web.packet_pool import PacketPool
+
+    ws = Workspace(tmp_path)
+    for number in range(6):
+        ws.write(f"d{number}.md", source_text(f"title: D{number}\nsummary: S\n"
+                                              f"code: EHC-ED-05{number}"))
+    renderer = PacketPool(workers=1, warm_with=ws.project)
+    renderer.close()  # while the worker is still starting
+    assert not any(warming.is_alive() for warming in renderer.warming)
+    [laid_out] = renderer.laid_out_by
+    assert len(laid_out) <= 1
+    parts = ws.project.out / PARTS_FOLDER
+    pdfs = {path.stem for path in parts.glob("*.pdf")}
+    assert pdfs == {path.stem for path in parts.glob("*.json")} and len(pdfs) <= 1
 
 
 def test_a_worker_that_dies_is_replaced(client, app):
