@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -195,7 +195,7 @@ def parts_report(project: Project, rounds: int) -> str:
         variants.setdefault("branded", []).append(page)
         for part, leave_out in WITHOUT.items():
             variants.setdefault(f"without {part}", []).append(
-                DocumentHtml(leave_out(page.html), page.base_url, page.stylesheets))
+                replace(page, html=leave_out(page.html)))
         variants.setdefault("without our stylesheets", []).append(
             DocumentHtml(page.html, page.base_url, ()))
         variants.setdefault("plain", []).append(plain_page(page, brand))

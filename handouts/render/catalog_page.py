@@ -49,7 +49,7 @@ def layout_catalog(listed: tuple[Listed, ...], brand: Brand, templates: Template
     from markupsafe import Markup
 
     from .. import __version__
-    from .layout import DocumentHtml, brand_css, template_environment
+    from .layout import DocumentHtml, brand_colors, brand_css, template_environment
 
     env = template_environment(templates.templates, "en")
     brand = brand.in_language("en")
@@ -71,7 +71,8 @@ def layout_catalog(listed: tuple[Listed, ...], brand: Brand, templates: Template
     html = env.get_template(PRINTED_CATALOG.template).render(context)
     return DocumentHtml(html=html, base_url=templates.templates.resolve().as_uri() + "/",
                         stylesheets=tuple((templates.styles / name).resolve()
-                                          for name in PRINTED_CATALOG.stylesheets))
+                                          for name in PRINTED_CATALOG.stylesheets),
+                        colors=brand_colors(brand))
 
 
 def catalog_languages(listed: tuple[Listed, ...]) -> tuple[str, ...]:

@@ -58,6 +58,9 @@ class DocumentHtml:
     base_url: str
     stylesheets: tuple[Path, ...]
     max_pages: int | None = None  # more pages than this is an overflow
+    # The brand's colours by variable name (--primary), written into the stylesheets in
+    # place of var() before they are parsed (colors_written_in).
+    colors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def layout(resolved: ResolvedDocument, fmt: Format, brand: Brand, templates: Tem
         stylesheets=tuple((templates.styles / name).resolve()
                           for name in _stylesheets(fmt.stylesheets, document.lang)),
         max_pages=fmt.max_pages,
+        colors=brand_colors(brand),
     )
 
 
@@ -110,12 +114,29 @@ def _stylesheets(names: tuple[str, ...], *languages) -> tuple[str, ...]:
 BLEED = "0.125in"
 
 
+def brand_colors(brand: Brand) -> tuple[tuple[str, str], ...]:
+    """The brand's colours as CSS variables: --primary, --foreground, ..."""
+    return tuple((f"--{name}", value) for name, value in vars(brand.colors).items())
+
+
+COLOR_VARIABLE = re.compile(r"var\(\s*(--[\w-]+)\s*\)")
+
+
+def colors_written_in(css: str, colors: tuple[tuple[str, str], ...]) -> str:
+    """`css` with each var() of a brand colour replaced by the colour itself. WeasyPrint
+    works a var() out again for every element it applies to; written in, a colour is
+    parsed once with its stylesheet (8% of a handout's layout and writing). No stylesheet
+    sets a colour variable of its own, so the value is the same everywhere."""
+    values = dict(colors)
+    return COLOR_VARIABLE.sub(lambda var: values.get(var.group(1), var.group(0)), css)
+
+
 def brand_css(brand: Brand, fmt: Format, print_shop: bool = False,
               languages: tuple[str, ...] = ()) -> str:
     """The brand as CSS: page size, colour variables, geometry and the typeface's files.
     A page with parts in other `languages` (a packet, the printed catalog) also gets
     their typefaces, each drawn by the part marked `own-typeface` in its language."""
-    colors = "".join(f"--{name}: {value}; " for name, value in vars(brand.colors).items())
+    colors = "".join(f"{name}: {value}; " for name, value in brand_colors(brand))
     others = {lang: brand.typeface_of(lang) for lang in languages}
     typefaces = dict.fromkeys((brand.typeface, *others.values()))
     faces = "".join(
@@ -215,7 +236,7 @@ def layout_packet(documents: list[ResolvedDocument], brand: Brand, templates: Te
     }
     return _packet_html(env.get_template("packet.html.j2").render(context), templates, fmt,
                         (lang, *(str(i["lang"]) for i in items)),
-                        documents[0].document.source.path.parent)
+                        documents[0].document.source.path.parent, brand)
 
 
 def layout_packet_frame(page_langs: Sequence[str], brand: Brand, templates: Templates,
@@ -235,7 +256,7 @@ def layout_packet_frame(page_langs: Sequence[str], brand: Brand, templates: Temp
         "frames": _page_numbers(set(langs), lang),
     }
     return _packet_html(env.get_template("packet.html.j2").render(context), templates, fmt,
-                        (lang, *langs), templates.templates)
+                        (lang, *langs), templates.templates, brand)
 
 
 def _page_numbers(langs: set[str], lang: str) -> dict[str, Markup]:
@@ -246,13 +267,14 @@ def _page_numbers(langs: set[str], lang: str) -> dict[str, Markup]:
 
 
 def _packet_html(html: str, templates: Templates, fmt: Format, langs: Sequence[str],
-                 base: Path) -> DocumentHtml:
+                 base: Path, brand: Brand) -> DocumentHtml:
     """A packet's HTML (or a part of it) with its format's stylesheets and the packet's,
     and those its languages need (right to left); relative addresses from `base`."""
     stylesheets = _stylesheets((*fmt.stylesheets, "packet.css"), *langs)
     return DocumentHtml(html=html, base_url=base.resolve().as_uri() + "/",
                         stylesheets=tuple((templates.styles / name).resolve()
-                                          for name in stylesheets))
+                                          for name in stylesheets),
+                        colors=brand_colors(brand))
 
 
 ANCHOR = re.compile(r'(\s(?:id|href)=")(#?)([^"#:][^"]*)"')

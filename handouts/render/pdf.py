@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ..content.filecache import stamp
 from . import actual_text, drawn_once, pictures, tag_origins, tagging
 from .fetcher import FileAccess
-from .layout import DocumentHtml
+from .layout import DocumentHtml, colors_written_in
 
 if TYPE_CHECKING:
     from weasyprint import Document
@@ -93,7 +93,8 @@ def lay_out(page_html: DocumentHtml, access: FileAccess, typeface: str | None = 
     with _captured_warnings() as warnings:
         html = HTML(string=page_html.html, base_url=page_html.base_url,
                     url_fetcher=locked_fetcher(access, typeface))
-        stylesheets = [_stylesheet(path, *stamp(path)) for path in page_html.stylesheets]
+        stylesheets = [_stylesheet(path, *stamp(path), page_html.colors)
+                       for path in page_html.stylesheets]
         # A fresh image cache each time: a cache kept across builds would hide
         # an edited image and the warnings about a broken one.
         document = html.render(stylesheets=stylesheets, font_config=_font_config(),
@@ -195,14 +196,15 @@ def keep_out_of_collection() -> None:
     gc.set_threshold(YOUNGEST_COLLECTED_EVERY, *gc.get_threshold()[1:])
 
 
-@lru_cache(maxsize=32)
-def _stylesheet(path: Path, mtime_ns: int, size: int):
-    """Each stylesheet parsed once a process, and again only when it changes on disk."""
+@lru_cache(maxsize=64)
+def _stylesheet(path: Path, mtime_ns: int, size: int, colors: tuple[tuple[str, str], ...]):
+    """Each stylesheet parsed once a process for a brand's `colors`, and again only
+    when it changes on disk."""
     from weasyprint import CSS
 
     fetcher = locked_fetcher(FileAccess(folders=(path.parent,)))
-    return CSS(string=path.read_text("utf-8"), base_url=path.as_uri(), url_fetcher=fetcher,
-               font_config=_font_config())
+    return CSS(string=colors_written_in(path.read_text("utf-8"), colors),
+               base_url=path.as_uri(), url_fetcher=fetcher, font_config=_font_config())
 
 
 def _overflow(document, max_pages: int | None) -> float:

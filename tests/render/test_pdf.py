@@ -160,3 +160,61 @@ def test_a_picture_drawn_again_is_copied_and_prints_the_same(tmp_path, monkeypat
     drawn = write_pdf(lay_out(document, access))
     assert walked == {"watermark": 3, "icon.svg": 3, "label.svg": 3}
     assert copied.data == drawn.data
+
+
+def test_the_brand_colours_written_into_the_stylesheets_draw_what_var_drew(tmp_path):
+    """The stylesheets are parsed with the brand's colours in place of var(): the PDF is
+    byte for byte the one WeasyPrint writes working each var() out, and the colours are
+    the brand's own, not those of another brand parsed first in the same process."""
+    from dataclasses import replace
+
+    import pypdfium2 as pdfium
+
+    from handouts.content.brand import read_brand
+    from handouts.content.formats import FORMATS
+    from handouts.content.sources import discover
+    from handouts.project import Project
+    from handouts.render.document import read_documents
+    from handouts.render.layout import layout
+    from handouts.render.pdf import lay_out, write_pdf
+
+    project = Project(sources=REPO / "sources", brand=REPO / "_brand.yml")
+    brand = read_brand(project.brand)
+    [source] = [s for s in discover(project.sources).sources
+                if (s.slug, s.lang) == ("naloxone", "en")]
+    [document] = read_documents([source], project.resources).resolved
+    page = layout(document, FORMATS["handout"], brand, project.layouts)
+    assert page.colors and "--primary" in dict(page.colors)
+    access = FileAccess((project.sources, project.templates, project.styles,
+                         brand.typeface.folder), brand.files)
+
+    def written(html: DocumentHtml) -> bytes:
+        return write_pdf(lay_out(html, access, brand.typeface.family)).data
+
+    assert written(page) == written(replace(page, colors=()))
+    green = tuple((name, "#006400" if name == "--primary" else value)
+                  for name, value in page.colors)
+    (tmp_path / "green.pdf").write_bytes(written(replace(page, colors=green)))
+    pdf = pdfium.PdfDocument(tmp_path / "green.pdf")
+    try:
+        image = pdf[0].render(scale=1).to_pil().convert("RGB")  # 72 dpi: a pixel a point
+    finally:
+        pdf.close()
+    # The masthead band, in the primary colour, at its right-hand end near the top.
+    assert image.getpixel((image.width - 75, 40)) == (0, 100, 0)
+
+
+def test_no_stylesheet_or_template_sets_a_brand_colour_of_its_own():
+    """A colour written into the stylesheets is the brand's everywhere: a rule that set
+    --primary for some elements would be ignored, so there is none."""
+    import re
+
+    from handouts.content.brand import read_brand
+    from handouts.render.layout import brand_colors
+
+    names = [name for name, _ in brand_colors(read_brand(REPO / "_brand.yml"))]
+    files = [*(REPO / "styles").glob("*.css"), *(REPO / "templates").rglob("*.j2")]
+    assert len(names) >= 5 and len(files) >= 10
+    setting = {(path.name, name) for path in files for name in names
+               if re.search(rf"{re.escape(name)}\s*:", path.read_text(encoding="utf-8"))}
+    assert not setting
