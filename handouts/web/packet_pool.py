@@ -21,7 +21,7 @@ from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from ..content.sources import slug_of
+from ..content.sources import SourceFile, slug_of
 from ..problems import ContentError, UsageError
 from ..project import Project
 
@@ -141,7 +141,7 @@ class Unmade:
     changed: bool = False  # edited since the copy staff were shown was built
 
 
-def warm_up(project: Project, share: int, workers: int) -> list:
+def warm_up(project: Project, share: int, workers: int) -> list[SourceFile]:
     """In a new worker: one packet for no one, thrown away, so that the fonts,
     stylesheets and templates a packet needs are loaded before a family's. Returns this
     worker's share of the library's sources to lay out (every `workers`th, from the
@@ -175,7 +175,7 @@ def warm_up(project: Project, share: int, workers: int) -> list:
     return sources[share::workers]
 
 
-def lay_out_for_packets(project: Project, source) -> bool:
+def lay_out_for_packets(project: Project, source: SourceFile) -> bool:
     """In a worker: `source`'s handout laid out as packets print it, kept on disk for
     every worker. False if it cannot be: the family's packet will say what is wrong."""
     from ..content.brand import read_brand
