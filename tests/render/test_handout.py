@@ -170,6 +170,14 @@ def test_closes_with_contact_and_crisis_lines_from_the_brand(shipped):
     for words in ("Call 911", "Call or text 988", "Call 1-800-662-HELP (4357)",
                   "TTY 1-800-487-4889", "Call 1-800-222-1222"):
         assert words in last
+    # The contact box takes 42% of the band (the 6.7 in of text and 5 pt over each side)
+    # less its three 5 pt gaps; the crisis lines, after a gap and their 2.5 pt border,
+    # the rest. Each box's text starts 11 pt inside it.
+    page = pages.index(last)
+    contact = text_box(shipped, page, "Questions? Contact")[0]
+    crisis = text_box(shipped, page, "Help right now")[0]
+    assert contact == pytest.approx(0.9 * INCH + 11, abs=1.5)
+    assert crisis - contact == pytest.approx(0.42 * (6.7 * INCH + 10 - 15) + 5 + 2.5, abs=1.5)
 
 
 def test_letter_by_default_and_a4_by_brand(tmp_path):
