@@ -80,7 +80,8 @@ class PacketPool:
                                    mp_context=multiprocessing.get_context("forkserver"))
         # Start and warm the worker now, not for the first packet.
         if self.warm_with is not None:
-            warming = threading.Thread(target=self._warm, args=(pool, index, count),
+            warming = threading.Thread(target=self._warm,
+                                       args=(self.warm_with, pool, index, count),
                                        name=f"warming packet worker {index}", daemon=True)
             warming.start()
             self.warming.append(warming)
@@ -88,16 +89,16 @@ class PacketPool:
             pool.submit(os.getpid)
         return pool
 
-    def _warm(self, pool: ProcessPoolExecutor, index: int, count: int) -> None:
-        """Send the worker its share of the library's handouts, one at a time: a packet
+    def _warm(self, project: Project, pool: ProcessPoolExecutor, index: int,
+              count: int) -> None:
+        """Send the worker its share of `project`'s handouts, one at a time: a packet
         asked for meanwhile waits for one handout at most, and so does closing."""
-        assert self.warm_with is not None
         try:
-            share = pool.submit(warm_up, self.warm_with, index, count).result()
+            share = pool.submit(warm_up, project, index, count).result()
             for source in share:
                 if self.closing.is_set():
                     return
-                if pool.submit(lay_out_for_packets, self.warm_with, source).result():
+                if pool.submit(lay_out_for_packets, project, source).result():
                     with self.lock:
                         self.made.add((source.slug, source.lang, False))
                         self.laid_out_by[index].append((source.slug, source.lang))
