@@ -55,11 +55,12 @@ class Budget:
         """The default, or as HANDOUTS_RENDER_SECONDS and HANDOUTS_RENDER_MEMORY_MB say
         (a slow machine, a library of long documents)."""
         default = cls()
-        return cls(_setting(environ, ENV_SECONDS, default.seconds, float),
-                   _setting(environ, ENV_MEMORY, default.memory_mb, int))
+        return cls(setting(environ, ENV_SECONDS, default.seconds, float),
+                   setting(environ, ENV_MEMORY, default.memory_mb, int))
 
 
-def _setting(environ, name: str, default, kind):
+def setting(environ, name: str, default, kind):
+    """The positive number the environment variable `name` sets, or `default`."""
     text = environ.get(name)
     if not text:
         return default

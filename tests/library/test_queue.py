@@ -22,9 +22,10 @@ BRAND = REPO / "_brand.yml"
 
 
 @contextmanager
-def workers(url: str, sources: Path, count: int = 1):
-    """`count` render workers, as `make_docs.py worker` starts them; killed after."""
-    started = [start_worker(url, sources) for _ in range(count)]
+def workers(url: str, sources: Path, count: int = 1, env: dict | None = None):
+    """`count` render workers, as `make_docs.py worker` starts them (with `env` added to
+    their environment); killed after."""
+    started = [start_worker(url, sources, env) for _ in range(count)]
     try:
         wait_for(lambda: len(listening(url)) >= count, "the workers to listen")
         yield started
@@ -33,11 +34,12 @@ def workers(url: str, sources: Path, count: int = 1):
             stop(process)
 
 
-def start_worker(url: str, sources: Path) -> subprocess.Popen:
+def start_worker(url: str, sources: Path, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(REPO / "make_docs.py"), "worker", "--queue", url,
          "--sources", str(sources), "--brand", str(BRAND)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, **(env or {})})
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -69,14 +71,22 @@ def busy_with(url: str, alive: list[subprocess.Popen], job_description: str):
     return None
 
 
-def killed_mid_job(url: str, alive: list[subprocess.Popen],
-                   job_description: str) -> subprocess.Popen:
+def killed_mid_job(url: str, alive: list[subprocess.Popen], job_description: str,
+                   lost_seconds: int) -> subprocess.Popen:
     """Kills the worker rendering the job `job_description` as soon as it is seen to,
-    as a machine lost: no word to the queue. Returns the process."""
+    as a machine lost: no word to the queue. Returns the process. Its job was due to
+    be taken as abandoned within `lost_seconds`, as the worker was told."""
     from rq.job import JobStatus
+    from rq.registry import StartedJobRegistry
 
     process, job = wait_for(lambda: busy_with(url, alive, job_description),
                             f"a worker rendering {job_description}")
+    # The queue holds each run of a job (`job id:run id`) with when it is to be taken
+    # as abandoned, in whole seconds: at most `lost_seconds` after its last beat.
+    registry = StartedJobRegistry(job.origin, connection=job.connection)
+    due = [score for member, score in job.connection.zrange(registry.key, 0, -1, withscores=True)
+           if member.decode().startswith(f"{job.id}:")]
+    assert due and max(due) <= time.time() + lost_seconds + 1, (due, time.time())
     process.kill()
     process.wait()
     status = job.get_status(refresh=True)
@@ -154,18 +164,22 @@ def test_a_build_on_the_queue_is_the_build_in_process_byte_for_byte(pair_built, 
 # loaded machine, where a shorter job (crisis-help-lines.md) was once seen to end between
 # the look at its worker and the kill.
 LONGEST_JOB = "render @sources/klonopin-overview.es.md"
+# How long these workers may be silent before their job is given to another: less
+# than the 10 s a site gets unless it says otherwise, so that the test waits less.
+LOST_SECONDS = 4
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_another_and_twice_is_reported(
         pair_built, tmp_path, redis_url, redis_server):
     sources = pair_built / "sources"
     queued = Project(sources=sources, out=tmp_path / "queued", brand=BRAND)
-    with workers(redis_url, sources, count=2) as started:
+    quick = {"HANDOUTS_WORKER_LOST_SECONDS": str(LOST_SECONDS)}
+    with workers(redis_url, sources, count=2, env=quick) as started:
         running = BuildInThread(queued, BuildRequest(queue=redis_url))
-        first = killed_mid_job(redis_url, started, LONGEST_JOB)
+        first = killed_mid_job(redis_url, started, LONGEST_JOB, LOST_SECONDS)
         # Its job is taken up again once its heartbeat stops: by another worker, which
         # is killed in turn as it renders it.
-        second = killed_mid_job(redis_url, started, LONGEST_JOB)
+        second = killed_mid_job(redis_url, started, LONGEST_JOB, LOST_SECONDS)
         assert second is not first
         with workers(redis_url, sources) as rest:  # the rest of the library
             report = running.wait()
@@ -223,3 +237,10 @@ def test_a_queue_that_cannot_be_reached_is_one_line(workspace):
     assert run.err == ("error: 'http://example.org/' is not a queue's address: give one as "
                        "redis://HOST:PORT/N (a Redis server and database)\n")
 
+
+
+def test_a_worker_told_a_silence_that_is_no_number_of_seconds_says_so(workspace, monkeypatch):
+    monkeypatch.setenv("HANDOUTS_WORKER_LOST_SECONDS", "soon")
+    run = workspace.run("worker", "--queue", "redis://127.0.0.1:1/0")
+    assert (run.code, run.err) == (
+        2, "error: HANDOUTS_WORKER_LOST_SECONDS must be a positive number, not 'soon'\n")

@@ -2,11 +2,12 @@
 as they come, every job deleted from Redis once read.
 
 A job that raises, or runs past its budget, is tried once more; so is one whose
-worker dies mid-job (killed, out of memory, its machine gone). Workers beat every
-HEARTBEAT_SECONDS while rendering (worker.py); a job whose beats stop for
-HEARTBEAT_TTL is abandoned, and the build, which looks for those as it waits, hands
-it back to the queue for another worker. A job that fails twice is one line at
-its source path, and that document keeps its last good PDFs.
+worker dies mid-job (killed, out of memory, its machine gone). Workers beat while
+rendering (worker.py); a job whose beats stop for as long as its worker said it
+might be silent (10 s unless set) is abandoned, and the build, which looks for
+those as it waits, hands it back to the queue for another worker. A job that
+fails twice is one line at its source path, and that document keeps its last
+good PDFs.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ of the project.
 It is RQ's SimpleWorker, which runs each job in its own process: WeasyPrint, the
 fonts and the parsed stylesheets stay loaded from one job to the next, as in the
 build's own pool. Because nothing forks to watch it, a thread beats for it while it
-renders (a beat every HEARTBEAT_SECONDS), so a worker that dies mid-job is known
-within HEARTBEAT_TTL and its job is given to another (dispatch.py). Once a job's
+renders (BEATS times in the time a job's worker may be silent, 10 s unless
+HANDOUTS_WORKER_LOST_SECONDS says otherwise), so a worker that dies mid-job is known
+within that time and its job is given to another (dispatch.py). Once a job's
 outcome is stored, the worker tells the build that sent it (messages.announce).
 
 A worker logs one line a job: what it was (a document's file name; a packet is
@@ -28,8 +29,9 @@ from ...project import Project
 from .connection import QUEUE_NAME, connect, shown
 from .messages import Here, announce, worker_name
 
-HEARTBEAT_SECONDS = 2
-HEARTBEAT_TTL = 10  # missed beats before a job is taken as abandoned: five
+ENV_LOST_SECONDS = "HANDOUTS_WORKER_LOST_SECONDS"
+LOST_SECONDS = 10  # a job whose worker is silent this long is taken as abandoned
+BEATS = 5  # in that time: a beat or two that does not reach the queue loses nothing
 
 log = logging.getLogger("handouts.worker")
 
@@ -42,16 +44,17 @@ def run_worker(url: str, project: Project, burst: bool = False,
 
     from ...render import pdf
     from ..worker_process import limit_memory
-    from ..workers import Budget
+    from ..workers import Budget, setting
 
+    lost_seconds = setting(os.environ, ENV_LOST_SECONDS, LOST_SECONDS, int)
     connection = connect(url)
     Here.project = _absolute(project)
     limit_memory(Budget.from_environment().memory_mb)
     pdf.warm()
-    worker = _worker_class()([Queue(QUEUE_NAME, connection=connection)], connection=connection,
-                             name=f"{worker_name()}.{os.getpid()}",
-                             log_job_description=False, disable_default_exception_handler=True,
-                             exception_handlers=[_failed])
+    worker = _worker_class(lost_seconds)(
+        [Queue(QUEUE_NAME, connection=connection)], connection=connection,
+        name=f"{worker_name()}.{os.getpid()}", log_job_description=False,
+        disable_default_exception_handler=True, exception_handlers=[_failed])
     say(f"Render worker {worker.name}: taking jobs from {shown(url)} for "
         f"{Here.project.sources} (Ctrl-C stops it once its job is done)")
     worker.work(burst=burst, logging_level="WARNING", with_scheduler=False)
@@ -66,19 +69,19 @@ def _absolute(project: Project) -> Project:
                    brand=Path(os.path.abspath(project.brand)))
 
 
-def _worker_class():
+def _worker_class(lost_seconds: int):
     from rq import SimpleWorker
 
     class RenderWorker(SimpleWorker):
         def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
-            return HEARTBEAT_TTL
+            return lost_seconds
 
         def execute_job(self, job, queue):
             from rq.worker import WorkerStatus
 
             execution = self.prepare_execution(job)
             started = time.monotonic()
-            with _beating(self, job, execution):
+            with _beating(self, job, execution, every=lost_seconds / BEATS):
                 self.perform_job(job, queue, execution)
             self.set_state(WorkerStatus.IDLE)
             status = job.get_status(refresh=False)
@@ -101,8 +104,9 @@ def _worker_class():
 class _beating:
     """A thread that keeps a job's heartbeat while this process renders it."""
 
-    def __init__(self, worker, job, execution):
+    def __init__(self, worker, job, execution, every: float):
         self.worker, self.job, self.execution = worker, job, execution
+        self.every = every
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
@@ -114,7 +118,7 @@ class _beating:
         self.thread.join()
 
     def _beat(self) -> None:
-        while not self.stop.wait(HEARTBEAT_SECONDS):
+        while not self.stop.wait(self.every):
             try:
                 self.worker.maintain_heartbeats(self.job, self.execution)
             except Exception:  # noqa: BLE001 - a missed beat; the next may reach Redis
