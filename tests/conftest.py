@@ -285,6 +285,16 @@ def pilot_brand(folder: Path, allow_drafts: bool = True, phone: str = PILOT_PHON
     return path
 
 
+def version_of(slug: str, lang: str = "en") -> str:
+    """The version a shipped source's front matter gives, as its footer prints it: tests
+    follow the content as it is edited."""
+    from handouts.content.documents import parse
+    from handouts.content.sources import read_source
+
+    name = f"{slug}.md" if lang == "en" else f"{slug}.{lang}.md"
+    return parse(read_source(REPO / "sources" / name)).meta.version
+
+
 def cited(slug: str, lang: str = "en") -> list:
     """The resources a shipped source cites, in their numbered order, as the pipeline
     resolves them: counts in tests follow the content as it is edited."""

@@ -17,6 +17,7 @@ from conftest import (
     source_text,
     struct_elements,
     text_box,
+    version_of,
     watermark_share,
 )
 
@@ -96,7 +97,7 @@ def test_running_footer_on_every_page(shipped):
     for number, text in enumerate(pages, start=1):
         footer = text.strip().splitlines()[-1]
         assert "EHC-ED-001" in footer
-        assert "Version 2" in footer
+        assert f"Version {version_of('klonopin-overview')}" in footer
         assert "Draft, not yet clinically reviewed" in footer
         assert footer.rstrip().endswith(f"Page {number} of {len(pages)}")
 
