@@ -22,6 +22,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import REPO, pilot_brand, version_of
+from ports import free_port
 
 from handouts.cli import main
 from handouts.deliver.mail import DeliveryError, SmtpSettings, check_address, compose
@@ -59,12 +60,6 @@ class Mailbox:
         self.mail_options.append(list(envelope.mail_options))
         await asyncio.sleep(self.data_delay)
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

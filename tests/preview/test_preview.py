@@ -5,7 +5,6 @@ the page itself in real headless Chromium."""
 import hashlib
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext
 from PIL import Image
+from ports import free_port
 
 SOURCE = GOOD_SOURCE.replace("code: TEST-001", "code: TEST-001\nformats: [handout, card]")
 RULE = "Benzos slow your breathing"
@@ -25,9 +25,7 @@ class Previewing:
     """`make_docs.py preview` on a free port, for one workspace."""
 
     def __init__(self, ws: Workspace, *first: str):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "make_docs.py"), "preview", *first,

@@ -3,7 +3,6 @@ document, build a packet, download it and read its cover back, email it to a loo
 mail server, sign in. Every page is photographed (kept in $HANDOUTS_SCREENSHOTS)."""
 
 import datetime as dt
-import socket
 import tempfile
 import threading
 from dataclasses import replace
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from chromium import CHROMIUM, FLAGS, shot
 from conftest import GOOD_SOURCE, REPO, Workspace, pdftotext, pilot_brand, untranslated
+from ports import free_port
 
 from handouts.library.build import build
 from handouts.project import BuildRequest, Project
@@ -85,9 +85,7 @@ def mailbox(monkeypatch):
             received.append((envelope.rcpt_tos, envelope.content))
             return "250 OK"
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     controller = Controller(Box(), hostname="127.0.0.1", port=port)
     controller.start()
     for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",

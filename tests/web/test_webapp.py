@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from conftest import (
     put_back,
     source_text,
 )
+from ports import free_port
 
 from handouts.cli import main
 from handouts.library.build import build
@@ -93,12 +93,6 @@ def sign_in(client, next_: str = "") -> str:
     response = client.post("/login", data={"csrf_token": csrf, "password": PASSWORD, "next": next_})
     assert response.status_code == 302
     return csrf_of(client.get("/").get_data(as_text=True))  # a new session, a new token
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -1306,9 +1300,7 @@ def test_stopping_the_app_stops_its_workers(shipped_out, stop):
     import urllib.parse
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, str(REPO / "make_docs.py"), "serve", "--port", str(port),
                                "--sources", str(REPO / "sources"), "--out", str(shipped_out)],
                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
