@@ -38,7 +38,7 @@ from handouts.web.access import Guesses, client_of
 from handouts.web.app import create_app
 from handouts.web.forms import LIMITS
 from handouts.web.settings import IN_TOTAL, PER_ADDRESS, Budget, Settings
-from handouts.web.store import RedisStore, SQLiteStore
+from handouts.web.store import STORE_NAME, RedisStore, SQLiteStore
 
 NAME = '<b>O\'Brien & "Sons"</b>'
 PASSWORD = "correct horse"
@@ -53,9 +53,17 @@ HANDOUTS = len([p for p in (REPO / "sources").glob("*.md") if p.name.count(".") 
 
 
 @pytest.fixture(scope="module")
-def app(shipped_out):
+def app_store(tmp_path_factory) -> Path:
+    """The app's sessions, in a folder of their own: the shipped output's default store
+    is written meanwhile by the apps that other test workers serve on it."""
+    return tmp_path_factory.mktemp("app-store") / "store.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def app(shipped_out, app_store):
     application = create_app(Project(sources=REPO / "sources", out=shipped_out,
-                                     brand=REPO / "_brand.yml"), Settings(workers=1))
+                                     brand=REPO / "_brand.yml"),
+                             Settings(workers=1, store=str(app_store)))
     application.config["TESTING"] = True
     yield application
     application.extensions["handouts"].packets.close()
@@ -749,9 +757,10 @@ def holds_a_packet(path: Path) -> bool:
     return data.startswith(b"%PDF") or b"Zelda" in data or b"Private note" in data
 
 
-def test_nothing_is_written_to_disk_for_a_packet(client, app):
-    """The packet is made in memory and streamed: the output folder and the temporary
-    folder hold the same files after as before, and this process opens nothing to write."""
+def test_nothing_is_written_to_disk_for_a_packet(client, app, app_store):
+    """The packet is made in memory and streamed: the output folder, the app's store and
+    the temporary folder hold the same files after as before, and this process opens
+    nothing to write."""
     out = app.extensions["handouts"].project.out
     add(client, "crisis-help-lines")
     client.post("/packet/pdf", data=packet_fields(client, for_name="Warm-up"))  # caches, fonts
@@ -760,8 +769,11 @@ def test_nothing_is_written_to_disk_for_a_packet(client, app):
         # The thumbnail cache is left out: the shipped output is shared by every test
         # worker, and another may be drawing thumbnails into it now. This process's
         # own writes, there or anywhere, are caught by the audit hook below.
+        # The shared store's files too: sessions of the apps other workers serve.
         files = {(str(p), p.stat().st_size) for p in out.rglob("*")
-                 if p.is_file() and ".cache" not in p.relative_to(out).parts}
+                 if p.is_file() and ".cache" not in p.relative_to(out).parts
+                 and not p.name.startswith(STORE_NAME)}
+        files |= {(str(p), p.stat().st_size) for p in app_store.parent.iterdir()}
         temporary = {p.name for p in Path(tempfile.gettempdir()).iterdir()}
         return files, temporary
 
