@@ -229,6 +229,19 @@ def shipped_out(tmp_path_factory, worker_id) -> Path:
     return built_once(tmp_path_factory, worker_id, "shipped", build_shipped)
 
 
+def copy_shipped(shipped_out: Path, to: Path, *leave_out: str) -> Path:
+    """A copy of the shipped build, without the staff app's store (and `leave_out`). The
+    apps other tests serve on the build keep their sessions in that SQLite file, live:
+    a copy of it would be torn, and a process that opens and closes it drops the locks
+    SQLite holds on it for that process's own connections (POSIX locks are per process:
+    SQLite's "How To Corrupt An SQLite Database File", 2.2). A clean-clone run once saw
+    "disk I/O error" in the store of an app tested in a process that had copied it."""
+    from handouts.web.store import STORE_NAME
+
+    shutil.copytree(shipped_out, to, ignore=shutil.ignore_patterns(f"{STORE_NAME}*", *leave_out))
+    return to
+
+
 def build_shipped(out: Path) -> Path:
     code = main(["build", "--sources", str(REPO / "sources"), "--out", str(out),
                  "--brand", str(REPO / "_brand.yml")])

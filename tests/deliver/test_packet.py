@@ -3,12 +3,19 @@
 import datetime as dt
 import os
 import re
-import shutil
 import stat
 
 import pikepdf
 import pytest
-from conftest import REPO, cited, page_texts, pdftotext, untranslated, version_of
+from conftest import (
+    REPO,
+    cited,
+    copy_shipped,
+    page_texts,
+    pdftotext,
+    untranslated,
+    version_of,
+)
 
 from handouts.check.tagtree import tag_tree_problems
 from handouts.deliver.packet import PacketRequest, Personalisation, build_packet
@@ -206,7 +213,7 @@ def test_nothing_personal_reaches_the_catalog_or_output(tmp_path, shipped_out, m
 
     out = tmp_path / "output"  # a copy of the shipped library as its build left it
     # (without the parts the staff app's tests may have laid out in it meanwhile)
-    shutil.copytree(shipped_out, out, ignore=shutil.ignore_patterns(packet_parts.PARTS_FOLDER.name))
+    copy_shipped(shipped_out, out, packet_parts.PARTS_FOLDER.name)
     project = Project(sources=REPO / "sources", out=out, brand=REPO / "_brand.yml")
     monkeypatch.setattr(packet_parts, "_KEPT", OrderedDict())  # laid out here, not before
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import REPO, main, untranslated
+from conftest import REPO, copy_shipped, main, untranslated
 from screen_reader import read
 
 from handouts.check.tagtree import tag_tree_problems
@@ -312,7 +311,7 @@ def test_check_built_fails_what_a_screen_reader_would_miss(shipped_out, tmp_path
     from weasyprint import HTML
 
     out = tmp_path / "output"
-    shutil.copytree(shipped_out, out)
+    copy_shipped(shipped_out, out)
     HTML(string=PLAIN).write_pdf(out / "handout" / "naloxone.pdf", pdf_variant="pdf/ua-1")
     problems = {rule for rule, _ in tag_tree_problems(pikepdf.open(out / "handout" / "naloxone.pdf"))}
     assert problems == {"pdf-orphans", "pdf-link-description", "pdf-alt-address"}

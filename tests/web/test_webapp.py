@@ -107,9 +107,10 @@ def sign_in(client, next_: str = "") -> str:
 def pilot(shipped_out, tmp_path_factory):
     """The shipped library with a brand that may email families: a phone number filled in,
     drafts allowed for a pilot."""
-    brand = pilot_brand(tmp_path_factory.mktemp("pilot"))
+    folder = tmp_path_factory.mktemp("pilot")
+    brand = pilot_brand(folder)
     application = create_app(Project(sources=REPO / "sources", out=shipped_out, brand=brand),
-                             Settings(workers=1))
+                             Settings(workers=1, store=str(folder / "store.sqlite3")))
     application.config["TESTING"] = True
     yield application
     application.extensions["handouts"].packets.close()
