@@ -298,25 +298,27 @@ def pilot_brand(folder: Path, allow_drafts: bool = True, phone: str = PILOT_PHON
     return path
 
 
+def shipped_source(slug: str, lang: str = "en"):
+    """A shipped source, read as the build reads it."""
+    from handouts.content.sources import read_source
+
+    return read_source(REPO / "sources" / (f"{slug}.md" if lang == "en" else f"{slug}.{lang}.md"))
+
+
 def version_of(slug: str, lang: str = "en") -> str:
     """The version a shipped source's front matter gives, as its footer prints it: tests
     follow the content as it is edited."""
     from handouts.content.documents import parse
-    from handouts.content.sources import read_source
 
-    name = f"{slug}.md" if lang == "en" else f"{slug}.{lang}.md"
-    return parse(read_source(REPO / "sources" / name)).meta.version
+    return parse(shipped_source(slug, lang)).meta.version
 
 
 def cited(slug: str, lang: str = "en") -> list:
     """The resources a shipped source cites, in their numbered order, as the pipeline
     resolves them: counts in tests follow the content as it is edited."""
-    from handouts.content.sources import read_source
     from handouts.render.document import read_documents
 
-    name = f"{slug}.md" if lang == "en" else f"{slug}.{lang}.md"
-    documents = read_documents([read_source(REPO / "sources" / name)],
-                               REPO / "sources" / "resources.yaml")
+    documents = read_documents([shipped_source(slug, lang)], REPO / "sources" / "resources.yaml")
     [resolved] = documents.resolved
     return [c.resource for c in resolved.citations]
 

@@ -238,7 +238,6 @@ def test_a_queue_that_cannot_be_reached_is_one_line(workspace):
                        "redis://HOST:PORT/N (a Redis server and database)\n")
 
 
-
 def test_a_worker_told_a_silence_that_is_no_number_of_seconds_says_so(workspace, monkeypatch):
     monkeypatch.setenv("HANDOUTS_WORKER_LOST_SECONDS", "soon")
     run = workspace.run("worker", "--queue", "redis://127.0.0.1:1/0")
